@@ -1,0 +1,143 @@
+"""Personal data handling: masked personal fields and the Art. 20 prohibited fields.
+
+Art. 20 forbids collecting a natural person's religion, blood type, diseases and medical history,
+fingerprints, genes and other biometric data, and (without written consent) income, deposits,
+securities, commercial insurance, real estate and tax amounts. Art. 24 says names, birth dates,
+ID numbers, addresses and phone numbers are not opened without law or consent, and are
+desensitised. The SDK therefore:
+
+* drops prohibited fields from anything a platform sends, at any depth, and flags that it did;
+* wraps the personal fields it keeps (a subject's name) in :class:`PersonalText`, whose ``str``,
+  ``repr`` and serialised forms are masked; the value needs an explicit :meth:`PersonalText.reveal`.
+
+>>> name = PersonalText("张三丰")
+>>> str(name), name.reveal()
+('张**', '张三丰')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import GetCoreSchemaHandler
+from pydantic_core import core_schema
+
+__all__ = ["PROHIBITED_FIELDS", "PersonalText", "drop_prohibited_fields", "mask_text"]
+
+# Field names (after lower-casing and removing "_"/"-") that Art. 20 forbids. Matching is by
+# name because the platform contract is JSON: a prohibited field must not survive parsing,
+# whatever object it appears in.
+PROHIBITED_FIELDS: frozenset[str] = frozenset(
+    {
+        # 宗教信仰、血型
+        "religion", "religiousbelief", "faith", "bloodtype",
+        # 疾病、病史
+        "disease", "diseases", "illness", "medicalhistory", "medicalrecord", "healthstatus",
+        "diagnosis",
+        # 指纹、基因等生物识别信息
+        "fingerprint", "fingerprints", "gene", "genes", "genetic", "geneticdata", "dna",
+        "biometric", "biometrics", "faceimage", "facialfeatures", "iris", "voiceprint",
+        # 收入、存款、有价证券、商业保险、不动产、纳税数额 (Art. 20 ¶2, without written consent)
+        "income", "salary", "wage", "wages", "deposit", "deposits", "bankbalance", "securities",
+        "securitiesholdings", "commercialinsurance", "insurancepolicies", "realestate",
+        "realestateholdings", "property", "taxamount", "taxpaid",
+    }
+)  # fmt: skip
+
+
+def _norm(key: str) -> str:
+    return key.lower().replace("_", "").replace("-", "")
+
+
+def drop_prohibited_fields(data: Any, path: str = "$") -> tuple[Any, list[str]]:
+    """Return ``data`` without Art. 20 prohibited fields, and the JSON paths that were dropped.
+
+    Only the *paths* are reported, never the values.
+
+    >>> drop_prohibited_fields({"a": 1, "subject": {"blood_type": "O"}})
+    ({'a': 1, 'subject': {}}, ['$.subject.blood_type'])
+    """
+    dropped: list[str] = []
+
+    def walk(node: Any, where: str) -> Any:
+        if isinstance(node, Mapping):
+            out: dict[Any, Any] = {}
+            for key, value in node.items():
+                here = f"{where}.{key}"
+                if isinstance(key, str) and _norm(key) in PROHIBITED_FIELDS:
+                    dropped.append(here)
+                    continue
+                out[key] = walk(value, here)
+            return out
+        if isinstance(node, list | tuple):
+            return [walk(item, f"{where}[{i}]") for i, item in enumerate(node)]
+        return node
+
+    return walk(data, path), dropped
+
+
+def mask_text(value: str) -> str:
+    """Mask a personal text field: keep the first character, star the rest.
+
+    >>> mask_text("张三"), mask_text("")
+    ('张*', '')
+    """
+    if not value:
+        return ""
+    return value[0] + "*" * (len(value) - 1)
+
+
+class PersonalText:
+    """A personal field (Art. 24) whose every printable form is masked.
+
+    Equality compares the underlying values; hashing is supported so values can sit in sets.
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        if not isinstance(value, str):
+            raise TypeError("PersonalText wraps a str")
+        object.__setattr__(self, "_value", value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("PersonalText is immutable")
+
+    def reveal(self) -> str:
+        """The unmasked value. Call it only where an authorisation covers the field."""
+        return self._value
+
+    @property
+    def masked(self) -> str:
+        return mask_text(self._value)
+
+    def __str__(self) -> str:
+        return self.masked
+
+    def __repr__(self) -> str:
+        return f"PersonalText({self.masked!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PersonalText) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(("PersonalText", self._value))
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        def validate(value: Any) -> PersonalText:
+            if isinstance(value, PersonalText):
+                return value
+            if isinstance(value, str):
+                return cls(value.strip())
+            raise ValueError("expected a string")
+
+        return core_schema.no_info_plain_validator_function(
+            validate,
+            serialization=core_schema.plain_serializer_function_ser_schema(
+                lambda v: v.masked, when_used="always"
+            ),
+        )
