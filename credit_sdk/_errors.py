@@ -9,7 +9,7 @@ exceptions (httpx, tenacity, sqlite3, psycopg) are converted at the boundary wit
 ::
 
     CreditSDKError
-    ├── InvalidIdentifier          (ValueError)  Art. 21: a resident ID / USCC / other ID is malformed
+    ├── InvalidIdentifier          (ValueError)  Art. 21: a malformed ID number / USCC
     ├── InvalidQuery               (ValueError)  Art. 23, 25: query context missing or unusable
     │   └── AuthorizationError                   Art. 25, 56: no/too-broad/expired authorisation
     ├── CatalogError               (ValueError)  Art. 39–42, 47, 48: a measure list breaks a rule

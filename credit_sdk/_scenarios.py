@@ -28,7 +28,7 @@ class ScenarioFamily(StrEnum):
     FUNDING = "funding"
     """Art. 27(3): allocation of fiscal funds and government policy or project support."""
     HONOURS = "honours"
-    """Art. 27(4): selecting the advanced and excellent and conferring titles (评先评优和授予称号)."""
+    """Art. 27(4): awards and honorary titles (评先评优和授予称号)."""
     PERSONNEL = "personnel"
     """Art. 27(5): hiring, transfer, appointment and promotion of civil servants and public
     institution staff."""

@@ -1,0 +1,293 @@
+"""What a check returns: the outcome, the measures with their legal basis, and the reasons.
+
+Every measure that **is** applied carries its legal basis (设定依据), implementing body (实施主体)
+and the records that triggered it; every record or measure that **is not** carries a
+:class:`ReasonCode`. Nothing is filtered silently.
+
+>>> decision.outcome                       # doctest: +SKIP
+<Outcome.RESTRICTED: 'RESTRICTED'>
+>>> print(decision.explain())              # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+
+__all__ = [
+    "Advisory",
+    "AppliedMeasure",
+    "CommitmentEligibility",
+    "Decision",
+    "Exclusion",
+    "Outcome",
+    "Provenance",
+    "ReasonCode",
+    "Supervision",
+    "TriggerRef",
+]
+
+
+class Outcome(StrEnum):
+    CLEAR = "CLEAR"  # nothing applies
+    INCENTIVES = "INCENTIVES"  # only incentives apply
+    RESTRICTED = "RESTRICTED"  # at least one restriction or punishment applies
+    REVIEW = "REVIEW"  # something depends on a disputed record: a person must look
+    INDETERMINATE = "INDETERMINATE"  # no usable data: never read as CLEAR
+
+
+class ReasonCode(StrEnum):
+    """Why something was applied, left out, or flagged."""
+
+    APPLIED = "APPLIED"
+    # records left out
+    RECORD_EXPIRED = "RECORD_EXPIRED"  # Art. 51: publication period over
+    RECORD_REPAIRED = "RECORD_REPAIRED"  # Art. 54: credit repaired
+    RECORD_REVOKED = "RECORD_REVOKED"  # Art. 52: basis revoked / annulled / changed
+    RECORD_CORRECTED = "RECORD_CORRECTED"  # Art. 53, 55: objection or statement upheld
+    RECORD_DISPUTED = "RECORD_DISPUTED"  # Art. 53: objection pending
+    RECORD_NOT_YET_EFFECTIVE = "RECORD_NOT_YET_EFFECTIVE"  # found/listed after as_of
+    MEMBERSHIP_REMOVED = "MEMBERSHIP_REMOVED"  # removed from a list (term ended, performed)
+    EXCLUDED_MINOR_PENALTY = "EXCLUDED_MINOR_PENALTY"  # Art. 19 last ¶
+    NO_EFFECTIVE_BASIS = "NO_EFFECTIVE_BASIS"  # Art. 37 last ¶, 38: no effective document
+    REMINDER_ONLY = "REMINDER_ONLY"  # Art. 43 ¶2: minor, corrected: a reminder, no measure
+    NOT_RELATED = "NOT_RELATED"  # Art. 43: no published measure relates it to this scenario
+    INFORMATION_ONLY = "INFORMATION_ONLY"  # neutral information (registration, permits)
+    WITHHELD_AT_SUBJECT_REQUEST = "WITHHELD_AT_SUBJECT_REQUEST"  # Art. 51 ¶1
+    # measures left out
+    MEASURE_UNPUBLISHED = "MEASURE_UNPUBLISHED"  # Art. 39: not published / not in force
+    TARGET_MISMATCH = "TARGET_MISMATCH"  # the measure does not target this kind of subject
+    POINTS_BELOW_THRESHOLD = "POINTS_BELOW_THRESHOLD"  # Art. 47 incentive not reached
+    INCENTIVE_SUPPRESSED_BY_DISHONESTY = "INCENTIVE_SUPPRESSED_BY_DISHONESTY"
+    HELD_FOR_REVIEW = "HELD_FOR_REVIEW"  # depends only on disputed records
+    VOLUNTARY_MEASURE = "VOLUNTARY_MEASURE"  # Art. 48: information, never an obligation
+    # advisories
+    PERIOD_OUT_OF_RANGE = "PERIOD_OUT_OF_RANGE"  # Art. 51: stated period outside the legal range
+    PROHIBITED_FIELDS_DROPPED = "PROHIBITED_FIELDS_DROPPED"  # Art. 20
+    STALE_DATA = "STALE_DATA"  # served from cache past freshness (failure policy)
+    PLATFORM_UNAVAILABLE = "PLATFORM_UNAVAILABLE"  # no data: INDETERMINATE
+    # commitment eligibility (Art. 28)
+    COMMITMENT_ALLOWED = "COMMITMENT_ALLOWED"
+    SEVERE_DISHONESTY = "SEVERE_DISHONESTY"
+    FALSE_COMMITMENT = "FALSE_COMMITMENT"
+
+
+@dataclass(frozen=True, slots=True)
+class TriggerRef:
+    """A report item that triggered (or would have triggered) a measure."""
+
+    source: str  # "record", "membership", "commitment", "linked_party", "integrity_points"
+    item_id: str
+    ground: str
+    category: str | None = None
+    domain: str | None = None
+    role: str = "subject"
+    via_organisation: str | None = None  # masked USCC of the organisation (Art. 45)
+    disputed: bool = False
+
+    def describe(self) -> str:
+        text = f"{self.source} {self.item_id} ({self.ground}"
+        if self.category:
+            text += f", {self.category}"
+        text += ")"
+        if self.via_organisation:
+            text += f" as {self.role} of {self.via_organisation}"
+        if self.disputed:
+            text += " [under objection]"
+        return text
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedMeasure:
+    """A published measure that applies, with its five Art. 39 elements."""
+
+    measure_id: str
+    list_id: str
+    list_version: str
+    kind: str  # incentive | restriction | punishment
+    title: str
+    content: str
+    target: str
+    legal_basis: tuple[str, ...]
+    implementing_body: str
+    range_item: str
+    publication: str
+    triggered_by: tuple[TriggerRef, ...]
+    voluntary: bool = False
+    score_adjustment: float | None = None
+    reason: ReasonCode = ReasonCode.APPLIED
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "measure_id": self.measure_id,
+            "list_id": self.list_id,
+            "list_version": self.list_version,
+            "kind": self.kind,
+            "title": self.title,
+            "content": self.content,
+            "target": self.target,
+            "legal_basis": list(self.legal_basis),
+            "implementing_body": self.implementing_body,
+            "range_item": self.range_item,
+            "publication": self.publication,
+            "voluntary": self.voluntary,
+            "score_adjustment": self.score_adjustment,
+            "reason": self.reason.value,
+            "triggered_by": [_trigger_dict(t) for t in self.triggered_by],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Exclusion:
+    """Something left out, and why."""
+
+    reason: ReasonCode
+    item_id: str | None = None  # record / membership / commitment id
+    measure_id: str | None = None
+    detail: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "reason": self.reason.value,
+            "item_id": self.item_id,
+            "measure_id": self.measure_id,
+            "detail": self.detail,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Advisory:
+    """Something the case officer should know that changes no measure."""
+
+    code: ReasonCode
+    message: str
+    item_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code.value, "message": self.message, "item_id": self.item_id}
+
+
+@dataclass(frozen=True, slots=True)
+class CommitmentEligibility:
+    """Art. 28: may the subject use the credit-commitment route (信用承诺制)?"""
+
+    eligible: bool
+    reason: ReasonCode
+    triggered_by: tuple[TriggerRef, ...] = ()
+
+    def __bool__(self) -> bool:
+        return self.eligible
+
+
+@dataclass(frozen=True, slots=True)
+class Supervision:
+    """Art. 31, 32: supervision tier and the factor to apply to the normal spot-check rate."""
+
+    tier: str  # low | normal | high
+    spot_check_factor: float
+    basis: str
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """Everything needed to replay the decision: same inputs, same decision."""
+
+    report_id: str | None
+    lists: tuple[tuple[str, str, str], ...]  # (list_id, version, sha256)
+    policy_profile: str
+    sdk_version: str
+    as_of: dt.date
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The result of matching one report against the published lists for one scenario."""
+
+    outcome: Outcome
+    scenario: str
+    subject: str  # masked identifier
+    subject_kind: str
+    restrictions: tuple[AppliedMeasure, ...]
+    incentives: tuple[AppliedMeasure, ...]
+    voluntary: tuple[AppliedMeasure, ...]
+    held_for_review: tuple[AppliedMeasure, ...]
+    exclusions: tuple[Exclusion, ...]
+    advisories: tuple[Advisory, ...]
+    commitment: CommitmentEligibility
+    supervision: Supervision
+    provenance: Provenance
+    flags: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def commitment_eligible(self) -> bool:
+        """Art. 28: whether the credit-commitment route is open (see :attr:`commitment`)."""
+        return self.commitment.eligible
+
+    @property
+    def supervision_tier(self) -> str:
+        return self.supervision.tier
+
+    @property
+    def applied_measure_ids(self) -> tuple[str, ...]:
+        return tuple(m.measure_id for m in (*self.restrictions, *self.incentives))
+
+    @property
+    def measures(self) -> tuple[AppliedMeasure, ...]:
+        """Restrictions and incentives that apply (voluntary and held ones excluded)."""
+        return (*self.restrictions, *self.incentives)
+
+    def with_flags(self, *flags: str) -> Decision:
+        return replace(self, flags=self.flags | frozenset(flags))
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form (no raw identifier: the subject is masked)."""
+        return {
+            "outcome": self.outcome.value,
+            "scenario": self.scenario,
+            "subject": self.subject,
+            "subject_kind": self.subject_kind,
+            "restrictions": [m.to_dict() for m in self.restrictions],
+            "incentives": [m.to_dict() for m in self.incentives],
+            "voluntary": [m.to_dict() for m in self.voluntary],
+            "held_for_review": [m.to_dict() for m in self.held_for_review],
+            "exclusions": [e.to_dict() for e in self.exclusions],
+            "advisories": [a.to_dict() for a in self.advisories],
+            "commitment_eligible": self.commitment.eligible,
+            "commitment_reason": self.commitment.reason.value,
+            "supervision": {
+                "tier": self.supervision.tier,
+                "spot_check_factor": self.supervision.spot_check_factor,
+                "basis": self.supervision.basis,
+            },
+            "provenance": {
+                "report_id": self.provenance.report_id,
+                "lists": [
+                    {"list_id": i, "version": v, "sha256": h} for i, v, h in self.provenance.lists
+                ],
+                "policy_profile": self.provenance.policy_profile,
+                "sdk_version": self.provenance.sdk_version,
+                "as_of": self.provenance.as_of.isoformat(),
+            },
+            "flags": sorted(self.flags),
+        }
+
+    def explain(self) -> str:
+        """Render the decision for a case officer, keeping the Chinese legal terms."""
+        from credit_sdk._explain import render
+
+        return render(self)
+
+
+def _trigger_dict(t: TriggerRef) -> dict[str, Any]:
+    return {
+        "source": t.source,
+        "item_id": t.item_id,
+        "ground": t.ground,
+        "category": t.category,
+        "domain": t.domain,
+        "role": t.role,
+        "via_organisation": t.via_organisation,
+        "disputed": t.disputed,
+    }

@@ -1,0 +1,607 @@
+"""The decision engine: the only place where legal matching happens.
+
+:func:`decide` is pure and deterministic: the same report, scenario, date, catalog and profile
+always give the same :class:`~credit_sdk.Decision`, so any decision can be replayed from the
+provenance the query log keeps. It does no I/O.
+
+>>> from credit_sdk import CreditReport, Scenario, decide, sample_report_path
+>>> report = CreditReport.model_validate_json(sample_report_path("severe_list").read_text())
+>>> decision = decide(report, Scenario.GOVERNMENT_PROCUREMENT, as_of=date(2026, 11, 29))
+>>> decision.outcome                                                 # doctest: +SKIP
+<Outcome.RESTRICTED: 'RESTRICTED'>
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+
+from credit_sdk._catalog import Catalog, Ground, IndexedMeasure, MeasureKind
+from credit_sdk._decision import (
+    Advisory,
+    AppliedMeasure,
+    CommitmentEligibility,
+    Decision,
+    Exclusion,
+    Outcome,
+    Provenance,
+    ReasonCode,
+    Supervision,
+    TriggerRef,
+)
+from credit_sdk._models import (
+    CommitmentStatus,
+    CreditRecord,
+    CreditReport,
+    EvaluationKind,
+    ListMembership,
+    ListType,
+    MembershipStatus,
+    RecordKind,
+    RecordStatus,
+    RemovalReason,
+    RiskLevel,
+    SubjectKind,
+)
+from credit_sdk._policy import (
+    DisputePolicy,
+    IncentivePolicy,
+    PeriodAnchor,
+    PeriodRule,
+    PolicyProfile,
+)
+from credit_sdk._scenarios import Scenario
+from credit_sdk._version import __version__
+
+__all__ = ["add_months", "decide", "publication_end"]
+
+_SEVERE_GROUNDS = frozenset({Ground.SEVERE_DISHONESTY, Ground.JUDGMENT_DEFAULTER})
+_NEGATIVE = frozenset(
+    {
+        Ground.SEVERE_DISHONESTY,
+        Ground.JUDGMENT_DEFAULTER,
+        Ground.DISHONESTY,
+        Ground.FALSE_COMMITMENT,
+    }
+)
+_REMOVAL_REASON = {
+    RemovalReason.REPAIRED: ReasonCode.RECORD_REPAIRED,
+    RemovalReason.BASIS_REVOKED: ReasonCode.RECORD_REVOKED,
+    RemovalReason.OBJECTION_UPHELD: ReasonCode.RECORD_CORRECTED,
+    RemovalReason.STATEMENT_ACCEPTED: ReasonCode.RECORD_CORRECTED,
+    RemovalReason.TERM_ENDED: ReasonCode.RECORD_EXPIRED,
+    RemovalReason.PERFORMED: ReasonCode.MEMBERSHIP_REMOVED,
+}
+_ROLE_SUBJECT = "subject"
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """``day`` plus whole calendar months, clamped to the month's last day (Jan 31 + 1 = Feb 28)."""
+    total = day.month - 1 + months
+    year, month = day.year + total // 12, total % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _months_between(start: dt.date, end: dt.date) -> int:
+    months = (end.year - start.year) * 12 + end.month - start.month
+    return months if end.day >= start.day else months - 1
+
+
+def _clamp_period(
+    stated: int | None, rule: PeriodRule, item_id: str, advisories: list[Advisory]
+) -> int:
+    """The period to apply: the stated one if lawful, else the nearest lawful bound (flagged)."""
+    if stated is None:
+        # Publication stops automatically at the maximum (Art. 51; national practice).
+        return rule.max_months
+    if rule.min_months <= stated <= rule.max_months:
+        return stated
+    bounded = min(max(stated, rule.min_months), rule.max_months)
+    advisories.append(
+        Advisory(
+            ReasonCode.PERIOD_OUT_OF_RANGE,
+            f"stated publication period of {stated} months lies outside the legal range "
+            f"{rule.min_months}-{rule.max_months} months (Art. 51); {bounded} months applied",
+            item_id,
+        )
+    )
+    return bounded
+
+
+def publication_end(
+    rec: CreditRecord, profile: PolicyProfile, advisories: list[Advisory] | None = None
+) -> dt.date | None:
+    """First day on which ``rec`` is no longer published (Art. 51), or ``None`` while it has no
+    end (long-term publication, or a continuing act that has not ended)."""
+    sink: list[Advisory] = advisories if advisories is not None else []
+    if (
+        rec.domain in profile.long_term_domains
+        and rec.consequences & profile.long_term_consequences
+    ):
+        return None
+    if profile.period_anchor is PeriodAnchor.DECISION_DATE and rec.basis is not None:
+        anchor = rec.basis.issued_on
+    else:
+        anchor = rec.finding_date
+    if rec.continuing and profile.continuing_acts_from_end:
+        if rec.conduct_ended_on is None:
+            return None
+        anchor = max(anchor, rec.conduct_ended_on)
+    if rec.kind is RecordKind.SEVERE_DISHONESTY:
+        rule = profile.severe_period_for(rec.domain)
+    else:
+        rule = profile.dishonesty_period_for(rec.domain)
+    months = _clamp_period(rec.publication_period_months, rule, rec.record_id, sink)
+    return add_months(anchor, months)
+
+
+class _Run:
+    """Working state of one decision."""
+
+    __slots__ = ("advisories", "as_of", "exclusions", "profile")
+
+    def __init__(self, as_of: dt.date, profile: PolicyProfile) -> None:
+        self.as_of = as_of
+        self.profile = profile
+        self.exclusions: list[Exclusion] = []
+        self.advisories: list[Advisory] = []
+
+    def leave_out(self, reason: ReasonCode, item_id: str, detail: str) -> None:
+        self.exclusions.append(Exclusion(reason, item_id, None, detail))
+
+    def record(self, rec: CreditRecord) -> TriggerRef | None:
+        as_of, rid = self.as_of, rec.record_id
+        if rec.kind is RecordKind.ADMINISTRATIVE:
+            self.leave_out(ReasonCode.INFORMATION_ONLY, rid, "neutral information, no measure")
+            return None
+        changed = rec.status_changed_on
+        if rec.status is RecordStatus.REVOKED and (changed is None or changed <= as_of):
+            self.leave_out(ReasonCode.RECORD_REVOKED, rid, "认定依据被撤销或变更 (Art. 52)")
+            return None
+        if rec.status is RecordStatus.REPAIRED and (changed is None or changed <= as_of):
+            self.leave_out(ReasonCode.RECORD_REPAIRED, rid, "已完成信用修复 (Art. 54)")
+            return None
+        if rec.objection is not None and rec.objection.upheld_at(as_of):
+            self.leave_out(ReasonCode.RECORD_CORRECTED, rid, "异议成立，信息已更正 (Art. 53)")
+            return None
+        if rec.finding_date > as_of:
+            self.leave_out(ReasonCode.RECORD_NOT_YET_EFFECTIVE, rid, "found after the query date")
+            return None
+        archived = rec.status is RecordStatus.ARCHIVED and (changed is None or changed <= as_of)
+        if rec.kind is RecordKind.COMMENDATION:
+            if rec.publication_declined:
+                self.leave_out(
+                    ReasonCode.WITHHELD_AT_SUBJECT_REQUEST, rid, "主体提出不公示守信信息 (Art. 51)"
+                )
+                return None
+            if archived:
+                self.leave_out(ReasonCode.RECORD_EXPIRED, rid, "archived")
+                return None
+            return TriggerRef("record", rid, Ground.COMMENDATION, rec.category, rec.domain)
+        if (
+            self.profile.minor_penalties_excluded
+            and rec.penalty is not None
+            and rec.penalty.excluded_by_art19
+        ):
+            self.leave_out(
+                ReasonCode.EXCLUDED_MINOR_PENALTY,
+                rid,
+                "简易程序或轻微、初次违法且主动消除危害后果的行政处罚 (Art. 19)",
+            )
+            return None
+        if rec.basis is None or not rec.basis.effective_at(as_of):
+            self.leave_out(
+                ReasonCode.NO_EFFECTIVE_BASIS, rid, "无生效法律文书作为认定依据 (Art. 37)"
+            )
+            return None
+        if rec.minor_and_corrected:
+            self.leave_out(ReasonCode.REMINDER_ONLY, rid, "轻微偶发并及时改正，免于惩戒 (Art. 43)")
+            self.advisories.append(
+                Advisory(
+                    ReasonCode.REMINDER_ONLY,
+                    "minor, occasional conduct corrected promptly: a reminder may be given, "
+                    "no measure applies (Art. 43 ¶2)",
+                    rid,
+                )
+            )
+            return None
+        if archived:
+            self.leave_out(ReasonCode.RECORD_EXPIRED, rid, "公示期限届满，转为档案保存 (Art. 51)")
+            return None
+        end = publication_end(rec, self.profile, self.advisories)
+        if end is not None and as_of >= end:
+            self.leave_out(
+                ReasonCode.RECORD_EXPIRED,
+                rid,
+                f"公示期限已于 {(end - dt.timedelta(days=1)).isoformat()} 届满 (Art. 51)",
+            )
+            return None
+        ground = (
+            Ground.SEVERE_DISHONESTY
+            if rec.kind is RecordKind.SEVERE_DISHONESTY
+            else Ground.DISHONESTY
+        )
+        disputed = rec.objection is not None and rec.objection.pending_at(as_of)
+        return TriggerRef("record", rid, ground, rec.category, rec.domain, disputed=disputed)
+
+    def membership(
+        self, m: ListMembership, role: str = _ROLE_SUBJECT, via: str | None = None
+    ) -> TriggerRef | None:
+        as_of, mid = self.as_of, m.membership_id
+        source = "membership" if via is None else "linked_party"
+        if m.listed_on > as_of:
+            self.leave_out(ReasonCode.RECORD_NOT_YET_EFFECTIVE, mid, "listed after the query date")
+            return None
+        if m.status is MembershipStatus.REMOVED and (m.removed_on is None or m.removed_on <= as_of):
+            reason = _REMOVAL_REASON[m.removal_reason or RemovalReason.TERM_ENDED]
+            self.leave_out(reason, mid, f"移出名单: {m.removal_reason}")
+            return None
+        if m.objection is not None and m.objection.upheld_at(as_of):
+            self.leave_out(ReasonCode.RECORD_CORRECTED, mid, "异议成立，移出名单 (Art. 53)")
+            return None
+        if m.term_end is not None and as_of > m.term_end:
+            self.leave_out(ReasonCode.RECORD_EXPIRED, mid, f"纳入期限已于 {m.term_end} 届满")
+            return None
+        if m.list_type is ListType.RED_LIST:
+            return TriggerRef(source, mid, Ground.RED_LIST, m.category, m.domain, role, via)
+        if m.decision is None or not m.decision.effective_at(as_of):
+            self.leave_out(
+                ReasonCode.NO_EFFECTIVE_BASIS, mid, "列入名单须有生效的书面决定 (Art. 38)"
+            )
+            return None
+        if m.list_type is ListType.SEVERE_DISHONESTY:
+            ground = Ground.SEVERE_DISHONESTY
+            long_term = (
+                m.domain in self.profile.long_term_domains
+                and m.consequences & self.profile.long_term_consequences
+            )
+            if not long_term:
+                rule = self.profile.severe_period_for(m.domain)
+                stated = None if m.term_end is None else _months_between(m.listed_on, m.term_end)
+                months = _clamp_period(stated, rule, mid, self.advisories)
+                end = add_months(m.listed_on, months)
+                if as_of >= end:
+                    self.leave_out(
+                        ReasonCode.RECORD_EXPIRED, mid, f"严重失信信息公示期限已于 {end} 前届满"
+                    )
+                    return None
+        else:
+            # The court's list follows the courts' own terms (Art. 38 ¶2), not Art. 51.
+            ground = Ground.JUDGMENT_DEFAULTER
+        disputed = m.objection is not None and m.objection.pending_at(as_of)
+        return TriggerRef(source, mid, ground, m.category, m.domain, role, via, disputed)
+
+
+def decide(
+    report: CreditReport,
+    scenario: Scenario | str,
+    *,
+    as_of: dt.date,
+    catalog: Catalog | None = None,
+    profile: PolicyProfile | None = None,
+) -> Decision:
+    """Match ``report`` against the measure lists in force on ``as_of`` for ``scenario``.
+
+    ``catalog`` defaults to the shipped lists and ``profile`` to the draft regulation's rules.
+    Raises :class:`~credit_sdk.InvalidQuery` for an unknown scenario and
+    :class:`~credit_sdk.PolicyError` when the profile is not in force on ``as_of``.
+    """
+    scenario = Scenario.parse(scenario)
+    if isinstance(as_of, dt.datetime):
+        as_of = as_of.date()
+    catalog = catalog if catalog is not None else Catalog.default()
+    profile = profile if profile is not None else PolicyProfile.default()
+    profile.check_in_force(as_of)
+    run = _Run(as_of, profile)
+    subject_kind = report.subject.kind
+
+    negatives: list[TriggerRef] = []
+    positives: list[TriggerRef] = []
+    for rec in report.records:
+        t = run.record(rec)
+        if t is not None:
+            (positives if t.ground is Ground.COMMENDATION else negatives).append(t)
+    for m in report.list_memberships:
+        t = run.membership(m)
+        if t is not None:
+            (positives if t.ground is Ground.RED_LIST else negatives).append(t)
+    for c in report.commitments:
+        if c.status not in (CommitmentStatus.FALSE, CommitmentStatus.UNFULFILLED):
+            continue
+        found = c.found_on or c.made_on
+        if found > as_of:
+            run.leave_out(ReasonCode.RECORD_NOT_YET_EFFECTIVE, c.commitment_id, "found later")
+        elif c.repaired_on is not None and c.repaired_on <= as_of:
+            run.leave_out(ReasonCode.RECORD_REPAIRED, c.commitment_id, "已完成信用修复 (Art. 28)")
+        else:
+            negatives.append(
+                TriggerRef(
+                    "commitment", c.commitment_id, Ground.FALSE_COMMITMENT, "commitment_breach"
+                )
+            )
+    if subject_kind is SubjectKind.NATURAL_PERSON:
+        for lp in report.linked_parties:
+            via = lp.organisation.masked
+            for m in lp.memberships:
+                if m.list_type is ListType.RED_LIST:
+                    run.leave_out(
+                        ReasonCode.NOT_RELATED,
+                        m.membership_id,
+                        "Art. 45 extends only severe listings to the organisation's people",
+                    )
+                    continue
+                if not lp.held_during(m.listed_on, as_of):
+                    run.leave_out(
+                        ReasonCode.NOT_RELATED,
+                        m.membership_id,
+                        f"the {lp.role} role was not held while {via} was listed",
+                    )
+                    continue
+                t = run.membership(m, lp.role, via)
+                if t is not None:
+                    negatives.append(t)
+        if report.integrity_points is not None:
+            pts = report.integrity_points
+            positives.append(
+                TriggerRef("integrity_points", pts.scheme, Ground.INTEGRITY_POINTS, str(pts.score))
+            )
+    points = report.integrity_points.score if report.integrity_points is not None else None
+
+    in_force = catalog.in_force(as_of)
+    matches: dict[tuple[str, str], tuple[IndexedMeasure, list[TriggerRef]]] = {}
+    seen_unpublished: set[tuple[str, str]] = set()
+    jd_is_severe = profile.judgment_defaulter_is_severe
+    for t in (*negatives, *positives):
+        grounds: tuple[Ground, ...] = (Ground(t.ground),)
+        if t.ground is Ground.JUDGMENT_DEFAULTER and jd_is_severe:
+            grounds = (Ground.JUDGMENT_DEFAULTER, Ground.SEVERE_DISHONESTY)
+        related = False
+        for g in grounds:
+            for entry in catalog.candidates(scenario, g):
+                if t.role not in entry.roles or subject_kind not in entry.subject_kinds:
+                    continue
+                if entry.categories is not None and t.category not in entry.categories:
+                    continue
+                if entry.domains is not None and t.domain not in entry.domains:
+                    continue
+                key = entry.key
+                if (entry.list.list_id, entry.list.version) not in in_force.editions:
+                    if key in in_force.measure_keys:
+                        continue  # an older or newer edition of a measure that is in force
+                    related = True
+                    if key not in seen_unpublished:
+                        seen_unpublished.add(key)
+                        run.exclusions.append(
+                            Exclusion(
+                                ReasonCode.MEASURE_UNPUBLISHED,
+                                t.item_id,
+                                entry.measure.measure_id,
+                                f"edition {entry.list.version} of {entry.list.list_id} is not "
+                                f"in force on {as_of} (Art. 39)",
+                            )
+                        )
+                    continue
+                if entry.published_on > as_of:
+                    related = True
+                    if key not in seen_unpublished:
+                        seen_unpublished.add(key)
+                        run.exclusions.append(
+                            Exclusion(
+                                ReasonCode.MEASURE_UNPUBLISHED,
+                                t.item_id,
+                                entry.measure.measure_id,
+                                f"published only on {entry.published_on} (Art. 39)",
+                            )
+                        )
+                    continue
+                related = True
+                if entry.min_points is not None and (points is None or points < entry.min_points):
+                    run.exclusions.append(
+                        Exclusion(
+                            ReasonCode.POINTS_BELOW_THRESHOLD,
+                            t.item_id,
+                            entry.measure.measure_id,
+                            f"needs {entry.min_points} integrity points",
+                        )
+                    )
+                    continue
+                hit = matches.get(key)
+                if hit is None:
+                    matches[key] = (entry, [t])
+                elif t not in hit[1]:
+                    hit[1].append(t)
+        if not related:
+            run.exclusions.append(
+                Exclusion(
+                    ReasonCode.NOT_RELATED,
+                    t.item_id,
+                    None,
+                    f"no published measure relates {t.ground} ({t.category}) to {scenario} "
+                    "(Art. 43)",
+                )
+            )
+
+    # Incentives for a subject with active dishonesty (Art. 36, 40): trustworthiness incentives
+    # presuppose no active dishonesty. Under SUPPRESS any undisputed negative item suppresses
+    # them; under SUPPRESS_IF_SEVERE only severe ones do. Disputed negatives hold them for review.
+    if profile.incentives_with_dishonesty is IncentivePolicy.SUPPRESS:
+        blocking = negatives
+    else:
+        blocking = [t for t in negatives if t.ground in _SEVERE_GROUNDS]
+    suppress = any(not t.disputed for t in blocking)
+    hold_incentives = not suppress and bool(blocking)
+
+    restrictions: list[AppliedMeasure] = []
+    incentives: list[AppliedMeasure] = []
+    voluntary: list[AppliedMeasure] = []
+    held: list[AppliedMeasure] = []
+    on_dispute = profile.on_dispute
+    for entry, trigs in matches.values():
+        measure = entry.measure
+        if measure.kind is MeasureKind.INCENTIVE and suppress:
+            run.exclusions.append(
+                Exclusion(
+                    ReasonCode.INCENTIVE_SUPPRESSED_BY_DISHONESTY,
+                    None,
+                    measure.measure_id,
+                    "the subject has active dishonesty information",
+                )
+            )
+            continue
+        applied = _applied(entry, trigs)
+        if measure.voluntary:
+            voluntary.append(applied)
+            continue
+        if measure.kind is MeasureKind.INCENTIVE:
+            if hold_incentives and on_dispute is not DisputePolicy.APPLY:
+                held.append(applied)
+            else:
+                incentives.append(applied)
+            continue
+        if all(t.disputed for t in trigs):
+            if on_dispute is DisputePolicy.REVIEW:
+                held.append(applied)
+                continue
+            if on_dispute is DisputePolicy.SUSPEND:
+                run.exclusions.append(
+                    Exclusion(
+                        ReasonCode.RECORD_DISPUTED,
+                        trigs[0].item_id,
+                        measure.measure_id,
+                        "异议处理期间暂停实施 (Art. 53)",
+                    )
+                )
+                continue
+        restrictions.append(applied)
+
+    for t in negatives:
+        if t.disputed:
+            run.advisories.append(
+                Advisory(
+                    ReasonCode.RECORD_DISPUTED,
+                    "异议标注: an objection to this item is pending (Art. 53)",
+                    t.item_id,
+                )
+            )
+    if report.prohibited_fields_dropped:
+        run.advisories.append(
+            Advisory(
+                ReasonCode.PROHIBITED_FIELDS_DROPPED,
+                f"{len(report.prohibited_fields_dropped)} prohibited field(s) dropped from the "
+                f"report (Art. 20): {', '.join(report.prohibited_fields_dropped)}",
+            )
+        )
+
+    if restrictions:
+        outcome = Outcome.RESTRICTED
+    elif held:
+        outcome = Outcome.REVIEW
+    elif incentives:
+        outcome = Outcome.INCENTIVES
+    else:
+        outcome = Outcome.CLEAR
+
+    return Decision(
+        outcome=outcome,
+        scenario=scenario,
+        subject=report.subject.identifier.masked,
+        subject_kind=subject_kind,
+        restrictions=tuple(restrictions),
+        incentives=tuple(incentives),
+        voluntary=tuple(voluntary),
+        held_for_review=tuple(held),
+        exclusions=tuple(run.exclusions),
+        advisories=tuple(run.advisories),
+        commitment=_commitment(negatives, jd_is_severe),
+        supervision=_supervision(report, negatives, as_of, profile),
+        provenance=Provenance(
+            report_id=report.report_id,
+            lists=in_force.refs,
+            policy_profile=profile.profile_id,
+            sdk_version=__version__,
+            as_of=as_of,
+        ),
+    )
+
+
+def _applied(entry: IndexedMeasure, trigs: list[TriggerRef]) -> AppliedMeasure:
+    m = entry.measure
+    return AppliedMeasure(
+        measure_id=m.measure_id,
+        list_id=entry.list.list_id,
+        list_version=entry.list.version,
+        kind=m.kind,
+        title=m.title,
+        content=m.content,
+        target=m.target.description,
+        legal_basis=m.legal_basis,
+        implementing_body=m.implementing_body.name,
+        range_item=m.range_item,
+        publication=entry.publication_ref,
+        triggered_by=tuple(trigs),
+        voluntary=m.voluntary,
+        score_adjustment=m.score_adjustment,
+        reason=ReasonCode.VOLUNTARY_MEASURE if m.voluntary else ReasonCode.APPLIED,
+    )
+
+
+def _commitment(negatives: list[TriggerRef], jd_is_severe: bool) -> CommitmentEligibility:
+    """Art. 28: severe dishonest subjects and those with false or unfulfilled commitments may
+    not use the commitment route until repaired."""
+    if not negatives:
+        return _ELIGIBLE
+    severe_grounds = _SEVERE_GROUNDS if jd_is_severe else _SEVERE_ONLY
+    own = [t for t in negatives if t.role == _ROLE_SUBJECT]
+    severe = [t for t in own if t.ground in severe_grounds]
+    if any(not t.disputed for t in severe):
+        return CommitmentEligibility(
+            False, ReasonCode.SEVERE_DISHONESTY, tuple(t for t in severe if not t.disputed)
+        )
+    false = [t for t in own if t.ground is Ground.FALSE_COMMITMENT]
+    if false:
+        return CommitmentEligibility(False, ReasonCode.FALSE_COMMITMENT, tuple(false))
+    if severe:
+        return CommitmentEligibility(False, ReasonCode.RECORD_DISPUTED, tuple(severe))
+    return _ELIGIBLE
+
+
+_ELIGIBLE = CommitmentEligibility(True, ReasonCode.COMMITMENT_ALLOWED)
+_SEVERE_ONLY = frozenset({Ground.SEVERE_DISHONESTY})
+
+
+def _supervision(
+    report: CreditReport, negatives: list[TriggerRef], as_of: dt.date, profile: PolicyProfile
+) -> Supervision:
+    """Art. 31, 32: industry evaluation first, then the comprehensive one; active dishonesty
+    means high risk whatever the grade."""
+    factors = profile.spot_check_factors
+    if negatives and any(not t.disputed and t.role == _ROLE_SUBJECT for t in negatives):
+        return Supervision(
+            RiskLevel.HIGH,
+            factors[RiskLevel.HIGH],
+            "违法失信、风险较高: active dishonesty information (Art. 32(3))",
+        )
+    if not report.evaluations:
+        return Supervision(
+            RiskLevel.NORMAL,
+            factors[RiskLevel.NORMAL],
+            "no valid credit evaluation: the normal spot-check rate (Art. 32(2))",
+        )
+    valid = [e for e in report.evaluations if e.valid_at(as_of)]
+    chosen = max(
+        (e for e in valid if e.kind is EvaluationKind.INDUSTRY),
+        key=lambda e: e.evaluated_on,
+        default=None,
+    ) or max(valid, key=lambda e: e.evaluated_on, default=None)
+    if chosen is None:
+        return Supervision(
+            RiskLevel.NORMAL,
+            factors[RiskLevel.NORMAL],
+            "no valid credit evaluation: the normal spot-check rate (Art. 32(2))",
+        )
+    label = "行业信用评价" if chosen.kind is EvaluationKind.INDUSTRY else "公共信用综合评价"
+    return Supervision(
+        chosen.risk_level,
+        factors[chosen.risk_level],
+        f"{label} {chosen.grade} of {chosen.evaluated_on} (Art. 31, 32)",
+    )

@@ -1,0 +1,444 @@
+"""The credit report (公共信用报告) and its parts: the core of the platform contract.
+
+A report is what the credit platform returns for one credit subject (信用主体). The engine reads
+it; nothing here decides anything. Values are frozen. Unknown fields are tolerated (a newer
+platform may send more) but wrong types are rejected, and fields that Art. 20 prohibits are
+dropped and listed in :attr:`CreditReport.prohibited_fields_dropped`, never kept.
+
+>>> report = CreditReport.model_validate_json(open(sample_report_path("severe_list")).read())
+... # doctest: +SKIP
+>>> report.subject.kind
+... # doctest: +SKIP
+
+Example reports for every state the engine distinguishes ship in ``credit_sdk/data/reports/``
+(see :func:`sample_report_path`) and are documented in ``docs/report-format.md``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from credit_sdk._errors import ReportError
+from credit_sdk._identifiers import Identifier, IdentifierKind
+from credit_sdk._privacy import PersonalText, drop_prohibited_fields
+
+__all__ = [
+    "BasisDocument",
+    "BasisDocumentKind",
+    "Commitment",
+    "CommitmentStatus",
+    "Consequence",
+    "CreditRecord",
+    "CreditReport",
+    "Evaluation",
+    "EvaluationKind",
+    "IntegrityPoints",
+    "LinkedParty",
+    "LinkedRole",
+    "ListMembership",
+    "ListType",
+    "MembershipStatus",
+    "Objection",
+    "ObjectionStatus",
+    "Penalty",
+    "RecordKind",
+    "RecordStatus",
+    "RemovalReason",
+    "RiskLevel",
+    "Subject",
+    "SubjectKind",
+    "sample_report_path",
+]
+
+_CONFIG = ConfigDict(
+    frozen=True,
+    extra="ignore",
+    # Error messages must never echo an identifier or a personal field back (DESIGN.md §5).
+    hide_input_in_errors=True,
+    # Schemas are built on first use, not at import: `import credit_sdk` stays cheap.
+    defer_build=True,
+    str_strip_whitespace=True,
+)
+
+
+class _Value(BaseModel):
+    model_config = _CONFIG
+
+
+class SubjectKind(StrEnum):
+    """Kinds of credit subject (信用主体), Art. 3."""
+
+    NATURAL_PERSON = "natural_person"  # 自然人
+    LEGAL_PERSON = "legal_person"  # 法人
+    UNINCORPORATED_ORGANISATION = "unincorporated_organisation"  # 非法人组织
+
+
+class RecordKind(StrEnum):
+    """What a credit record says about the subject."""
+
+    DISHONESTY = "dishonesty"  # 失信信息 (Art. 37 last ¶)
+    SEVERE_DISHONESTY = "severe_dishonesty"  # 严重失信信息 (Art. 37)
+    COMMENDATION = "commendation"  # 守信信息 / 荣誉表彰 (Art. 19(2), 51 ¶1)
+    ADMINISTRATIVE = (
+        "administrative"  # neutral information: registration, permits (Art. 19(1), (4))
+    )
+
+
+class RecordStatus(StrEnum):
+    ACTIVE = "active"
+    REPAIRED = "repaired"  # 信用修复 completed (Art. 54)
+    REVOKED = "revoked"  # basis revoked, annulled or changed (Art. 52 ¶3)
+    ARCHIVED = "archived"  # publication ended, kept as archive (Art. 51 ¶3)
+
+
+class BasisDocumentKind(StrEnum):
+    """Documents that can ground a dishonesty finding (Art. 37 last ¶) or a listing (Art. 38)."""
+
+    JUDGMENT = "judgment"  # 司法裁判文书
+    ARBITRAL_AWARD = "arbitral_award"  # 仲裁文书
+    ADMINISTRATIVE_PENALTY_DECISION = "administrative_penalty_decision"  # 行政处罚决定文书
+    ADMINISTRATIVE_RULING = "administrative_ruling"  # 行政裁决
+    ADMINISTRATIVE_DECISION = "administrative_decision"  # 其他行政行为决定文书
+    SEVERE_LIST_DECISION = "severe_list_decision"  # 严重失信主体名单书面决定 (Art. 38 ¶1)
+    COURT_DEFAULTER_DECISION = "court_defaulter_decision"  # 纳入失信被执行人名单决定书 (Art. 38 ¶2)
+    OTHER_LEGAL_DOCUMENT = "other_legal_document"  # 其他具有法律效力的文书
+
+
+class BasisDocument(_Value):
+    """The effective legal document (生效法律文书) a finding rests on."""
+
+    kind: BasisDocumentKind
+    number: str = Field(min_length=1, description="文号, e.g. 哈市监罚〔2025〕118号")
+    issuer: str = Field(min_length=1)
+    issued_on: dt.date
+    effective: bool = Field(description="whether the document has taken legal effect (生效)")
+    effective_on: dt.date | None = None
+
+    def effective_at(self, as_of: dt.date) -> bool:
+        """True when the document had taken effect on ``as_of``."""
+        if not self.effective:
+            return False
+        start = self.effective_on or self.issued_on
+        return start <= as_of
+
+
+class Penalty(_Value):
+    """How an administrative penalty was imposed: decides Art. 19's exclusion of minor penalties."""
+
+    procedure: str = Field(pattern="^(simple|general)$", description="简易程序 or 普通程序")
+    minor_violation: bool = False  # 违法行为轻微
+    first_offence: bool = False  # 初次违法
+    minor_harm: bool = False  # 危害后果轻微
+    harm_remedied: bool = False  # 主动消除或者减轻危害后果
+    types: tuple[str, ...] = ()  # warning, fine, licence_revocation, ...
+
+    @property
+    def excluded_by_art19(self) -> bool:
+        """Art. 19 last ¶: simple-procedure penalties, and minor or first offences whose harm
+        was remedied, are not public credit information."""
+        if self.procedure == "simple":
+            return True
+        if self.minor_violation and self.harm_remedied:
+            return True
+        return self.first_offence and self.minor_harm and self.harm_remedied
+
+
+class Consequence(StrEnum):
+    """Consequences that make publication long-term in the named domains (Art. 51 ¶2)."""
+
+    CRIMINAL_LIABILITY = "criminal_liability"  # 被依法追究刑事责任
+    LICENCE_REVOCATION = "licence_revocation"  # 吊销行政许可证件
+    LIFETIME_MARKET_BAN = "lifetime_market_ban"  # 终身市场禁入
+
+
+class ObjectionStatus(StrEnum):
+    PENDING = "pending"  # 已异议标注, not yet decided
+    UPHELD = "upheld"  # found wrong: corrected (Art. 53 ¶2)
+    REJECTED = "rejected"  # no error: label removed
+
+
+class Objection(_Value):
+    """An objection (异议) to a record or listing, Art. 53."""
+
+    objection_id: str = Field(min_length=1)
+    filed_on: dt.date
+    labelled_on: dt.date | None = None
+    status: ObjectionStatus = ObjectionStatus.PENDING
+    decided_on: dt.date | None = None
+    needs_assistance: bool = False  # 需要其他单位协助核查 (7 working days)
+
+    def pending_at(self, as_of: dt.date) -> bool:
+        if self.filed_on > as_of:
+            return False
+        if self.status is ObjectionStatus.PENDING:
+            return True
+        return self.decided_on is not None and self.decided_on > as_of
+
+    def upheld_at(self, as_of: dt.date) -> bool:
+        return (
+            self.status is ObjectionStatus.UPHELD
+            and (self.decided_on is None or self.decided_on <= as_of)
+            and self.filed_on <= as_of
+        )
+
+
+class CreditRecord(_Value):
+    """One piece of public credit information (公共信用信息) about the subject."""
+
+    record_id: str = Field(min_length=1)
+    kind: RecordKind
+    category: str = Field(
+        min_length=1, description="conduct category, e.g. bid_rigging, tax_evasion, food_safety"
+    )
+    domain: str | None = Field(
+        default=None, description="sector, e.g. food_drug, work_safety, procurement, finance"
+    )
+    title: str = ""
+    finding_date: dt.date = Field(description="认定之日: the date the conduct was found")
+    continuing: bool = False  # 失信行为处于持续状态
+    conduct_ended_on: dt.date | None = None  # 失信行为终止之日
+    basis: BasisDocument | None = None
+    penalty: Penalty | None = None
+    consequences: frozenset[Consequence] = frozenset()
+    publication_period_months: int | None = Field(
+        default=None, ge=0, le=1200, description="公示期限 stated by the designating unit"
+    )
+    status: RecordStatus = RecordStatus.ACTIVE
+    status_changed_on: dt.date | None = None  # repaired / revoked / archived on
+    objection: Objection | None = None
+    minor_and_corrected: bool = Field(
+        default=False,
+        description="Art. 43 ¶2: minor, occasional, corrected promptly, no social harm",
+    )
+    publication_declined: bool = Field(
+        default=False, description="Art. 51 ¶1: the subject asked not to publish this honour"
+    )
+    provider: str | None = None  # 提供单位
+
+
+class ListType(StrEnum):
+    SEVERE_DISHONESTY = "severe_dishonesty"  # 严重失信主体名单 (Art. 37, 38 ¶1)
+    JUDGMENT_DEFAULTER = "judgment_defaulter"  # 失信被执行人名单 (Art. 38 ¶2)
+    RED_LIST = "red_list"  # 守信激励对象名单 (Art. 36, 38)
+
+
+class MembershipStatus(StrEnum):
+    ACTIVE = "active"
+    REMOVED = "removed"
+
+
+class RemovalReason(StrEnum):
+    REPAIRED = "repaired"  # 信用修复 (Art. 54)
+    TERM_ENDED = "term_ended"  # 期限届满
+    PERFORMED = "performed"  # obligations performed (court list)
+    BASIS_REVOKED = "basis_revoked"  # Art. 52 ¶3
+    OBJECTION_UPHELD = "objection_upheld"  # Art. 53
+    STATEMENT_ACCEPTED = "statement_accepted"  # 陈述申辩 accepted (Art. 55)
+
+
+class ListMembership(_Value):
+    """The subject's entry on a named list (名单)."""
+
+    membership_id: str = Field(min_length=1)
+    list_type: ListType
+    listed_on: dt.date
+    listing_body: str = Field(min_length=1)  # 认定单位
+    decision: BasisDocument | None = None  # the written decision (书面决定), Art. 38
+    category: str = "general"
+    domain: str | None = None
+    consequences: frozenset[Consequence] = frozenset()
+    term_end: dt.date | None = None  # 纳入期限
+    status: MembershipStatus = MembershipStatus.ACTIVE
+    removed_on: dt.date | None = None
+    removal_reason: RemovalReason | None = None
+    objection: Objection | None = None
+    record_ids: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _removal_consistent(self) -> ListMembership:
+        if self.status is MembershipStatus.REMOVED and self.removal_reason is None:
+            raise ValueError("a removed membership needs removal_reason")
+        return self
+
+
+class CommitmentStatus(StrEnum):
+    PENDING_VERIFICATION = "pending_verification"  # within the Art. 30 two-month check
+    FULFILLED = "fulfilled"
+    UNFULFILLED = "unfulfilled"  # 未履行承诺
+    FALSE = "false"  # 虚假承诺
+
+
+class Commitment(_Value):
+    """A credit commitment (信用承诺) and its performance, Art. 28–30."""
+
+    commitment_id: str = Field(min_length=1)
+    made_on: dt.date
+    matter: str = ""
+    status: CommitmentStatus = CommitmentStatus.PENDING_VERIFICATION
+    found_on: dt.date | None = None  # when found false or unfulfilled
+    repaired_on: dt.date | None = None  # 信用修复完成
+
+
+class EvaluationKind(StrEnum):
+    COMPREHENSIVE = "comprehensive"  # 公共信用综合评价 (Art. 31 ¶1)
+    INDUSTRY = "industry"  # 行业信用评价 (Art. 31 ¶2)
+
+
+class RiskLevel(StrEnum):
+    """Supervision tiers of Art. 32."""
+
+    LOW = "low"  # 信用较好、风险较低
+    NORMAL = "normal"  # 信用风险一般
+    HIGH = "high"  # 违法失信、风险较高
+
+
+class Evaluation(_Value):
+    evaluation_id: str = Field(min_length=1)
+    kind: EvaluationKind
+    industry: str | None = None
+    grade: str = Field(min_length=1)
+    risk_level: RiskLevel
+    evaluated_on: dt.date
+    valid_until: dt.date | None = None
+    evaluator: str = ""
+
+    def valid_at(self, as_of: dt.date) -> bool:
+        return self.evaluated_on <= as_of and (
+            self.valid_until is None or as_of <= self.valid_until
+        )
+
+
+class LinkedRole(StrEnum):
+    """Roles through which Art. 45 extends a market entity's severe listing to a person."""
+
+    LEGAL_REPRESENTATIVE = "legal_representative"  # 法定代表人
+    PRINCIPAL = "principal"  # 主要负责人
+    ACTUAL_CONTROLLER = "actual_controller"  # 实际控制人
+    DIRECTLY_RESPONSIBLE_PERSON = "directly_responsible_person"  # 影响债务履行的直接责任人
+
+
+class LinkedParty(_Value):
+    """An organisation in which the (natural-person) subject holds an Art. 45 role, with that
+    organisation's list memberships."""
+
+    organisation: Identifier
+    organisation_name: str = ""
+    role: LinkedRole
+    since: dt.date | None = None
+    until: dt.date | None = None
+    memberships: tuple[ListMembership, ...] = ()
+
+    def held_during(self, start: dt.date, as_of: dt.date) -> bool:
+        """Whether the role was held at some point between ``start`` and ``as_of``."""
+        if self.since is not None and self.since > as_of:
+            return False
+        return self.until is None or self.until >= start
+
+
+class IntegrityPoints(_Value):
+    """A natural person's integrity points (诚信积分), Art. 47: they may feed incentives only."""
+
+    scheme: str = Field(min_length=1)
+    score: int
+    assessed_on: dt.date
+    level: str | None = None
+
+
+class Subject(_Value):
+    kind: SubjectKind
+    identifier: Identifier
+    name: PersonalText | None = None
+
+    @model_validator(mode="after")
+    def _kind_matches_identifier(self) -> Subject:
+        ident_kind = self.identifier.kind
+        if ident_kind is IdentifierKind.USCC and self.kind is SubjectKind.NATURAL_PERSON:
+            raise ValueError("a natural person is identified by an ID number, not a USCC (Art. 21)")
+        if ident_kind is not IdentifierKind.USCC and self.kind is not SubjectKind.NATURAL_PERSON:
+            raise ValueError("organisations are identified by their USCC (Art. 21)")
+        return self
+
+
+class CreditReport(_Value):
+    """A subject's public credit report (公共信用报告) as the platform returns it.
+
+    Parse platform JSON with :meth:`CreditReport.parse` (raises :class:`~credit_sdk.ReportError`)
+    or pydantic's ``model_validate_json``.
+    """
+
+    schema_version: str = "1"
+    report_id: str = Field(min_length=1, max_length=128)
+    generated_at: dt.datetime
+    subject: Subject
+    records: tuple[CreditRecord, ...] = ()
+    list_memberships: tuple[ListMembership, ...] = ()
+    commitments: tuple[Commitment, ...] = ()
+    evaluations: tuple[Evaluation, ...] = ()
+    linked_parties: tuple[LinkedParty, ...] = ()
+    integrity_points: IntegrityPoints | None = None
+    prohibited_fields_dropped: tuple[str, ...] = Field(
+        default=(), description="JSON paths of Art. 20 prohibited fields removed while parsing"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _screen_prohibited(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = {k: v for k, v in data.items() if k != "prohibited_fields_dropped"}
+        cleaned, dropped = drop_prohibited_fields(data)
+        cleaned["prohibited_fields_dropped"] = tuple(dropped)
+        return cleaned
+
+    @field_validator("schema_version")
+    @classmethod
+    def _supported_version(cls, value: str) -> str:
+        if value.split(".", 1)[0] != "1":
+            raise ValueError("unsupported report schema_version; this SDK reads major version 1")
+        return value
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> CreditReport:
+        seen: set[str] = set()
+        for rec in self.records:
+            if rec.record_id in seen:
+                raise ValueError("duplicate record_id in report")
+            seen.add(rec.record_id)
+        return self
+
+    @classmethod
+    def parse(cls, data: str | bytes | dict[str, Any]) -> CreditReport:
+        """Validate platform data, raising :class:`~credit_sdk.ReportError` that names each bad
+        field (never its value)."""
+        try:
+            if isinstance(data, str | bytes):
+                return cls.model_validate_json(data)
+            return cls.model_validate(data)
+        except ValidationError as err:
+            raise ReportError(_describe(err)) from None
+
+
+def _describe(err: ValidationError) -> str:
+    problems = []
+    for item in err.errors(include_input=False, include_url=False)[:10]:
+        loc = ".".join(str(p) for p in item["loc"]) or "(report)"
+        problems.append(f"{loc}: {item['msg']}")
+    more = err.error_count() - len(problems)
+    suffix = f" (and {more} more)" if more > 0 else ""
+    return "credit report does not fit the platform contract: " + "; ".join(problems) + suffix
+
+
+def sample_report_path(state: str) -> Path:
+    """Path of a shipped **sample** report (``severe_list``, ``judgment_defaulter``, ...)."""
+    root = resources.files("credit_sdk") / "data" / "reports"
+    path = Path(str(root)) / f"{state}.json"
+    if not path.is_file():
+        available = sorted(p.stem for p in Path(str(root)).glob("*.json"))
+        raise ValueError(f"no sample report {state!r}; available: {', '.join(available)}")
+    return path
