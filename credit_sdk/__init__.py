@@ -15,6 +15,14 @@ from credit_sdk._errors import (
     PolicyError,
     ReportError,
 )
+from credit_sdk._identifiers import (
+    Identifier,
+    IdentifierKind,
+    OtherId,
+    ResidentId,
+    Uscc,
+    parse_identifier,
+)
 from credit_sdk._version import __version__
 
 __all__ = [
@@ -24,12 +32,18 @@ __all__ = [
     "CatalogError",
     "ConfigurationError",
     "CreditSDKError",
+    "Identifier",
+    "IdentifierKind",
     "InvalidIdentifier",
     "InvalidQuery",
+    "OtherId",
     "PlatformError",
     "PlatformProtocolError",
     "PlatformUnavailable",
     "PolicyError",
     "ReportError",
+    "ResidentId",
+    "Uscc",
     "__version__",
+    "parse_identifier",
 ]
