@@ -1,5 +1,30 @@
 """credit-sdk: social-credit reward/punishment checks for government business systems."""
 
+from credit_sdk._catalog import (
+    Catalog,
+    Ground,
+    ListDiff,
+    ListKind,
+    Measure,
+    MeasureKind,
+    MeasureList,
+    diff_lists,
+)
+from credit_sdk._decision import (
+    Advisory,
+    AppliedMeasure,
+    CommitmentEligibility,
+    Decision,
+    Exclusion,
+    Outcome,
+    Provenance,
+    ReasonCode,
+    Supervision,
+    TriggerRef,
+)
+from credit_sdk._engine import (
+    decide,
+)
 from credit_sdk._errors import (
     AuditError,
     AuditIntegrityError,
@@ -23,27 +48,123 @@ from credit_sdk._identifiers import (
     Uscc,
     parse_identifier,
 )
+from credit_sdk._models import (
+    BasisDocument,
+    BasisDocumentKind,
+    Commitment,
+    CommitmentStatus,
+    Consequence,
+    CreditRecord,
+    CreditReport,
+    Evaluation,
+    EvaluationKind,
+    IntegrityPoints,
+    LinkedParty,
+    LinkedRole,
+    ListMembership,
+    ListType,
+    MembershipStatus,
+    Objection,
+    ObjectionStatus,
+    Penalty,
+    RecordKind,
+    RecordStatus,
+    RemovalReason,
+    RiskLevel,
+    Subject,
+    SubjectKind,
+    sample_report_path,
+)
+from credit_sdk._policy import (
+    DisputePolicy,
+    IncentivePolicy,
+    PolicyProfile,
+)
+from credit_sdk._privacy import (
+    PersonalText,
+)
+from credit_sdk._scenarios import (
+    Scenario,
+    ScenarioFamily,
+)
 from credit_sdk._version import __version__
 
 __all__ = [
+    "Advisory",
+    "AppliedMeasure",
     "AuditError",
     "AuditIntegrityError",
     "AuthorizationError",
+    "BasisDocument",
+    "BasisDocumentKind",
+    "Catalog",
     "CatalogError",
+    "Commitment",
+    "CommitmentEligibility",
+    "CommitmentStatus",
     "ConfigurationError",
+    "Consequence",
+    "CreditRecord",
+    "CreditReport",
     "CreditSDKError",
+    "Decision",
+    "DisputePolicy",
+    "Evaluation",
+    "EvaluationKind",
+    "Exclusion",
+    "Ground",
     "Identifier",
     "IdentifierKind",
+    "IncentivePolicy",
+    "IntegrityPoints",
     "InvalidIdentifier",
     "InvalidQuery",
+    "LinkedParty",
+    "LinkedRole",
+    "ListDiff",
+    "ListKind",
+    "ListMembership",
+    "ListType",
+    "Measure",
+    "MeasureKind",
+    "MeasureList",
+    "MembershipStatus",
+    "Objection",
+    "ObjectionStatus",
     "OtherId",
+    "Outcome",
+    "Penalty",
+    "PersonalText",
     "PlatformError",
     "PlatformProtocolError",
     "PlatformUnavailable",
     "PolicyError",
+    "PolicyProfile",
+    "Provenance",
+    "ReasonCode",
+    "RecordKind",
+    "RecordStatus",
+    "RemovalReason",
     "ReportError",
     "ResidentId",
+    "RiskLevel",
+    "Scenario",
+    "ScenarioFamily",
+    "Subject",
+    "SubjectKind",
+    "Supervision",
+    "TriggerRef",
     "Uscc",
     "__version__",
+    "decide",
+    "diff_lists",
     "parse_identifier",
+    "sample_report_path",
 ]
+
+# Public objects report the public module, so reprs, docs and pickles name `credit_sdk.X`.
+for _name in __all__:
+    _obj = globals()[_name]
+    if isinstance(_obj, type):
+        _obj.__module__ = __name__
+del _name, _obj
