@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
-EXTRAS := dev,postgres
+EXTRAS := dev,postgres,sandbox
 
 .PHONY: venv test lint typecheck pytest demo bench clean
 
