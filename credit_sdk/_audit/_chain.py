@@ -1,0 +1,433 @@
+"""The hash chain behind the query log's tamper evidence (Art. 25).
+
+Every record, whatever its kind, is stored with its sequence number ``seq`` (1, 2, 3 ...),
+the hash of its predecessor ``prev_hash`` (64 zeros for the first record ever written) and its
+own ``hash``::
+
+    hash = SHA-256( b"credit-sdk/query-log\\0"
+                    + canonical_json({"v": 1, "seq": .., "kind": .., "id": .., "prev": .., "at": ..})
+                    + b"\\n" + body )
+
+where ``canonical_json`` is sorted-key compact JSON in UTF-8, ``at`` the store's write time
+(fixed-width UTC ISO 8601) and ``body`` the record's own canonical JSON, stored byte for byte.
+The domain prefix keeps these digests from being confused with any other SHA-256 use; the
+``v`` field lets a later format coexist with this one.
+
+``seq`` is inside the hash, so moving a record (renumbering) breaks it just as editing does,
+and the verifier can tell *what* happened by trying the neighbouring positions. Columns that
+are stored beside the body for indexing (organ, pseudonym, time, outcome) are checked against
+the body too, so editing them is also caught.
+
+Pruning (see :func:`checkpoint_record`) deletes a prefix of the chain and appends a
+*checkpoint* record that names the pruned range and the hash of its last record; the first
+record kept still links to that hash, so verification starts from the checkpoint.
+
+The limit of any hash chain: someone who can write the database can recompute every hash after
+the point they change. Verification reports the head hash; keeping it somewhere else (a ticket,
+a signed report, another system) turns that into detectable tampering too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from credit_sdk._audit._types import (
+    AuditRecord,
+    BreakKind,
+    QueryCompletion,
+    QueryIntent,
+    RecordKind,
+    VerifyResult,
+    canonical_json,
+    parse_iso,
+)
+
+__all__ = [
+    "FORMAT_VERSION",
+    "GENESIS_HASH",
+    "PendingRecord",
+    "StoredRow",
+    "chain",
+    "checkpoint_record",
+    "encode",
+    "record_hash",
+    "verify_rows",
+]
+
+FORMAT_VERSION = 1
+GENESIS_HASH = "0" * 64
+_DOMAIN = b"credit-sdk/query-log\x00"
+# How far ahead the verifier looks to tell a reordering or an insertion from an edit.
+_LOOKAHEAD = 8
+
+
+@dataclass(frozen=True, slots=True)
+class PendingRecord:
+    """A record encoded for storage but not yet placed in the chain.
+
+    Encoding happens in the caller's thread so that the single writer only has to chain and
+    insert.
+    """
+
+    record_id: str
+    kind: RecordKind
+    query_id: str | None
+    event_at: str | None
+    organ: str | None
+    subject_pseudonym: str | None
+    outcome: str | None
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRow:
+    """A chained record as every store keeps it (times as fixed-width UTC ISO text)."""
+
+    seq: int
+    record_id: str
+    kind: str
+    query_id: str | None
+    recorded_at: str
+    event_at: str | None
+    organ: str | None
+    subject_pseudonym: str | None
+    outcome: str | None
+    body: str
+    prev_hash: str
+    hash: str
+
+    def to_record(self) -> AuditRecord:
+        kind: RecordKind = self.kind  # type: ignore[assignment]  # checked by verify
+        return AuditRecord(
+            seq=self.seq,
+            record_id=self.record_id,
+            kind=kind,
+            query_id=self.query_id,
+            recorded_at=parse_iso(self.recorded_at),
+            prev_hash=self.prev_hash,
+            hash=self.hash,
+            body=self.body,
+        )
+
+
+def encode(record: QueryIntent | QueryCompletion) -> PendingRecord:
+    """Serialise an intent or completion to its canonical body and index columns."""
+    if isinstance(record, QueryIntent):
+        body = record.to_body()
+        return PendingRecord(
+            record_id=record.record_id,
+            kind="intent",
+            query_id=record.query_id,
+            event_at=body["requested_at"],
+            organ=record.organ,
+            subject_pseudonym=record.subject_pseudonym,
+            outcome=None,
+            body=canonical_json(body),
+        )
+    if isinstance(record, QueryCompletion):
+        body = record.to_body()
+        return PendingRecord(
+            record_id=record.record_id,
+            kind="completion",
+            query_id=record.query_id,
+            event_at=body["completed_at"],
+            organ=None,
+            subject_pseudonym=None,
+            outcome=record.outcome,
+            body=canonical_json(body),
+        )
+    raise TypeError(f"expected QueryIntent or QueryCompletion, got {type(record).__name__}")
+
+
+def record_hash(
+    *, seq: int, kind: str, record_id: str, prev_hash: str, recorded_at: str, body: str
+) -> str:
+    header = canonical_json(
+        {"v": FORMAT_VERSION, "seq": seq, "kind": kind, "id": record_id, "prev": prev_hash, "at": recorded_at}
+    )
+    digest = hashlib.sha256(_DOMAIN)
+    digest.update(header.encode("utf-8"))
+    digest.update(b"\n")
+    digest.update(body.encode("utf-8"))
+    return digest.hexdigest()
+
+
+def chain(
+    pending: Iterable[PendingRecord], head_seq: int, head_hash: str, recorded_at: str
+) -> list[StoredRow]:
+    """Place ``pending`` after the head (``head_seq``, ``head_hash``), in order."""
+    rows = []
+    seq, prev = head_seq, head_hash
+    for p in pending:
+        seq += 1
+        digest = record_hash(
+            seq=seq, kind=p.kind, record_id=p.record_id, prev_hash=prev, recorded_at=recorded_at, body=p.body
+        )
+        rows.append(
+            StoredRow(
+                seq, p.record_id, p.kind, p.query_id, recorded_at, p.event_at, p.organ,
+                p.subject_pseudonym, p.outcome, p.body, prev, digest,
+            )
+        )  # fmt: skip
+        prev = digest
+    return rows
+
+
+def checkpoint_record(
+    *,
+    first_pruned_seq: int,
+    last_pruned_seq: int,
+    pruned_head_hash: str,
+    before: str,
+    oldest_recorded_at: str,
+    newest_recorded_at: str,
+) -> PendingRecord:
+    """The record that stands for a pruned prefix ``first_pruned_seq..last_pruned_seq``.
+
+    ``pruned_head_hash`` is the hash of record ``last_pruned_seq``, which the first record kept
+    names as its ``prev_hash``: that is what lets verification resume there.
+    """
+    body = {
+        "pruned_first_seq": first_pruned_seq,
+        "pruned_last_seq": last_pruned_seq,
+        "pruned_count": last_pruned_seq - first_pruned_seq + 1,
+        "pruned_head_hash": pruned_head_hash,
+        "before": before,
+        "oldest_recorded_at": oldest_recorded_at,
+        "newest_recorded_at": newest_recorded_at,
+    }
+    return PendingRecord(
+        record_id=f"checkpoint:{last_pruned_seq}",
+        kind="checkpoint",
+        query_id=None,
+        event_at=None,
+        organ=None,
+        subject_pseudonym=None,
+        outcome=None,
+        body=canonical_json(body),
+    )
+
+
+def _hash_at(row: StoredRow, seq: int) -> str:
+    return record_hash(
+        seq=seq, kind=row.kind, record_id=row.record_id, prev_hash=row.prev_hash,
+        recorded_at=row.recorded_at, body=row.body,
+    )  # fmt: skip
+
+
+def _consistent(row: StoredRow) -> bool:
+    """Do the index columns agree with the hashed body and header?"""
+    try:
+        body: dict[str, Any] = json.loads(row.body)
+    except ValueError:
+        return False
+    if not isinstance(body, dict):
+        return False
+    if row.kind == "intent":
+        return (
+            row.record_id == f"intent:{row.query_id}"
+            and body.get("query_id") == row.query_id
+            and body.get("requested_at") == row.event_at
+            and body.get("organ") == row.organ
+            and body.get("subject_pseudonym") == row.subject_pseudonym
+            and row.outcome is None
+        )
+    if row.kind == "completion":
+        return (
+            row.record_id == f"completion:{row.query_id}"
+            and body.get("query_id") == row.query_id
+            and body.get("completed_at") == row.event_at
+            and body.get("outcome") == row.outcome
+            and row.organ is None
+            and row.subject_pseudonym is None
+        )
+    if row.kind == "checkpoint":
+        return (
+            row.query_id is None
+            and row.record_id == f"checkpoint:{body.get('pruned_last_seq')}"
+            and isinstance(body.get("pruned_head_hash"), str)
+        )
+    return False
+
+
+def _checkpoint_last(row: StoredRow) -> int | None:
+    try:
+        value = json.loads(row.body).get("pruned_last_seq")
+    except (ValueError, AttributeError):
+        return None
+    return value if isinstance(value, int) else None
+
+
+class _Walk:
+    """Streams rows in ``seq`` order with a small look-ahead window."""
+
+    def __init__(self, rows: Iterable[StoredRow]) -> None:
+        self._it: Iterator[StoredRow] = iter(rows)
+        self._buf: deque[StoredRow] = deque()
+
+    def ahead(self, n: int) -> list[StoredRow]:
+        while len(self._buf) < n:
+            nxt = next(self._it, None)
+            if nxt is None:
+                break
+            self._buf.append(nxt)
+        return list(self._buf)[:n]
+
+    def pop(self) -> StoredRow | None:
+        if self._buf:
+            return self._buf.popleft()
+        return next(self._it, None)
+
+
+def verify_rows(
+    rows: Iterable[StoredRow],
+    *,
+    checkpoints: Sequence[StoredRow],
+    head: tuple[int, str] | None,
+) -> VerifyResult:
+    """Walk ``rows`` (ascending ``seq``) and report the first broken link.
+
+    ``checkpoints`` are all checkpoint rows (to anchor a pruned chain); ``head`` is the chain
+    head the store keeps separately (``None`` to skip that cross-check), which catches records
+    removed from the end.
+    """
+    walk = _Walk(rows)
+    first_rows = walk.ahead(1)
+    head_seq, head_hash = head if head is not None else (0, GENESIS_HASH)
+    if not first_rows:
+        if head_seq > 0:
+            return _broken(0, head_seq, head_hash, 0, 1, None, "deleted",
+                           f"the chain head names record {head_seq} but no records are left")  # fmt: skip
+        return VerifyResult(ok=True, count=0, head_seq=0, head_hash=GENESIS_HASH)
+    first = first_rows[0]
+
+    pruned = 0
+    expected_prev = GENESIS_HASH
+    if first.seq != 1:
+        anchor = None
+        covered = 0
+        for cp in checkpoints:
+            last = _checkpoint_last(cp)
+            if last is None:
+                continue
+            covered = max(covered, last)
+            if last == first.seq - 1:
+                anchor = cp
+        if anchor is None:
+            return _broken(0, head_seq, head_hash, 0, covered + 1, None, "deleted",
+                           f"records {covered + 1}..{first.seq - 1} are missing and no "
+                           "checkpoint accounts for them")  # fmt: skip
+        expected_prev = str(json.loads(anchor.body).get("pruned_head_hash"))
+        pruned = first.seq - 1
+
+    expected_seq = first.seq
+    history: deque[StoredRow] = deque(maxlen=2)
+    count = 0
+    row_after_head: StoredRow | None = None
+    last_row: StoredRow | None = None
+    while (row := walk.pop()) is not None:
+        found = _classify(row, expected_seq, expected_prev, history, walk.ahead(_LOOKAHEAD))
+        if found is not None:
+            position, record_id, kind, detail = found
+            return _broken(pruned, head_seq, head_hash, position - first.seq, position, record_id, kind, detail)
+        history.append(row)
+        expected_prev = row.hash
+        expected_seq += 1
+        count += 1
+        last_row = row
+        if head is not None and row.seq == head_seq + 1:
+            row_after_head = row
+
+    assert last_row is not None
+    if head is not None:
+        if head_seq > last_row.seq:
+            return _broken(pruned, head_seq, head_hash, count, last_row.seq + 1, None, "deleted",
+                           f"the chain head names record {head_seq} but the last record is "
+                           f"{last_row.seq}: records at the end were removed")  # fmt: skip
+        if head_seq < last_row.seq:
+            rid = row_after_head.record_id if row_after_head is not None else None
+            return _broken(pruned, head_seq, head_hash, head_seq - first.seq + 1, head_seq + 1, rid,
+                           "inserted", "records follow the chain head that no writer recorded")  # fmt: skip
+        if head_hash != last_row.hash:
+            return _broken(pruned, head_seq, head_hash, count - 1, last_row.seq, last_row.record_id,
+                           "changed", "the newest record differs from the chain head")  # fmt: skip
+    return VerifyResult(ok=True, count=count, head_seq=last_row.seq, head_hash=last_row.hash, pruned=pruned)
+
+
+def _broken(
+    pruned: int,
+    head_seq: int,
+    head_hash: str,
+    count: int,
+    position: int,
+    record_id: str | None,
+    kind: BreakKind,
+    detail: str,
+) -> VerifyResult:
+    return VerifyResult(
+        ok=False,
+        count=max(count, 0),
+        head_seq=head_seq,
+        head_hash=head_hash,
+        pruned=pruned,
+        position=position,
+        record_id=record_id,
+        break_kind=kind,
+        detail=detail,
+    )
+
+
+def _classify(
+    row: StoredRow,
+    p: int,
+    expected_prev: str,
+    history: deque[StoredRow],
+    ahead: list[StoredRow],
+) -> tuple[int, str | None, BreakKind, str] | None:
+    """``None`` if ``row`` is the intact record expected at position ``p``, else the break."""
+    if row.seq > p:
+        return (p, None, "deleted", f"records {p}..{row.seq - 1} are missing")
+    if row.seq < p:
+        return (row.seq, row.record_id, "inserted", "a second record holds this position")
+    intact = _hash_at(row, row.seq) == row.hash
+    consistent = _consistent(row)
+    if intact and consistent and row.prev_hash == expected_prev:
+        return None
+
+    later = {r.hash for r in ahead}
+    if intact and consistent:
+        # The record itself is whole, but it does not link to its predecessor.
+        if row.prev_hash in later:
+            return (p, row.record_id, "reordered", "it links to a record stored after it")
+        if ahead and ahead[0].prev_hash == expected_prev:
+            return (p, row.record_id, "inserted", "the next record links past it")
+        if len(history) == 2 and row.prev_hash == history[0].hash:
+            prev = history[1]
+            return (prev.seq, prev.record_id, "inserted", "the next record links past it")
+        if history:
+            prev = history[-1]
+            return (prev.seq, prev.record_id, "changed",
+                    "its hash is not the one its successor recorded (rewritten and rehashed)")  # fmt: skip
+        return (p, row.record_id, "changed", "it does not link to the checkpoint or genesis")
+    if intact:
+        return (p, row.record_id, "changed", "stored columns disagree with the hashed body")
+
+    # The stored hash does not match at this position: was the record moved here?
+    for s in (p + 1, p - 1, *range(p + 2, p + _LOOKAHEAD + 1)):
+        if s < 1 or _hash_at(row, s) != row.hash:
+            continue
+        if row.prev_hash in later:
+            return (p, row.record_id, "reordered", f"it was written at position {s}")
+        if s < p and history:
+            prev = history[-1]
+            return (prev.seq, prev.record_id, "inserted", "the records after it were renumbered")
+        if s > p:
+            return (p, None, "deleted", f"records {p}..{s - 1} are missing and later ones renumbered")
+    if ahead and ahead[0].prev_hash == expected_prev and _hash_at(ahead[0], p) == ahead[0].hash:
+        return (p, row.record_id, "inserted", "the next record was written at this position")
+    return (p, row.record_id, "changed", "its content does not match its hash")

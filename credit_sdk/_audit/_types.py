@@ -1,0 +1,605 @@
+"""Record types, results and the :class:`QueryLog` protocol of the query log (查询日志).
+
+Art. 25 requires a log of who queried whose credit information, when and for what; Art. 50
+gives a subject the right to know how its information was used; Art. 46 requires the results
+of rewards and punishments to be fed back. The types here are what a store persists:
+
+* :class:`QueryIntent`: written *before* a report is fetched (who, when, why, about whom).
+* :class:`QueryCompletion`: written *before* a decision is returned (what came of it).
+* :class:`FeedbackItem`: one measure's result, queued in the durable feedback outbox.
+
+Every field is validated on construction. A record never holds a raw identifier: the subject is
+kept as an HMAC pseudonym plus its masked display form, and any text field that looks like a
+resident ID number or a unified social credit code is refused (:class:`~credit_sdk.InvalidQuery`
+naming the field, never echoing the value).
+
+>>> from datetime import datetime, UTC
+>>> intent = QueryIntent(
+...     query_id="5f0c6a1e9b2d4c3fa1e2d3c4b5a69788",
+...     requested_at=datetime(2026, 3, 1, 8, 30, tzinfo=UTC),
+...     organ="230100-SCJGJ", operator="u1024", matter_code="LIC-FOOD",
+...     purpose="food business licence application 2026-118", scenario="admin_licensing",
+...     subject_pseudonym="ab" * 32, subject_display="9123**********Y4K", subject_kind="uscc")
+>>> intent.record_id
+'intent:5f0c6a1e9b2d4c3fa1e2d3c4b5a69788'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from types import TracebackType
+from typing import Any, Literal, NamedTuple, Protocol, Self, runtime_checkable
+
+from credit_sdk._errors import AuditIntegrityError, InvalidQuery
+from credit_sdk._version import __version__
+
+__all__ = [
+    "OUTCOMES",
+    "AuditRecord",
+    "AuditStats",
+    "BreakKind",
+    "ClaimedFeedback",
+    "FeedbackItem",
+    "ListSnapshot",
+    "OutboxStats",
+    "PruneResult",
+    "QueryCompletion",
+    "QueryIntent",
+    "QueryLog",
+    "RecordKind",
+    "VerifyResult",
+    "new_query_id",
+]
+
+#: The outcomes a completion may carry (DESIGN §1).
+OUTCOMES: frozenset[str] = frozenset({"CLEAR", "INCENTIVES", "RESTRICTED", "REVIEW", "INDETERMINATE"})
+
+RecordKind = Literal["intent", "completion", "checkpoint"]
+BreakKind = Literal["changed", "deleted", "inserted", "reordered"]
+
+_MAX_TEXT = 2000
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_QUERY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+_FLAG = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
+_ERROR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]{0,199}")
+# Whole tokens only (bounded by non-alphanumerics): an 18-character resident ID number (17
+# digits and a digit or X), a 15-digit first-generation one, or a USCC-shaped code. Hex digests
+# and uuids are longer tokens and never match.
+_RESIDENT_TOKEN = re.compile(r"(?<![0-9A-Za-z])(?:\d{17}[0-9Xx]|\d{15})(?![0-9A-Za-z])")
+_USCC_TOKEN = re.compile(
+    r"(?<![0-9A-Za-z])[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}(?![0-9A-Za-z])",
+    re.IGNORECASE,
+)
+_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def new_query_id() -> str:
+    """A fresh random query id (uuid4, 32 hex characters).
+
+    >>> len(new_query_id())
+    32
+    """
+    return uuid.uuid4().hex
+
+
+def _valid_uscc(token: str) -> bool:
+    text = token.upper()
+    try:
+        total = sum(_USCC_ALPHABET.index(c) * w for c, w in zip(text[:17], _USCC_WEIGHTS, strict=True))
+    except ValueError:
+        return False
+    return _USCC_ALPHABET[-total % 31] == text[17]
+
+
+def looks_like_raw_identifier(text: str) -> bool:
+    """True when ``text`` contains a token shaped like a resident ID number, or a USCC whose
+    check character is right.
+
+    Resident-ID-shaped tokens are refused whatever their check digit: a mistyped ID number is
+    still somebody's personal data. USCC-shaped tokens need a valid check character, because
+    plain upper-case codes of that length (matter codes, case numbers) are otherwise common.
+    """
+    if _RESIDENT_TOKEN.search(text):
+        return True
+    return any(_valid_uscc(m.group(0)) for m in _USCC_TOKEN.finditer(text))
+
+
+def redact_identifiers(text: str) -> str:
+    """``text`` with every identifier-shaped token replaced by ``[redacted]`` (for error
+    strings that come from elsewhere, e.g. a platform's answer)."""
+    text = _RESIDENT_TOKEN.sub("[redacted]", text)
+    return _USCC_TOKEN.sub(lambda m: "[redacted]" if _valid_uscc(m.group(0)) else m.group(0), text)
+
+
+def _fail(owner: str, name: str, problem: str, rule: str) -> InvalidQuery:
+    return InvalidQuery(f"{owner}.{name} {problem}", rule=rule)
+
+
+def _text(owner: str, name: str, value: object, *, required: bool = True) -> str:
+    if not isinstance(value, str):
+        raise _fail(owner, name, "must be a str", "type")
+    if required and not value.strip():
+        raise _fail(owner, name, "is required and may not be empty", "required")
+    if len(value) > _MAX_TEXT:
+        raise _fail(owner, name, f"is longer than {_MAX_TEXT} characters", "length")
+    if "\x00" in value:
+        raise _fail(owner, name, "contains a NUL character", "charset")
+    if looks_like_raw_identifier(value):
+        # Never echo the value: it may be exactly the personal data we refuse to keep.
+        raise _fail(
+            owner,
+            name,
+            "looks like it contains a raw resident ID number or unified social credit code; "
+            "the query log keeps only the subject's pseudonym and masked form (Art. 24, 25)",
+            "raw_identifier",
+        )
+    return value
+
+
+def _opt_text(owner: str, name: str, value: object) -> str | None:
+    return None if value is None else _text(owner, name, value)
+
+
+def _utc(owner: str, name: str, value: object) -> datetime:
+    if not isinstance(value, datetime):
+        raise _fail(owner, name, "must be a datetime", "type")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise _fail(owner, name, "must be timezone-aware (naive times are ambiguous)", "timezone")
+    return value.astimezone(UTC)
+
+
+def _hex64(owner: str, name: str, value: object) -> str:
+    if not isinstance(value, str) or not _HEX64.fullmatch(value):
+        raise _fail(owner, name, "must be 64 lower-case hex characters", "format")
+    return value
+
+
+def _query_id(owner: str, value: object) -> str:
+    if not isinstance(value, str) or not _QUERY_ID.fullmatch(value):
+        raise _fail(
+            owner, "query_id", "must be 1-128 characters of letters, digits and ._:-", "format"
+        )
+    if looks_like_raw_identifier(value):
+        raise _fail(owner, "query_id", "looks like a raw identifier", "raw_identifier")
+    return value
+
+
+def iso(value: datetime) -> str:
+    """Fixed-width UTC ISO 8601 with microseconds: sorts as text in the same order as time."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_iso(text: str) -> datetime:
+    """Inverse of :func:`iso`."""
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+def canonical_json(value: object) -> str:
+    """Sorted-key compact JSON, non-ASCII kept as UTF-8: the form that is hashed."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QueryIntent:
+    """Art. 25: who queried, when, why and about whom, recorded before any report is fetched.
+
+    ``subject_pseudonym`` is the HMAC-SHA256 of the identifier under the configured key (see
+    ``Identifier.pseudonym``); ``subject_display`` its masked form. Neither ever lets the log
+    reveal the raw number.
+    """
+
+    query_id: str
+    requested_at: datetime
+    organ: str
+    operator: str
+    matter_code: str
+    purpose: str
+    scenario: str
+    subject_pseudonym: str
+    subject_display: str
+    subject_kind: str
+    authorization_id: str | None = None
+    trace_id: str | None = None
+
+    def __post_init__(self) -> None:
+        owner = "QueryIntent"
+        set_ = object.__setattr__
+        set_(self, "query_id", _query_id(owner, self.query_id))
+        set_(self, "requested_at", _utc(owner, "requested_at", self.requested_at))
+        for name in ("organ", "operator", "purpose", "scenario", "subject_display", "subject_kind"):
+            _text(owner, name, getattr(self, name))
+        _text(owner, "matter_code", self.matter_code, required=False)
+        _hex64(owner, "subject_pseudonym", self.subject_pseudonym)
+        _opt_text(owner, "authorization_id", self.authorization_id)
+        _opt_text(owner, "trace_id", self.trace_id)
+
+    @property
+    def record_id(self) -> str:
+        return f"intent:{self.query_id}"
+
+    def to_body(self) -> dict[str, Any]:
+        """The JSON-ready mapping that is stored and hashed."""
+        return {
+            "query_id": self.query_id,
+            "requested_at": iso(self.requested_at),
+            "organ": self.organ,
+            "operator": self.operator,
+            "matter_code": self.matter_code,
+            "purpose": self.purpose,
+            "scenario": self.scenario,
+            "subject_pseudonym": self.subject_pseudonym,
+            "subject_display": self.subject_display,
+            "subject_kind": self.subject_kind,
+            "authorization_id": self.authorization_id,
+            "trace_id": self.trace_id,
+        }
+
+    @classmethod
+    def from_body(cls, body: Mapping[str, Any]) -> QueryIntent:
+        data = dict(body)
+        data["requested_at"] = parse_iso(data["requested_at"])
+        return cls(**data)
+
+
+class ListSnapshot(NamedTuple):
+    """A measure list version a decision used: id, version and the sha256 of its content."""
+
+    list_id: str
+    version: str
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QueryCompletion:
+    """Art. 25: what came of a query, recorded before the decision is returned.
+
+    ``lists`` and ``policy_profile`` are the provenance that lets a decision be replayed;
+    ``error`` is the exception class name when the check failed (never its message, which
+    could carry data).
+    """
+
+    query_id: str
+    completed_at: datetime
+    outcome: str
+    policy_profile: str
+    applied_measure_ids: tuple[str, ...] = ()
+    report_id: str | None = None
+    lists: tuple[ListSnapshot, ...] = ()
+    sdk_version: str = __version__
+    trace_id: str | None = None
+    flags: tuple[str, ...] = ()
+    error: str | None = None
+
+    def __post_init__(self) -> None:
+        owner = "QueryCompletion"
+        set_ = object.__setattr__
+        set_(self, "query_id", _query_id(owner, self.query_id))
+        set_(self, "completed_at", _utc(owner, "completed_at", self.completed_at))
+        if self.outcome not in OUTCOMES:
+            raise _fail(owner, "outcome", f"must be one of {sorted(OUTCOMES)}", "format")
+        _text(owner, "policy_profile", self.policy_profile)
+        _text(owner, "sdk_version", self.sdk_version)
+        ids = tuple(self.applied_measure_ids)
+        for measure_id in ids:
+            _text(owner, "applied_measure_ids", measure_id)
+        set_(self, "applied_measure_ids", ids)
+        _opt_text(owner, "report_id", self.report_id)
+        snapshots = []
+        for item in self.lists:
+            if not isinstance(item, tuple) or len(item) != 3:
+                raise _fail(owner, "lists", "items must be (list_id, version, sha256)", "format")
+            list_id, version, digest = item
+            _text(owner, "lists", list_id)
+            _text(owner, "lists", version)
+            _hex64(owner, "lists", digest)
+            snapshots.append(ListSnapshot(list_id, version, digest))
+        set_(self, "lists", tuple(snapshots))
+        _opt_text(owner, "trace_id", self.trace_id)
+        flags = tuple(self.flags)
+        for flag in flags:
+            if not isinstance(flag, str) or not _FLAG.fullmatch(flag):
+                raise _fail(owner, "flags", "items must be UPPER_SNAKE_CASE names", "format")
+        set_(self, "flags", flags)
+        if self.error is not None and (
+            not isinstance(self.error, str) or not _ERROR_NAME.fullmatch(self.error)
+        ):
+            raise _fail(owner, "error", "must be an exception class name", "format")
+
+    @property
+    def record_id(self) -> str:
+        return f"completion:{self.query_id}"
+
+    def to_body(self) -> dict[str, Any]:
+        return {
+            "query_id": self.query_id,
+            "completed_at": iso(self.completed_at),
+            "outcome": self.outcome,
+            "applied_measure_ids": list(self.applied_measure_ids),
+            "report_id": self.report_id,
+            "lists": [
+                {"list_id": s.list_id, "version": s.version, "sha256": s.sha256} for s in self.lists
+            ],
+            "policy_profile": self.policy_profile,
+            "sdk_version": self.sdk_version,
+            "trace_id": self.trace_id,
+            "flags": list(self.flags),
+            "error": self.error,
+        }
+
+    @classmethod
+    def from_body(cls, body: Mapping[str, Any]) -> QueryCompletion:
+        data = dict(body)
+        data["completed_at"] = parse_iso(data["completed_at"])
+        data["applied_measure_ids"] = tuple(data["applied_measure_ids"])
+        data["lists"] = tuple(
+            ListSnapshot(s["list_id"], s["version"], s["sha256"]) for s in data["lists"]
+        )
+        data["flags"] = tuple(data["flags"])
+        return cls(**data)
+
+
+def _feedback_key(query_id: str, measure_id: str, case_id: str) -> str:
+    material = "\x1f".join(("credit-sdk.feedback.v1", query_id, measure_id, case_id))
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FeedbackItem:
+    """Art. 46: the result of one measure in one case, queued for the credit platform.
+
+    ``idempotency_key`` defaults to a digest of ``query_id``, ``measure_id`` and ``case_id``,
+    so enqueueing the same result twice (a retried request, a replayed job) is harmless.
+
+    >>> from datetime import datetime, UTC
+    >>> item = FeedbackItem(query_id="q1", measure_id="N-41-3", applied=False,
+    ...     reason="licence already refused on other grounds", case_id="2026-118",
+    ...     implementing_department="230100-SCJGJ", occurred_at=datetime(2026, 3, 2, tzinfo=UTC))
+    >>> len(item.idempotency_key)
+    64
+    """
+
+    query_id: str
+    measure_id: str
+    applied: bool
+    case_id: str
+    implementing_department: str
+    occurred_at: datetime
+    reason: str | None = None
+    amount: Decimal | None = None
+    idempotency_key: str = field(default="")
+
+    def __post_init__(self) -> None:
+        owner = "FeedbackItem"
+        set_ = object.__setattr__
+        set_(self, "query_id", _query_id(owner, self.query_id))
+        _text(owner, "measure_id", self.measure_id)
+        if not isinstance(self.applied, bool):
+            raise _fail(owner, "applied", "must be a bool", "type")
+        _text(owner, "case_id", self.case_id)
+        _text(owner, "implementing_department", self.implementing_department)
+        set_(self, "occurred_at", _utc(owner, "occurred_at", self.occurred_at))
+        _opt_text(owner, "reason", self.reason)
+        if not self.applied and not (self.reason or "").strip():
+            raise _fail(owner, "reason", "is required when a measure was not applied", "required")
+        if self.amount is not None:
+            if isinstance(self.amount, bool) or not isinstance(self.amount, Decimal | int):
+                raise _fail(owner, "amount", "must be a Decimal (floats are inexact)", "type")
+            amount = Decimal(self.amount)
+            if not amount.is_finite():
+                raise _fail(owner, "amount", "must be finite", "format")
+            set_(self, "amount", amount)
+        if self.idempotency_key:
+            key = _text(owner, "idempotency_key", self.idempotency_key)
+            if len(key) > 200:
+                raise _fail(owner, "idempotency_key", "is longer than 200 characters", "length")
+        else:
+            set_(self, "idempotency_key", _feedback_key(self.query_id, self.measure_id, self.case_id))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClaimedFeedback:
+    """A feedback item leased to one sender until ``lease_expires_at``.
+
+    Report the outcome with ``mark_delivered([c.outbox_id])`` or ``mark_failed(...)``; if the
+    sender dies instead, the lease runs out and the item is claimed again (at-least-once).
+    """
+
+    outbox_id: int
+    item: FeedbackItem
+    attempt: int
+    lease_expires_at: datetime
+    enqueued_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutboxStats:
+    """Counts of the feedback outbox. ``dead`` items exhausted their attempts and need a
+    person to look at them; ``in_flight`` are leased to a sender right now."""
+
+    pending: int
+    in_flight: int
+    delivered: int
+    dead: int
+    oldest_pending_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditRecord:
+    """One record of the hash chain as stored: an intent, a completion or a checkpoint.
+
+    ``body`` is the exact canonical JSON that was hashed, so an auditor can re-check ``hash``
+    offline from an export.
+    """
+
+    seq: int
+    record_id: str
+    kind: RecordKind
+    query_id: str | None
+    recorded_at: datetime
+    prev_hash: str
+    hash: str
+    body: str
+
+    @property
+    def data(self) -> dict[str, Any]:
+        result: dict[str, Any] = json.loads(self.body)
+        return result
+
+    def intent(self) -> QueryIntent | None:
+        """The intent this record holds, or ``None`` for other kinds."""
+        return QueryIntent.from_body(self.data) if self.kind == "intent" else None
+
+    def completion(self) -> QueryCompletion | None:
+        """The completion this record holds, or ``None`` for other kinds."""
+        return QueryCompletion.from_body(self.data) if self.kind == "completion" else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "record_id": self.record_id,
+            "kind": self.kind,
+            "query_id": self.query_id,
+            "recorded_at": iso(self.recorded_at),
+            "prev_hash": self.prev_hash,
+            "hash": self.hash,
+            "data": self.data,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VerifyResult:
+    """The outcome of walking the hash chain.
+
+    On success ``ok`` is true, ``count`` is the number of records verified and ``head_hash``
+    the hash of the newest one (write it down elsewhere: a later verify that reports a
+    different head for the same ``head_seq`` proves the tail was rewritten). On failure
+    ``position`` is the sequence number of the first broken link, ``record_id`` the record
+    found there (``None`` when it is missing), ``break_kind`` one of ``changed``, ``deleted``,
+    ``inserted``, ``reordered``, and ``count`` the records before it that did verify.
+    """
+
+    ok: bool
+    count: int
+    head_seq: int
+    head_hash: str
+    pruned: int = 0
+    position: int | None = None
+    record_id: str | None = None
+    break_kind: BreakKind | None = None
+    detail: str | None = None
+
+    def raise_if_broken(self) -> None:
+        """Raise :class:`~credit_sdk.AuditIntegrityError` when the chain does not verify."""
+        if not self.ok:
+            raise AuditIntegrityError(str(self))
+
+    def __str__(self) -> str:
+        if self.ok:
+            return (
+                f"chain verified: {self.count} records, head {self.head_seq} {self.head_hash}"
+                + (f", {self.pruned} earlier records pruned under a checkpoint" if self.pruned else "")
+            )
+        where = f"record {self.record_id}" if self.record_id else "a missing record"
+        return (
+            f"chain broken at position {self.position} ({where}): {self.break_kind}"
+            f"{': ' + self.detail if self.detail else ''}"
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PruneResult:
+    """What :meth:`QueryLog.prune` removed and the checkpoint that now stands for it."""
+
+    pruned: int
+    first_pruned_seq: int | None = None
+    last_pruned_seq: int | None = None
+    pruned_head_hash: str | None = None
+    checkpoint_seq: int | None = None
+    checkpoint_hash: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditStats:
+    """Counts for operators: records by kind, queries by outcome, organ and UTC day, queries
+    without a completion (checks that failed before a decision), and the outbox."""
+
+    records: int
+    intents: int
+    completions: int
+    checkpoints: int
+    incomplete: int
+    head_seq: int
+    head_hash: str
+    first_recorded_at: datetime | None
+    last_recorded_at: datetime | None
+    by_outcome: Mapping[str, int]
+    by_organ: Mapping[str, int]
+    by_day: Mapping[str, int]
+    outbox: OutboxStats
+
+
+@runtime_checkable
+class QueryLog(Protocol):
+    """What the client needs from a query-log store (Art. 25, 46, 50).
+
+    Every write returns only once its record is durable and raises
+    :class:`~credit_sdk.AuditError` otherwise; the caller must then fail closed. All methods
+    are thread-safe. Implementations: :class:`SQLiteQueryLog` (default, embedded),
+    :class:`PostgresQueryLog` (several hosts share one log), :class:`MemoryQueryLog` (tests).
+
+    >>> from credit_sdk import MemoryQueryLog
+    >>> with MemoryQueryLog() as log:
+    ...     log.verify().ok
+    True
+    """
+
+    def record_intent(self, intent: QueryIntent) -> None: ...
+
+    def record_completion(self, completion: QueryCompletion) -> None: ...
+
+    def append(self, records: Sequence[QueryIntent | QueryCompletion]) -> None: ...
+
+    def verify(self) -> VerifyResult: ...
+
+    def export(
+        self,
+        *,
+        subject_pseudonym: str | None = None,
+        organ: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> Iterator[AuditRecord]: ...
+
+    def prune(self, before: datetime) -> PruneResult: ...
+
+    def enqueue_feedback(self, items: Sequence[FeedbackItem]) -> None: ...
+
+    def claim_feedback(self, limit: int, lease_seconds: float) -> list[ClaimedFeedback]: ...
+
+    def mark_delivered(self, ids: Sequence[int]) -> None: ...
+
+    def mark_failed(self, ids: Sequence[int], error: str, *, retry_after: float = 0.0) -> None: ...
+
+    def outbox_stats(self) -> OutboxStats: ...
+
+    def stats(self) -> AuditStats: ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+

@@ -1,0 +1,288 @@
+"""An in-memory query log for tests of the systems that embed the SDK.
+
+Same semantics as the durable stores (hash chain, verification, pruning with checkpoints,
+feedback outbox with leases and dead letters) but **nothing survives the process**: it is not
+a query log in the sense of Art. 25 and must never be configured in production.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from types import TracebackType
+from typing import Self
+
+from credit_sdk._audit import _common
+from credit_sdk._audit._chain import GENESIS_HASH, StoredRow, chain, checkpoint_record, encode, verify_rows
+from credit_sdk._audit._types import (
+    AuditRecord,
+    AuditStats,
+    ClaimedFeedback,
+    FeedbackItem,
+    OutboxStats,
+    PruneResult,
+    QueryCompletion,
+    QueryIntent,
+    VerifyResult,
+    iso,
+)
+from credit_sdk._errors import AuditError, AuditIntegrityError
+
+__all__ = ["MemoryQueryLog"]
+
+
+@dataclass(slots=True)
+class _OutboxEntry:
+    outbox_id: int
+    item: FeedbackItem
+    enqueued_at: datetime
+    state: str = "pending"
+    attempts: int = 0
+    available_at: datetime | None = None
+    lease_until: datetime | None = None
+    last_error: str | None = None
+
+
+class MemoryQueryLog:
+    """Query log kept in a list; for tests only (not durable).
+
+    >>> from credit_sdk import MemoryQueryLog
+    >>> log = MemoryQueryLog()
+    >>> log.stats().records
+    0
+    """
+
+    def __init__(self, *, max_attempts: int = 10) -> None:
+        _common.check_max_attempts(max_attempts)
+        self._max_attempts = max_attempts
+        self._lock = threading.RLock()
+        self._rows: list[StoredRow] = []
+        self._head: tuple[int, str] = (0, GENESIS_HASH)
+        self._outbox: dict[str, _OutboxEntry] = {}
+        self._next_id = 1
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"MemoryQueryLog(records={len(self._rows)}, not durable)"
+
+    # -- the log ---------------------------------------------------------------------------
+
+    def record_intent(self, intent: QueryIntent) -> None:
+        """Append an intent record (Art. 25)."""
+        self.append([intent])
+
+    def record_completion(self, completion: QueryCompletion) -> None:
+        """Append a completion record (Art. 25)."""
+        self.append([completion])
+
+    def append(self, records: Sequence[QueryIntent | QueryCompletion]) -> None:
+        """Append several records atomically, in order."""
+        pending = [encode(r) for r in records]
+        with self._lock:
+            self._check_open()
+            _common.check_duplicates(pending, {row.record_id for row in self._rows})
+            seq, head = self._head
+            rows = chain(pending, seq, head, iso(_common.now()))
+            self._rows.extend(rows)
+            if rows:
+                self._head = (rows[-1].seq, rows[-1].hash)
+
+    def verify(self) -> VerifyResult:
+        """Walk the chain and report the first broken link (see ``credit_sdk._audit._chain``)."""
+        with self._lock:
+            rows = sorted(self._rows, key=lambda r: r.seq)
+            checkpoints = [r for r in rows if r.kind == "checkpoint"]
+            head = self._head
+        return verify_rows(rows, checkpoints=checkpoints, head=head)
+
+    def export(
+        self,
+        *,
+        subject_pseudonym: str | None = None,
+        organ: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> Iterator[AuditRecord]:
+        """Records in chain order; with filters, the intents that match and their completions."""
+        filters = _common.ExportFilter.build(subject_pseudonym, organ, since, until)
+        with self._lock:
+            rows = sorted(self._rows, key=lambda r: r.seq)
+        if filters.empty:
+            return iter([r.to_record() for r in rows])
+        wanted = {r.query_id for r in rows if r.kind == "intent" and filters.matches(r)}
+        return iter(
+            [r.to_record() for r in rows if r.kind != "checkpoint" and r.query_id in wanted]
+        )
+
+    def prune(self, before: datetime) -> PruneResult:
+        """Delete records older than ``before`` under a chained checkpoint (see docs/audit.md)."""
+        cutoff = iso(_common.check_prune_before(before))
+        with self._lock:
+            self._check_open()
+            rows = sorted(self._rows, key=lambda r: r.seq)
+            if not rows:
+                return PruneResult(pruned=0)
+            keep_from = next((r.seq for r in rows if r.recorded_at >= cutoff), None)
+            last = (keep_from - 1) if keep_from is not None else self._head[0]
+            doomed = [r for r in rows if r.seq <= last]
+            if not doomed:
+                return PruneResult(pruned=0)
+            checkpoints = [r for r in rows if r.kind == "checkpoint"]
+            check = verify_rows(
+                [r for r in rows if r.seq <= last + 1], checkpoints=checkpoints, head=None
+            )
+            if not check.ok:
+                raise AuditIntegrityError(f"refusing to prune a chain that does not verify: {check}")
+            cp = checkpoint_record(
+                first_pruned_seq=doomed[0].seq,
+                last_pruned_seq=last,
+                pruned_head_hash=doomed[-1].hash,
+                before=cutoff,
+                oldest_recorded_at=min(r.recorded_at for r in doomed),
+                newest_recorded_at=max(r.recorded_at for r in doomed),
+            )
+            seq, head = self._head
+            (cp_row,) = chain([cp], seq, head, iso(_common.now()))
+            self._rows = [r for r in rows if r.seq > last] + [cp_row]
+            self._head = (cp_row.seq, cp_row.hash)
+            return PruneResult(
+                pruned=len(doomed),
+                first_pruned_seq=doomed[0].seq,
+                last_pruned_seq=last,
+                pruned_head_hash=doomed[-1].hash,
+                checkpoint_seq=cp_row.seq,
+                checkpoint_hash=cp_row.hash,
+            )
+
+    def stats(self) -> AuditStats:
+        """Counts by kind, outcome, organ and UTC day, plus the outbox."""
+        with self._lock:
+            rows = list(self._rows)
+            head = self._head
+        intents = [r for r in rows if r.kind == "intent"]
+        completions = [r for r in rows if r.kind == "completion"]
+        done = {r.query_id for r in completions}
+        return AuditStats(
+            records=len(rows),
+            intents=len(intents),
+            completions=len(completions),
+            checkpoints=sum(1 for r in rows if r.kind == "checkpoint"),
+            incomplete=sum(1 for r in intents if r.query_id not in done),
+            head_seq=head[0],
+            head_hash=head[1],
+            first_recorded_at=_common.opt_time(min((r.recorded_at for r in rows), default=None)),
+            last_recorded_at=_common.opt_time(max((r.recorded_at for r in rows), default=None)),
+            by_outcome=dict(sorted(Counter(str(r.outcome) for r in completions).items())),
+            by_organ=dict(sorted(Counter(str(r.organ) for r in intents).items())),
+            by_day=dict(sorted(Counter(str(r.event_at)[:10] for r in intents).items())),
+            outbox=self.outbox_stats(),
+        )
+
+    # -- the feedback outbox (Art. 46) ---------------------------------------------------------
+
+    def enqueue_feedback(self, items: Sequence[FeedbackItem]) -> None:
+        """Queue feedback; an item whose idempotency key is already queued is ignored."""
+        _common.check_feedback(items)
+        with self._lock:
+            self._check_open()
+            now = _common.now()
+            for item in items:
+                if item.idempotency_key in self._outbox:
+                    continue
+                self._outbox[item.idempotency_key] = _OutboxEntry(
+                    self._next_id, item, now, available_at=now
+                )
+                self._next_id += 1
+
+    def claim_feedback(self, limit: int, lease_seconds: float) -> list[ClaimedFeedback]:
+        """Lease up to ``limit`` deliverable items for ``lease_seconds``."""
+        _common.check_claim(limit, lease_seconds)
+        with self._lock:
+            self._check_open()
+            now = _common.now()
+            until = now + timedelta(seconds=lease_seconds)
+            claimed = []
+            for entry in sorted(self._outbox.values(), key=lambda e: e.outbox_id):
+                if len(claimed) >= limit:
+                    break
+                if entry.state != "pending" or (entry.available_at or now) > now:
+                    continue
+                if entry.lease_until is not None and entry.lease_until > now:
+                    continue
+                if entry.attempts >= self._max_attempts:
+                    entry.state = "dead"
+                    entry.lease_until = None
+                    entry.last_error = entry.last_error or _common.LEASE_EXPIRED
+                    continue
+                entry.attempts += 1
+                entry.lease_until = until
+                claimed.append(
+                    ClaimedFeedback(
+                        outbox_id=entry.outbox_id,
+                        item=entry.item,
+                        attempt=entry.attempts,
+                        lease_expires_at=until,
+                        enqueued_at=entry.enqueued_at,
+                    )
+                )
+            return claimed
+
+    def mark_delivered(self, ids: Sequence[int]) -> None:
+        """Record that the platform accepted these items."""
+        wanted = set(_common.check_ids(ids))
+        with self._lock:
+            for entry in self._outbox.values():
+                if entry.outbox_id in wanted and entry.state == "pending":
+                    entry.state = "delivered"
+                    entry.lease_until = None
+
+    def mark_failed(self, ids: Sequence[int], error: str, *, retry_after: float = 0.0) -> None:
+        """Record a failed delivery; after ``max_attempts`` the item becomes a dead letter."""
+        wanted = set(_common.check_ids(ids))
+        message = _common.clean_error(error)
+        with self._lock:
+            now = _common.now()
+            for entry in self._outbox.values():
+                if entry.outbox_id in wanted and entry.state == "pending":
+                    entry.last_error = message
+                    entry.lease_until = None
+                    entry.available_at = now + timedelta(seconds=max(retry_after, 0.0))
+                    if entry.attempts >= self._max_attempts:
+                        entry.state = "dead"
+
+    def outbox_stats(self) -> OutboxStats:
+        with self._lock:
+            now = _common.now()
+            entries = list(self._outbox.values())
+        pending = [e for e in entries if e.state == "pending"]
+        return OutboxStats(
+            pending=len(pending),
+            in_flight=sum(1 for e in pending if e.lease_until is not None and e.lease_until > now),
+            delivered=sum(1 for e in entries if e.state == "delivered"),
+            dead=sum(1 for e in entries if e.state == "dead"),
+            oldest_pending_at=min((e.enqueued_at for e in pending), default=None),
+        )
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self._closed = True
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise AuditError("the query log is closed")
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+

@@ -1,0 +1,761 @@
+"""The embedded query-log store: one SQLite file, durable, tamper-evident (Art. 25, 46, 50).
+
+The file is opened in WAL mode with ``synchronous=FULL``, so a commit is on disk when it
+returns. Writes go through a single writer thread that does **group commit**: concurrent checks
+queue their records, the writer puts everything queued into one transaction, and every caller
+returns only after the transaction holding its record committed. Many checks thus share one
+fsync, and none is acknowledged early.
+
+Each transaction reads the chain head inside ``BEGIN IMMEDIATE`` (SQLite's write lock), so
+several *processes* may write the same file: they take turns and the chain stays linear.
+
+If a transaction fails (disk full, read-only file, I/O error) it is rolled back, every caller
+waiting on it gets :class:`~credit_sdk.AuditError`, the writer drops its connection, and the
+next write starts afresh: once the fault clears, the store works again without a restart.
+
+>>> import tempfile, os
+>>> from credit_sdk import SQLiteQueryLog
+>>> with tempfile.TemporaryDirectory() as tmp:
+...     with SQLiteQueryLog(os.path.join(tmp, "audit.db")) as log:
+...         log.verify().ok
+True
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sqlite3
+import stat
+import threading
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from types import TracebackType
+from typing import Any, ClassVar, Self
+
+from credit_sdk._audit import _common
+from credit_sdk._audit._chain import StoredRow, chain, checkpoint_record, encode, verify_rows
+from credit_sdk._audit._common import StoreCorrupt, StoreNotFound
+from credit_sdk._audit._types import (
+    AuditRecord,
+    AuditStats,
+    ClaimedFeedback,
+    FeedbackItem,
+    OutboxStats,
+    PruneResult,
+    QueryCompletion,
+    QueryIntent,
+    VerifyResult,
+    iso,
+    parse_iso,
+)
+from credit_sdk._audit._writer import GroupCommitWriter, Op
+from credit_sdk._errors import AuditError, AuditIntegrityError, ConfigurationError
+
+__all__ = ["SQLiteQueryLog"]
+
+_log = logging.getLogger("credit_sdk.audit")
+
+# PRAGMA application_id marks the file as a credit-sdk query log ("CSQL"), user_version is
+# the schema version: a CLI pointed at the wrong file says so instead of guessing.
+APPLICATION_ID = 0x4353514C
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE audit_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE audit_chain_head (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    seq INTEGER NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE TABLE audit_records (
+    seq INTEGER PRIMARY KEY,
+    record_id TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    query_id TEXT,
+    recorded_at TEXT NOT NULL,
+    event_at TEXT,
+    organ TEXT,
+    subject_pseudonym TEXT,
+    outcome TEXT,
+    body TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE INDEX audit_records_subject ON audit_records (subject_pseudonym) WHERE kind = 'intent';
+CREATE TABLE feedback_outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    idempotency_key TEXT NOT NULL UNIQUE,
+    query_id TEXT NOT NULL,
+    measure_id TEXT NOT NULL,
+    applied INTEGER NOT NULL,
+    reason TEXT,
+    case_id TEXT NOT NULL,
+    implementing_department TEXT NOT NULL,
+    occurred_at TEXT NOT NULL,
+    amount TEXT,
+    enqueued_at TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    available_at TEXT NOT NULL,
+    lease_until TEXT,
+    last_error TEXT,
+    delivered_at TEXT
+);
+CREATE INDEX feedback_outbox_state ON feedback_outbox (state, id);
+INSERT INTO audit_chain_head (id, seq, hash) VALUES (1, 0, '{genesis}');
+"""
+
+_COLUMNS = (
+    "seq, record_id, kind, query_id, recorded_at, event_at, organ, subject_pseudonym, outcome, "
+    "body, prev_hash, hash"
+)
+_INSERT_RECORD = f"INSERT INTO audit_records ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
+_SELECT_ROWS = f"SELECT {_COLUMNS} FROM audit_records"
+_INSERT_FEEDBACK = (
+    "INSERT INTO feedback_outbox (idempotency_key, query_id, measure_id, applied, reason, "
+    "case_id, implementing_department, occurred_at, amount, enqueued_at, available_at) "
+    "VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (idempotency_key) DO NOTHING"
+)
+_FEEDBACK_COLUMNS = (
+    "id, idempotency_key, query_id, measure_id, applied, reason, case_id, "
+    "implementing_department, occurred_at, amount, attempts, enqueued_at"
+)
+
+
+def _row_tuple(r: StoredRow) -> tuple[Any, ...]:
+    return (
+        r.seq, r.record_id, r.kind, r.query_id, r.recorded_at, r.event_at, r.organ,
+        r.subject_pseudonym, r.outcome, r.body, r.prev_hash, r.hash,
+    )  # fmt: skip
+
+
+def _stored(t: Sequence[Any]) -> StoredRow:
+    return StoredRow(*t)
+
+
+def _feedback_tuple(item: FeedbackItem, now: str) -> tuple[Any, ...]:
+    return (
+        item.idempotency_key, item.query_id, item.measure_id, int(item.applied), item.reason,
+        item.case_id, item.implementing_department, iso(item.occurred_at),
+        None if item.amount is None else str(item.amount), now, now,
+    )  # fmt: skip
+
+
+def _feedback_item(t: Sequence[Any]) -> FeedbackItem:
+    return FeedbackItem(
+        idempotency_key=t[1], query_id=t[2], measure_id=t[3], applied=bool(t[4]), reason=t[5],
+        case_id=t[6], implementing_department=t[7], occurred_at=parse_iso(t[8]),
+        amount=None if t[9] is None else Decimal(t[9]),
+    )  # fmt: skip
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    # After an error SQLite may already have rolled back on its own (e.g. SQLITE_FULL).
+    with contextlib.suppress(sqlite3.Error):
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+
+
+class SQLiteQueryLog:
+    """The default query log: a SQLite file (WAL, ``synchronous=FULL``, mode 0600).
+
+    ``group_commit=True`` (default) writes through one writer thread that batches concurrent
+    records into one transaction; ``group_commit=False`` makes every record its own
+    transaction in the caller's thread. Either way a call returns only once its record is on
+    disk, and raises :class:`~credit_sdk.AuditError` when it is not.
+
+    ``create=False`` opens an existing log only (what the CLI does). ``max_attempts`` bounds
+    feedback deliveries before an item becomes a dead letter; ``timeout`` bounds how long a
+    caller waits for its write; ``busy_timeout`` how long a transaction waits for another
+    process's lock.
+
+    >>> import tempfile, os
+    >>> from datetime import datetime, UTC
+    >>> from credit_sdk import SQLiteQueryLog, QueryIntent
+    >>> with tempfile.TemporaryDirectory() as tmp, SQLiteQueryLog(os.path.join(tmp, "a.db")) as log:
+    ...     log.record_intent(QueryIntent(query_id="q1", requested_at=datetime.now(UTC),
+    ...         organ="230100-SCJGJ", operator="u1024", matter_code="", purpose="licence 2026-118",
+    ...         scenario="admin_licensing", subject_pseudonym="0" * 64,
+    ...         subject_display="9123**********Y4K", subject_kind="uscc"))
+    ...     log.verify().count
+    1
+    """
+
+    #: The sqlite3 connection class; a subclass can inject faults in tests.
+    _connection_factory: ClassVar[type[sqlite3.Connection]] = sqlite3.Connection
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        group_commit: bool = True,
+        create: bool = True,
+        max_attempts: int = 10,
+        timeout: float = 30.0,
+        busy_timeout: float = 30.0,
+        max_batch_rows: int = 4096,
+    ) -> None:
+        _common.check_max_attempts(max_attempts)
+        self._path = os.fspath(path)
+        if not self._path or self._path == ":memory:" or self._path.startswith("file:"):
+            raise ConfigurationError(
+                "SQLiteQueryLog needs a file path; use MemoryQueryLog for an in-memory log"
+            )
+        self._max_attempts = max_attempts
+        self._busy_timeout = busy_timeout
+        self._prepare_file(create)
+        self._side_lock = threading.RLock()
+        self._closed = False
+        self._side: sqlite3.Connection | None = self._connect()
+        try:
+            self._init_schema(self._side, create)
+        except BaseException:
+            self._side.close()
+            raise
+        self._writer_conn: sqlite3.Connection | None = None
+        self._writer: GroupCommitWriter | None = (
+            GroupCommitWriter(
+                "credit-sdk-audit-writer",
+                self._run_batch,
+                on_failure=self._drop_writer_connection,
+                max_batch_rows=max_batch_rows,
+                timeout=timeout,
+            )
+            if group_commit
+            else None
+        )
+
+    def __repr__(self) -> str:
+        mode = "group commit" if self._writer is not None else "per-row commit"
+        return f"SQLiteQueryLog({Path(self._path).name!r}, {mode})"
+
+    # -- opening ---------------------------------------------------------------------------
+
+    def _prepare_file(self, create: bool) -> None:
+        path = Path(self._path)
+        if path.exists():
+            if not path.is_file():
+                raise StoreCorrupt(f"query log {path.name!r} is not a regular file")
+            self._tighten_mode(path)
+            return
+        if not create:
+            raise StoreNotFound(f"query log database {path.name!r} does not exist")
+        if not path.parent.is_dir():
+            raise StoreNotFound(f"the directory for query log {path.name!r} does not exist")
+        try:
+            # Create the file ourselves so that it is never, even briefly, readable by others;
+            # SQLite gives its -wal and -shm files the same mode.
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        except FileExistsError:
+            pass  # another process won the race; it created the file with the same mode
+        except OSError as err:
+            raise AuditError(f"cannot create query log {path.name!r}: {err.strerror}") from err
+
+    @staticmethod
+    def _tighten_mode(path: Path) -> None:
+        for candidate in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            try:
+                mode = stat.S_IMODE(candidate.stat().st_mode)
+                if mode & 0o077:
+                    candidate.chmod(mode & 0o700)
+                    _log.warning("query log %s was accessible to others; mode set to 0600", candidate.name)
+            except FileNotFoundError:
+                continue
+            except OSError as err:
+                _log.warning("query log %s: cannot restrict its mode: %s", candidate.name, err.strerror)
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(
+                self._path,
+                timeout=self._busy_timeout,
+                isolation_level=None,  # explicit BEGIN IMMEDIATE / COMMIT
+                check_same_thread=False,  # each connection is guarded by one lock or thread
+                factory=self._connection_factory,
+            )
+        except sqlite3.Error as err:
+            raise self._convert(err, "open") from err
+        try:
+            conn.execute("PRAGMA synchronous=FULL")
+        except sqlite3.Error as err:
+            conn.close()
+            raise self._convert(err, "open") from err
+        return conn
+
+    def _convert(self, err: sqlite3.Error, action: str) -> AuditError:
+        text = str(err)
+        name = Path(self._path).name
+        if isinstance(err, sqlite3.DatabaseError) and (
+            "not a database" in text or "malformed" in text or "corrupt" in text
+        ):
+            return StoreCorrupt(f"query log {name!r} is not a readable SQLite database ({text})")
+        return AuditError(f"query log {name!r}: {action} failed: {text}")
+
+    def _init_schema(self, conn: sqlite3.Connection, create: bool) -> None:
+        name = Path(self._path).name
+        try:
+            app_id, version, tables = self._identify(conn)
+            if app_id == APPLICATION_ID and version == SCHEMA_VERSION:
+                return
+            if app_id == APPLICATION_ID and version > SCHEMA_VERSION:
+                raise StoreCorrupt(
+                    f"query log {name!r} has schema version {version}, newer than this SDK "
+                    f"knows ({SCHEMA_VERSION}); upgrade credit-sdk"
+                )
+            if app_id != 0 or tables:
+                raise StoreCorrupt(f"{name!r} is not a credit-sdk query log")
+            if not create:
+                raise StoreCorrupt(f"{name!r} is an empty database, not a credit-sdk query log")
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                app_id, version, tables = self._identify(conn)
+                if app_id == 0 and not tables:  # nobody else created it meanwhile
+                    for statement in _SCHEMA.format(genesis="0" * 64).split(";"):
+                        if statement.strip():
+                            conn.execute(statement)
+                    conn.execute(
+                        "INSERT INTO audit_meta (key, value) VALUES ('created_at', ?)",
+                        (iso(_common.now()),),
+                    )
+                    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                conn.execute("COMMIT")
+            except BaseException:
+                _rollback(conn)
+                raise
+        except sqlite3.Error as err:
+            raise self._convert(err, "schema check") from err
+
+    @staticmethod
+    def _identify(conn: sqlite3.Connection) -> tuple[int, int, list[str]]:
+        app_id = int(conn.execute("PRAGMA application_id").fetchone()[0])
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        return app_id, version, tables
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def record_intent(self, intent: QueryIntent) -> None:
+        """Durably append the intent record of a check, before any report is fetched (Art. 25)."""
+        self.append([intent])
+
+    def record_completion(self, completion: QueryCompletion) -> None:
+        """Durably append the completion record, before the decision is returned (Art. 25)."""
+        self.append([completion])
+
+    def append(self, records: Sequence[QueryIntent | QueryCompletion]) -> None:
+        """Durably append several records in one transaction, in order (e.g. a tender's
+        bidders); all or none are written."""
+        pending = [encode(r) for r in records]
+        if not pending:
+            return
+        duplicate = _common.duplicate_within(pending)
+        if duplicate is not None:
+            raise AuditError(f"record {duplicate} appears twice in one append")
+        self._submit(Op("append", pending, len(pending)))
+
+    def enqueue_feedback(self, items: Sequence[FeedbackItem]) -> None:
+        """Durably queue feedback items (Art. 46); an already queued idempotency key is a no-op."""
+        _common.check_feedback(items)
+        if items:
+            self._submit(Op("feedback", list(items), len(items)))
+
+    def _submit(self, op: Op) -> None:
+        if self._closed:
+            raise AuditError("the query log is closed")
+        if self._writer is not None:
+            self._writer.submit(op)
+            return
+        with self._side_lock:
+            conn = self._side_conn()
+            try:
+                self._write(conn, [op])
+            except sqlite3.Error as err:
+                raise self._convert(err, "write") from err
+        if op.error is not None:
+            raise op.error
+
+    def _run_batch(self, ops: list[Op]) -> None:
+        """Writer thread: one transaction for the whole batch."""
+        if self._writer_conn is None:
+            self._writer_conn = self._connect()
+        try:
+            self._write(self._writer_conn, ops)
+        except sqlite3.Error as err:
+            raise self._convert(err, "write") from err
+
+    def _drop_writer_connection(self, err: BaseException) -> None:
+        conn, self._writer_conn = self._writer_conn, None
+        if conn is not None:
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
+
+    def _write(self, conn: sqlite3.Connection, ops: list[Op]) -> None:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            seq, head = conn.execute("SELECT seq, hash FROM audit_chain_head WHERE id = 1").fetchone()
+            now = iso(_common.now())
+            appends = [op for op in ops if op.kind == "append"]
+            existing = self._existing_ids(conn, [p.record_id for op in appends for p in op.payload])
+            pending = []
+            batch_ids: set[str] = set()
+            for op in appends:
+                ids = {p.record_id for p in op.payload}
+                clash = (ids & existing) or (ids & batch_ids)
+                if clash:
+                    op.error = AuditError(f"the query log already holds record {min(clash)}")
+                    continue
+                batch_ids |= ids
+                pending.extend(op.payload)
+            rows = chain(pending, seq, head, now)
+            if rows:
+                conn.executemany(_INSERT_RECORD, map(_row_tuple, rows))
+                conn.execute(
+                    "UPDATE audit_chain_head SET seq = ?, hash = ? WHERE id = 1",
+                    (rows[-1].seq, rows[-1].hash),
+                )
+            feedback = [_feedback_tuple(i, now) for op in ops if op.kind == "feedback" for i in op.payload]
+            if feedback:
+                conn.executemany(_INSERT_FEEDBACK, feedback)
+            conn.execute("COMMIT")
+        except BaseException:
+            _rollback(conn)
+            raise
+
+    @staticmethod
+    def _existing_ids(conn: sqlite3.Connection, ids: list[str]) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                r[0]
+                for r in conn.execute(
+                    f"SELECT record_id FROM audit_records WHERE record_id IN ({marks})",  # noqa: S608 -- placeholders only
+                    chunk,
+                )
+            )
+        return found
+
+    def _side_conn(self) -> sqlite3.Connection:
+        if self._side is None:
+            self._side = self._connect()
+        return self._side
+
+    @contextlib.contextmanager
+    def _side_transaction(self, action: str) -> Iterator[sqlite3.Connection]:
+        """A write transaction on the side connection (outbox, prune), in the caller's thread."""
+        if self._closed:
+            raise AuditError("the query log is closed")
+        with self._side_lock:
+            try:
+                conn = self._side_conn()
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                    conn.execute("COMMIT")
+                except BaseException:
+                    _rollback(conn)
+                    raise
+            except sqlite3.Error as err:
+                # The connection may be unusable (I/O error); open a fresh one next time.
+                conn_, self._side = self._side, None
+                if conn_ is not None:
+                    with contextlib.suppress(sqlite3.Error):
+                        conn_.close()
+                raise self._convert(err, action) from err
+
+    @contextlib.contextmanager
+    def _reading(self, action: str) -> Iterator[sqlite3.Connection]:
+        """A fresh read connection holding one snapshot; WAL readers never block the writer."""
+        if self._closed:
+            raise AuditError("the query log is closed")
+        conn = self._connect()
+        try:
+            conn.execute("PRAGMA query_only = ON")
+            conn.execute("BEGIN")
+            yield conn
+        except sqlite3.Error as err:
+            raise self._convert(err, action) from err
+        finally:
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def verify(self) -> VerifyResult:
+        """Walk the whole chain and report the first broken link, or the count and head hash."""
+        with self._reading("verify") as conn:
+            return self._verify_on(conn, None)
+
+    def _verify_on(self, conn: sqlite3.Connection, through: int | None) -> VerifyResult:
+        head_row = conn.execute("SELECT seq, hash FROM audit_chain_head WHERE id = 1").fetchone()
+        checkpoints = [_stored(t) for t in conn.execute(f"{_SELECT_ROWS} WHERE kind = 'checkpoint' ORDER BY seq")]
+        if through is None:
+            cursor = conn.execute(f"{_SELECT_ROWS} ORDER BY seq")
+            head = (int(head_row[0]), str(head_row[1])) if head_row else None
+        else:
+            cursor = conn.execute(f"{_SELECT_ROWS} WHERE seq <= ? ORDER BY seq", (through,))
+            head = None
+        return verify_rows(map(_stored, cursor), checkpoints=checkpoints, head=head)
+
+    def export(
+        self,
+        *,
+        subject_pseudonym: str | None = None,
+        organ: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> Iterator[AuditRecord]:
+        """Records in chain order (Art. 50). With filters: the intents that match (subject,
+        organ, ``since <= requested_at < until``) and their completions."""
+        filters = _common.ExportFilter.build(subject_pseudonym, organ, since, until)
+        return self._export(filters)
+
+    def _export(self, f: _common.ExportFilter) -> Iterator[AuditRecord]:
+        with self._reading("export") as conn:
+            if f.empty:
+                cursor = conn.execute(f"{_SELECT_ROWS} ORDER BY seq")
+            else:
+                where, params = ["kind = 'intent'"], []
+                for column, op, value in (
+                    ("subject_pseudonym", "=", f.subject_pseudonym),
+                    ("organ", "=", f.organ),
+                    ("event_at", ">=", f.since),
+                    ("event_at", "<", f.until),
+                ):
+                    if value is not None:
+                        where.append(f"{column} {op} ?")
+                        params.append(value)
+                cursor = conn.execute(
+                    f"{_SELECT_ROWS} WHERE record_id IN ("  # noqa: S608 -- fixed column names
+                    "SELECT 'intent:' || query_id FROM audit_records WHERE " + " AND ".join(where)
+                    + " UNION ALL SELECT 'completion:' || query_id FROM audit_records WHERE "
+                    + " AND ".join(where) + ") ORDER BY seq",
+                    params * 2,
+                )
+            for t in cursor:
+                yield _stored(t).to_record()
+
+    def stats(self) -> AuditStats:
+        """Counts by kind, outcome, organ and UTC day, queries without a completion, and the
+        outbox (what ``credit-sdk audit stats`` prints)."""
+        with self._reading("stats") as conn:
+            head = conn.execute("SELECT seq, hash FROM audit_chain_head WHERE id = 1").fetchone()
+            kinds = {
+                k: (n, lo, hi)
+                for k, n, lo, hi in conn.execute(
+                    "SELECT kind, COUNT(*), MIN(recorded_at), MAX(recorded_at) FROM audit_records GROUP BY kind"
+                )
+            }
+            by_outcome = dict(conn.execute(
+                "SELECT outcome, COUNT(*) FROM audit_records WHERE kind = 'completion' "
+                "GROUP BY outcome ORDER BY outcome"
+            ).fetchall())  # fmt: skip
+            by_organ = dict(conn.execute(
+                "SELECT organ, COUNT(*) FROM audit_records WHERE kind = 'intent' "
+                "GROUP BY organ ORDER BY organ"
+            ).fetchall())  # fmt: skip
+            by_day = dict(conn.execute(
+                "SELECT substr(event_at, 1, 10) AS day, COUNT(*) FROM audit_records "
+                "WHERE kind = 'intent' GROUP BY day ORDER BY day"
+            ).fetchall())  # fmt: skip
+            incomplete = conn.execute(
+                "SELECT COUNT(*) FROM audit_records i WHERE i.kind = 'intent' AND NOT EXISTS "
+                "(SELECT 1 FROM audit_records c WHERE c.record_id = 'completion:' || i.query_id)"
+            ).fetchone()[0]
+            outbox = self._outbox_stats_on(conn)
+        lows = [v[1] for v in kinds.values() if v[1]]
+        highs = [v[2] for v in kinds.values() if v[2]]
+        return AuditStats(
+            records=sum(v[0] for v in kinds.values()),
+            intents=kinds.get("intent", (0,))[0],
+            completions=kinds.get("completion", (0,))[0],
+            checkpoints=kinds.get("checkpoint", (0,))[0],
+            incomplete=int(incomplete),
+            head_seq=int(head[0]),
+            head_hash=str(head[1]),
+            first_recorded_at=_common.opt_time(min(lows, default=None)),
+            last_recorded_at=_common.opt_time(max(highs, default=None)),
+            by_outcome=by_outcome,
+            by_organ=by_organ,
+            by_day=by_day,
+            outbox=outbox,
+        )
+
+    # -- pruning -----------------------------------------------------------------------------
+
+    def prune(self, before: datetime) -> PruneResult:
+        """Delete the records written before ``before`` and chain a checkpoint in their place.
+
+        Only a prefix of the chain is deleted (up to the first record written at or after
+        ``before``), and only after that prefix verifies: pruning never hides tampering. The
+        checkpoint holds the pruned range, count and the hash of the last pruned record, which
+        the first kept record links to; :meth:`verify` starts there.
+        """
+        cutoff = iso(_common.check_prune_before(before))
+        with self._side_transaction("prune") as conn:
+            head_seq, head_hash = conn.execute("SELECT seq, hash FROM audit_chain_head WHERE id = 1").fetchone()
+            first = conn.execute("SELECT MIN(seq) FROM audit_records").fetchone()[0]
+            keep_from = conn.execute(
+                "SELECT MIN(seq) FROM audit_records WHERE recorded_at >= ?", (cutoff,)
+            ).fetchone()[0]
+            last = keep_from - 1 if keep_from is not None else head_seq
+            if first is None or last < first:
+                return PruneResult(pruned=0)
+            check = self._verify_on(conn, last + 1)
+            if not check.ok:
+                raise AuditIntegrityError(f"refusing to prune a chain that does not verify: {check}")
+            pruned_hash, oldest, newest, count = conn.execute(
+                "SELECT (SELECT hash FROM audit_records WHERE seq = ?), MIN(recorded_at), "
+                "MAX(recorded_at), COUNT(*) FROM audit_records WHERE seq <= ?",
+                (last, last),
+            ).fetchone()
+            cp = checkpoint_record(
+                first_pruned_seq=first,
+                last_pruned_seq=last,
+                pruned_head_hash=pruned_hash,
+                before=cutoff,
+                oldest_recorded_at=oldest,
+                newest_recorded_at=newest,
+            )
+            conn.execute("DELETE FROM audit_records WHERE seq <= ?", (last,))
+            (row,) = chain([cp], head_seq, head_hash, iso(_common.now()))
+            conn.execute(_INSERT_RECORD, _row_tuple(row))
+            conn.execute("UPDATE audit_chain_head SET seq = ?, hash = ? WHERE id = 1", (row.seq, row.hash))
+        return PruneResult(
+            pruned=int(count),
+            first_pruned_seq=first,
+            last_pruned_seq=last,
+            pruned_head_hash=pruned_hash,
+            checkpoint_seq=row.seq,
+            checkpoint_hash=row.hash,
+        )
+
+    # -- the feedback outbox (Art. 46) -------------------------------------------------------
+
+    def claim_feedback(self, limit: int, lease_seconds: float) -> list[ClaimedFeedback]:
+        """Lease up to ``limit`` deliverable items for ``lease_seconds`` (oldest first).
+
+        Each claim counts as an attempt. An item whose lease ran out after its last allowed
+        attempt becomes a dead letter instead of being claimed again.
+        """
+        _common.check_claim(limit, lease_seconds)
+        now_dt = _common.now()
+        now = iso(now_dt)
+        until_dt = now_dt + timedelta(seconds=lease_seconds)
+        until = iso(until_dt)
+        with self._side_transaction("claim feedback") as conn:
+            conn.execute(
+                "UPDATE feedback_outbox SET state = 'dead', lease_until = NULL, "
+                "last_error = COALESCE(last_error, ?) WHERE state = 'pending' AND "
+                "lease_until IS NOT NULL AND lease_until <= ? AND attempts >= ?",
+                (_common.LEASE_EXPIRED, now, self._max_attempts),
+            )
+            rows = conn.execute(
+                f"SELECT {_FEEDBACK_COLUMNS} FROM feedback_outbox WHERE state = 'pending' "  # noqa: S608
+                "AND available_at <= ? AND (lease_until IS NULL OR lease_until <= ?) "
+                "AND attempts < ? ORDER BY id LIMIT ?",
+                (now, now, self._max_attempts, limit),
+            ).fetchall()
+            conn.executemany(
+                "UPDATE feedback_outbox SET attempts = attempts + 1, lease_until = ? WHERE id = ?",
+                [(until, r[0]) for r in rows],
+            )
+        return [
+            ClaimedFeedback(
+                outbox_id=int(r[0]),
+                item=_feedback_item(r),
+                attempt=int(r[10]) + 1,
+                lease_expires_at=until_dt,
+                enqueued_at=parse_iso(r[11]),
+            )
+            for r in rows
+        ]
+
+    def mark_delivered(self, ids: Sequence[int]) -> None:
+        """Record that the platform accepted these items (by ``ClaimedFeedback.outbox_id``)."""
+        wanted = _common.check_ids(ids)
+        if not wanted:
+            return
+        now = iso(_common.now())
+        with self._side_transaction("mark delivered") as conn:
+            conn.executemany(
+                "UPDATE feedback_outbox SET state = 'delivered', delivered_at = ?, "
+                "lease_until = NULL WHERE id = ? AND state = 'pending'",
+                [(now, i) for i in wanted],
+            )
+
+    def mark_failed(self, ids: Sequence[int], error: str, *, retry_after: float = 0.0) -> None:
+        """Record a failed delivery; the item is retried after ``retry_after`` seconds, or
+        becomes a dead letter once it has used ``max_attempts``."""
+        wanted = _common.check_ids(ids)
+        if not wanted:
+            return
+        message = _common.clean_error(error)
+        now_dt = _common.now()
+        available = iso(now_dt + timedelta(seconds=max(retry_after, 0.0)))
+        with self._side_transaction("mark failed") as conn:
+            conn.executemany(
+                "UPDATE feedback_outbox SET last_error = ?, lease_until = NULL, available_at = ?, "
+                "state = CASE WHEN attempts >= ? THEN 'dead' ELSE 'pending' END "
+                "WHERE id = ? AND state = 'pending'",
+                [(message, available, self._max_attempts, i) for i in wanted],
+            )
+
+    def outbox_stats(self) -> OutboxStats:
+        """Backlog, in-flight, delivered and dead-letter counts."""
+        with self._reading("outbox stats") as conn:
+            return self._outbox_stats_on(conn)
+
+    @staticmethod
+    def _outbox_stats_on(conn: sqlite3.Connection) -> OutboxStats:
+        now = iso(_common.now())
+        counts: dict[str, tuple[int, int, str | None]] = {
+            state: (int(n), int(leased or 0), oldest)
+            for state, n, leased, oldest in conn.execute(
+                "SELECT state, COUNT(*), SUM(lease_until > ?), MIN(enqueued_at) "
+                "FROM feedback_outbox GROUP BY state",
+                (now,),
+            )
+        }
+        pending = counts.get("pending", (0, 0, None))
+        return OutboxStats(
+            pending=pending[0],
+            in_flight=pending[1],
+            delivered=counts.get("delivered", (0, 0, None))[0],
+            dead=counts.get("dead", (0, 0, None))[0],
+            oldest_pending_at=_common.opt_time(pending[2]),
+        )
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Commit whatever is queued, stop the writer and close the file. Idempotent."""
+        if self._closed:
+            return
+        if self._writer is not None:
+            self._writer.close()
+        self._closed = True
+        self._drop_writer_connection(AuditError("closed"))
+        with self._side_lock:
+            side, self._side = self._side, None
+            if side is not None:
+                with contextlib.suppress(sqlite3.Error):
+                    side.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
