@@ -1,0 +1,836 @@
+"""The PostgreSQL query-log store: several application instances share one log (Art. 25, 46, 50).
+
+Install the extra: ``pip install 'credit-sdk[postgres]'`` (psycopg 3). psycopg is imported when
+a store is constructed, never at ``import credit_sdk``.
+
+**How the chain stays linear with writers on several hosts.** The chain head lives in a
+one-row table, ``audit_chain_head``. Every append transaction starts with
+``SELECT seq, hash, clock_timestamp() FROM audit_chain_head WHERE id = 1 FOR UPDATE``: the row
+lock serialises appenders across all hosts and connections, each transaction chains its batch
+after the head it locked, and updates the head before committing. A writer that died mid-batch
+releases the lock with its rolled-back transaction. ``seq`` is the primary key, so even a buggy
+writer that skipped the lock could not fork the chain: its insert would fail. Record times come
+from the database server's clock (``clock_timestamp()`` read under the lock), so hosts with
+skewed clocks still write times in chain order.
+
+Each host batches its concurrent records in one writer thread (group commit, as in the SQLite
+store), so the lock is taken once per batch, not once per record. The feedback outbox is
+claimed with ``FOR UPDATE SKIP LOCKED`` and a lease, so senders on several hosts never block
+each other and never hold the same item at the same time (until a lease runs out).
+
+>>> from credit_sdk import PostgresQueryLog                      # doctest: +SKIP
+>>> log = PostgresQueryLog("postgresql://audit@db.internal/credit")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self, TypeVar
+from urllib.parse import urlsplit
+
+from credit_sdk._audit import _common
+from credit_sdk._audit._chain import GENESIS_HASH, StoredRow, chain, checkpoint_record, encode, verify_rows
+from credit_sdk._audit._common import StoreCorrupt, StoreNotFound
+from credit_sdk._audit._types import (
+    AuditRecord,
+    AuditStats,
+    ClaimedFeedback,
+    FeedbackItem,
+    OutboxStats,
+    PruneResult,
+    QueryCompletion,
+    QueryIntent,
+    VerifyResult,
+    iso,
+)
+from credit_sdk._audit._writer import GroupCommitWriter, Op
+from credit_sdk._errors import AuditError, AuditIntegrityError, ConfigurationError
+
+if TYPE_CHECKING:
+    import psycopg
+
+__all__ = ["PostgresQueryLog"]
+
+SCHEMA_VERSION = 1
+_SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+_T = TypeVar("_T")
+
+_DDL = """
+CREATE SCHEMA IF NOT EXISTS {s};
+CREATE TABLE IF NOT EXISTS {s}.audit_meta (key text PRIMARY KEY, value text NOT NULL);
+CREATE TABLE IF NOT EXISTS {s}.audit_chain_head (
+    id smallint PRIMARY KEY CHECK (id = 1),
+    seq bigint NOT NULL,
+    hash text NOT NULL
+);
+CREATE TABLE IF NOT EXISTS {s}.audit_records (
+    seq bigint PRIMARY KEY,
+    record_id text NOT NULL UNIQUE,
+    kind text NOT NULL,
+    query_id text,
+    recorded_at timestamptz NOT NULL,
+    event_at timestamptz,
+    organ text,
+    subject_pseudonym text,
+    outcome text,
+    body text NOT NULL,
+    prev_hash text NOT NULL,
+    hash text NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_records_subject ON {s}.audit_records (subject_pseudonym)
+    WHERE kind = 'intent';
+CREATE TABLE IF NOT EXISTS {s}.feedback_outbox (
+    id bigserial PRIMARY KEY,
+    idempotency_key text NOT NULL UNIQUE,
+    query_id text NOT NULL,
+    measure_id text NOT NULL,
+    applied boolean NOT NULL,
+    reason text,
+    case_id text NOT NULL,
+    implementing_department text NOT NULL,
+    occurred_at timestamptz NOT NULL,
+    amount text,
+    enqueued_at timestamptz NOT NULL,
+    state text NOT NULL DEFAULT 'pending',
+    attempts integer NOT NULL DEFAULT 0,
+    available_at timestamptz NOT NULL,
+    lease_until timestamptz,
+    last_error text,
+    delivered_at timestamptz
+);
+CREATE INDEX IF NOT EXISTS feedback_outbox_state ON {s}.feedback_outbox (state, id);
+INSERT INTO {s}.audit_chain_head (id, seq, hash) VALUES (1, 0, '{genesis}') ON CONFLICT DO NOTHING;
+INSERT INTO {s}.audit_meta (key, value) VALUES ('schema_version', '{version}') ON CONFLICT DO NOTHING;
+INSERT INTO {s}.audit_meta (key, value) VALUES ('created_at', now()::text) ON CONFLICT DO NOTHING
+"""
+
+_COLUMNS = (
+    "seq, record_id, kind, query_id, recorded_at, event_at, organ, subject_pseudonym, outcome, "
+    "body, prev_hash, hash"
+)
+_FEEDBACK_COLUMNS = (
+    "id, idempotency_key, query_id, measure_id, applied, reason, case_id, "
+    "implementing_department, occurred_at, amount, attempts, enqueued_at"
+)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    # The server answers in its session time zone; the SDK speaks UTC.
+    return None if value is None else value.astimezone(UTC)
+
+
+class _InDoubt(Exception):
+    """The connection failed while COMMIT was in flight: the outcome is unknown."""
+
+
+def _stored(t: Sequence[Any]) -> StoredRow:
+    return StoredRow(
+        int(t[0]), t[1], t[2], t[3], iso(t[4]), None if t[5] is None else iso(t[5]),
+        t[6], t[7], t[8], t[9], t[10], t[11],
+    )  # fmt: skip
+
+
+def _feedback_item(t: Sequence[Any]) -> FeedbackItem:
+    return FeedbackItem(
+        idempotency_key=t[1], query_id=t[2], measure_id=t[3], applied=bool(t[4]), reason=t[5],
+        case_id=t[6], implementing_department=t[7], occurred_at=t[8],
+        amount=None if t[9] is None else Decimal(t[9]),
+    )  # fmt: skip
+
+
+class _Pool:
+    """A few idle connections for the calling threads; broken ones are dropped, not reused."""
+
+    def __init__(self, connect: Callable[[], psycopg.Connection[Any]], max_idle: int) -> None:
+        self._connect = connect
+        self._max_idle = max_idle
+        self._idle: list[psycopg.Connection[Any]] = []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    @contextlib.contextmanager
+    def connection(self, fresh: bool = False) -> Iterator[psycopg.Connection[Any]]:
+        conn = None
+        if not fresh:
+            with self._lock:
+                while self._idle and conn is None:
+                    candidate = self._idle.pop()
+                    if not (candidate.closed or candidate.broken):
+                        conn = candidate
+        if conn is None:
+            conn = self._connect()
+        reusable = False
+        try:
+            yield conn
+            reusable = True
+        finally:
+            keep = False
+            if reusable and not (conn.closed or conn.broken):
+                from psycopg.pq import TransactionStatus
+
+                if conn.info.transaction_status == TransactionStatus.IDLE:
+                    with self._lock:
+                        if not self._closed and len(self._idle) < self._max_idle:
+                            self._idle.append(conn)
+                            keep = True
+            if not keep:
+                with contextlib.suppress(Exception):
+                    conn.close()
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            with contextlib.suppress(Exception):
+                conn.close()
+
+
+class PostgresQueryLog:
+    """The query log in a PostgreSQL database, shared by several application instances.
+
+    ``url`` is a libpq URL or conninfo string (credentials may come from ``PGPASSWORD`` or
+    ``~/.pgpass``); ``schema`` (default ``credit_sdk``) holds the tables, created on first use
+    unless ``create=False``. ``group_commit``, ``max_attempts`` and ``timeout`` mean what they
+    mean for :class:`SQLiteQueryLog`.
+
+    >>> log = PostgresQueryLog("postgresql://audit@127.0.0.1/credit", schema="credit_sdk")  # doctest: +SKIP
+    >>> log.verify().ok                                                                      # doctest: +SKIP
+    True
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        schema: str = "credit_sdk",
+        group_commit: bool = True,
+        create: bool = True,
+        max_attempts: int = 10,
+        timeout: float = 30.0,
+        connect_timeout: float = 10.0,
+        max_batch_rows: int = 4096,
+        pool_size: int = 4,
+    ) -> None:
+        try:
+            import psycopg
+        except ImportError as err:  # pragma: no cover - depends on the environment
+            raise ConfigurationError(
+                "PostgresQueryLog needs psycopg: pip install 'credit-sdk[postgres]'"
+            ) from err
+        self._psycopg = psycopg
+        _common.check_max_attempts(max_attempts)
+        if not isinstance(schema, str) or not _SCHEMA_NAME.fullmatch(schema):
+            raise ConfigurationError("schema must be a lower-case SQL identifier (a-z, 0-9, _)")
+        if not isinstance(url, str) or not url:
+            raise ConfigurationError("PostgresQueryLog needs a postgresql:// URL or conninfo")
+        self._url = url
+        self._where = self._describe(url)
+        self._schema = schema
+        self._max_attempts = max_attempts
+        self._connect_timeout = connect_timeout
+        self._closed = False
+        self._pool = _Pool(self._connect, pool_size)
+        self._init_schema(create)
+        self._writer_conn: psycopg.Connection[Any] | None = None
+        self._writer: GroupCommitWriter | None = (
+            GroupCommitWriter(
+                "credit-sdk-audit-pg-writer",
+                self._run_batch,
+                on_failure=self._drop_writer_connection,
+                max_batch_rows=max_batch_rows,
+                timeout=timeout,
+            )
+            if group_commit
+            else None
+        )
+
+    @staticmethod
+    def _describe(url: str) -> str:
+        """host/database for messages: never the password."""
+        if "://" in url:
+            parts = urlsplit(url)
+            return f"{parts.hostname or 'localhost'}:{parts.port or 5432}{parts.path or ''}"
+        return "the configured PostgreSQL server"
+
+    def __repr__(self) -> str:
+        mode = "group commit" if self._writer is not None else "per-row commit"
+        return f"PostgresQueryLog({self._where!r}, schema={self._schema!r}, {mode})"
+
+    def _q(self, template: str) -> str:
+        # The schema name was checked against a strict identifier pattern in __init__.
+        return template.replace("{s}", f'"{self._schema}"')
+
+    # -- connections and errors --------------------------------------------------------------
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        try:
+            return self._psycopg.connect(
+                self._url, autocommit=True, connect_timeout=max(1, round(self._connect_timeout))
+            )
+        except self._psycopg.Error as err:
+            raise self._convert(err, "connect") from err
+
+    def _convert(self, err: BaseException, action: str) -> AuditError:
+        if isinstance(err, AuditError):
+            return err
+        sqlstate = getattr(err, "sqlstate", None)
+        first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        if sqlstate == "3D000" or "does not exist" in first_line and "database" in first_line:
+            return StoreNotFound(f"query log database on {self._where} does not exist")
+        if sqlstate in ("42P01", "3F000"):
+            return StoreCorrupt(
+                f"schema {self._schema!r} on {self._where} holds no credit-sdk query log"
+            )
+        return AuditError(f"query log on {self._where}: {action} failed: {first_line}")
+
+    def _tx(self, conn: psycopg.Connection[Any], fn: Callable[[psycopg.Connection[Any]], _T]) -> _T:
+        """Run ``fn`` in one transaction; COMMIT failures are reported as in doubt."""
+        conn.execute("BEGIN")
+        try:
+            result = fn(conn)
+        except BaseException:
+            if not (conn.closed or conn.broken):
+                with contextlib.suppress(self._psycopg.Error):
+                    conn.execute("ROLLBACK")
+            raise
+        try:
+            conn.execute("COMMIT")
+        except self._psycopg.Error as err:
+            raise _InDoubt(str(err)) from err
+        return result
+
+    def _side(self, action: str, fn: Callable[[psycopg.Connection[Any]], _T]) -> _T:
+        """Run a transaction on a pooled connection, retrying once on a connection that turns
+        out dead before COMMIT (e.g. after a server restart): nothing was written then."""
+        if self._closed:
+            raise AuditError("the query log is closed")
+        for attempt in (1, 2):
+            try:
+                with self._pool.connection(fresh=attempt == 2) as conn:
+                    return self._tx(conn, fn)
+            except _InDoubt as err:
+                raise AuditError(
+                    f"query log on {self._where}: {action}: the connection failed during "
+                    "commit; the outcome is unknown"
+                ) from err
+            except self._psycopg.OperationalError as err:
+                if attempt == 1 and (conn.closed or conn.broken):
+                    continue
+                raise self._convert(err, action) from err
+            except self._psycopg.Error as err:
+                raise self._convert(err, action) from err
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _init_schema(self, create: bool) -> None:
+        psycopg = self._psycopg
+
+        def check(conn: psycopg.Connection[Any]) -> str | None:
+            row = conn.execute(
+                "SELECT to_regclass(%s), to_regclass(%s)",
+                (f'"{self._schema}".audit_meta', f'"{self._schema}".audit_records'),
+            ).fetchone()
+            if row is None or row[0] is None or row[1] is None:
+                return None
+            version = conn.execute(
+                self._q("SELECT value FROM {s}.audit_meta WHERE key = 'schema_version'")
+            ).fetchone()
+            return None if version is None else str(version[0])
+
+        def create_schema(conn: psycopg.Connection[Any]) -> None:
+            # Several hosts may start at once: one creates, the others wait and find it done.
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext('credit_sdk.audit.schema'))")
+            ddl = self._q(_DDL).replace("{genesis}", GENESIS_HASH).replace("{version}", str(SCHEMA_VERSION))
+            for statement in ddl.split(";"):
+                if statement.strip():
+                    conn.execute(statement.encode())
+
+        version = self._side("schema check", check)
+        if version is None:
+            if not create:
+                raise StoreCorrupt(
+                    f"schema {self._schema!r} on {self._where} holds no credit-sdk query log"
+                )
+            self._side("schema creation", create_schema)
+            version = self._side("schema check", check)
+        if version is None or not version.isdigit():
+            raise StoreCorrupt(f"schema {self._schema!r} on {self._where} is not a credit-sdk query log")
+        if int(version) > SCHEMA_VERSION:
+            raise StoreCorrupt(
+                f"query log schema version {version} is newer than this SDK knows "
+                f"({SCHEMA_VERSION}); upgrade credit-sdk"
+            )
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def record_intent(self, intent: QueryIntent) -> None:
+        """Durably append the intent record of a check, before any report is fetched (Art. 25)."""
+        self.append([intent])
+
+    def record_completion(self, completion: QueryCompletion) -> None:
+        """Durably append the completion record, before the decision is returned (Art. 25)."""
+        self.append([completion])
+
+    def append(self, records: Sequence[QueryIntent | QueryCompletion]) -> None:
+        """Durably append several records in one transaction, in order; all or none."""
+        pending = [encode(r) for r in records]
+        if not pending:
+            return
+        duplicate = _common.duplicate_within(pending)
+        if duplicate is not None:
+            raise AuditError(f"record {duplicate} appears twice in one append")
+        self._submit(Op("append", pending, len(pending)))
+
+    def enqueue_feedback(self, items: Sequence[FeedbackItem]) -> None:
+        """Durably queue feedback items (Art. 46); an already queued idempotency key is a no-op."""
+        _common.check_feedback(items)
+        if items:
+            self._submit(Op("feedback", list(items), len(items)))
+
+    def _submit(self, op: Op) -> None:
+        if self._closed:
+            raise AuditError("the query log is closed")
+        if self._writer is not None:
+            self._writer.submit(op)
+            return
+        self._side("write", lambda conn: self._write(conn, [op]))
+        if op.error is not None:
+            raise op.error
+
+    def _run_batch(self, ops: list[Op]) -> None:
+        """Writer thread: one transaction per batch; one retry when the connection was found
+        dead before COMMIT (server restarted, backend terminated): nothing was written."""
+        for attempt in (1, 2):
+            conn = self._writer_conn
+            try:
+                if conn is None:
+                    conn = self._writer_conn = self._connect()
+                self._tx(conn, lambda c: self._write(c, ops))
+                return
+            except _InDoubt as err:
+                self._drop_writer_connection(err)
+                raise AuditError(
+                    f"query log on {self._where}: the connection failed during commit; "
+                    "the outcome of this write is unknown"
+                ) from err
+            except self._psycopg.OperationalError as err:
+                broken = conn is None or conn.closed or conn.broken
+                self._drop_writer_connection(err)
+                if attempt == 1 and broken:
+                    continue
+                raise self._convert(err, "write") from err
+            except self._psycopg.Error as err:
+                raise self._convert(err, "write") from err
+
+    def _drop_writer_connection(self, err: BaseException) -> None:
+        conn, self._writer_conn = self._writer_conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.close()
+
+    def _write(self, conn: psycopg.Connection[Any], ops: list[Op]) -> None:
+        head = conn.execute(
+            self._q("SELECT seq, hash, clock_timestamp() FROM {s}.audit_chain_head WHERE id = 1 FOR UPDATE")
+        ).fetchone()
+        if head is None:
+            raise StoreCorrupt(f"the chain head of schema {self._schema!r} is missing")
+        seq, head_hash, now = int(head[0]), str(head[1]), head[2]
+        appends = [op for op in ops if op.kind == "append"]
+        ids = [p.record_id for op in appends for p in op.payload]
+        existing: set[str] = set()
+        if ids:
+            existing = {
+                r[0]
+                for r in conn.execute(
+                    self._q("SELECT record_id FROM {s}.audit_records WHERE record_id = ANY(%s)"), (ids,)
+                )
+            }
+        pending = []
+        batch_ids: set[str] = set()
+        for op in appends:
+            op.error = None  # a retried batch decides afresh
+            own = {p.record_id for p in op.payload}
+            clash = (own & existing) or (own & batch_ids)
+            if clash:
+                op.error = AuditError(f"the query log already holds record {min(clash)}")
+                continue
+            batch_ids |= own
+            pending.extend(op.payload)
+        rows = chain(pending, seq, head_hash, iso(now))
+        if rows:
+            values = [
+                (r.seq, r.record_id, r.kind, r.query_id, now, r.event_at, r.organ,
+                 r.subject_pseudonym, r.outcome, r.body, r.prev_hash, r.hash)
+                for r in rows
+            ]  # fmt: skip
+            with conn.cursor() as cur:
+                if len(values) <= 4:
+                    cur.executemany(
+                        self._q(f"INSERT INTO {{s}}.audit_records ({_COLUMNS}) VALUES "  # noqa: S608
+                                "(%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)"),
+                        values,
+                    )  # fmt: skip
+                else:
+                    with cur.copy(self._q(f"COPY {{s}}.audit_records ({_COLUMNS}) FROM STDIN")) as copy:
+                        for v in values:
+                            copy.write_row(v)
+            conn.execute(
+                self._q("UPDATE {s}.audit_chain_head SET seq = %s, hash = %s WHERE id = 1"),
+                (rows[-1].seq, rows[-1].hash),
+            )
+        feedback = [
+            (i.idempotency_key, i.query_id, i.measure_id, i.applied, i.reason, i.case_id,
+             i.implementing_department, i.occurred_at, None if i.amount is None else str(i.amount),
+             now, now)
+            for op in ops if op.kind == "feedback" for i in op.payload
+        ]  # fmt: skip
+        if feedback:
+            with conn.cursor() as cur:
+                cur.executemany(
+                    self._q(
+                        "INSERT INTO {s}.feedback_outbox (idempotency_key, query_id, measure_id, "
+                        "applied, reason, case_id, implementing_department, occurred_at, amount, "
+                        "enqueued_at, available_at) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) "
+                        "ON CONFLICT (idempotency_key) DO NOTHING"
+                    ),
+                    feedback,
+                )
+
+    # -- reading -----------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _snapshot(self, action: str) -> Iterator[psycopg.Connection[Any]]:
+        """A read-only REPEATABLE READ transaction: one consistent snapshot for the reader."""
+        if self._closed:
+            raise AuditError("the query log is closed")
+        try:
+            with self._pool.connection() as conn:
+                conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                try:
+                    yield conn
+                finally:
+                    if not (conn.closed or conn.broken):
+                        with contextlib.suppress(self._psycopg.Error):
+                            conn.execute("ROLLBACK")
+        except self._psycopg.Error as err:
+            raise self._convert(err, action) from err
+
+    def _rows(self, conn: psycopg.Connection[Any], where: str, params: Sequence[Any]) -> Iterator[StoredRow]:
+        # A server-side cursor streams a large log instead of loading it into memory.
+        with conn.cursor(name="credit_sdk_audit_rows") as cur:
+            cur.itersize = 2000
+            cur.execute(self._q(f"SELECT {_COLUMNS} FROM {{s}}.audit_records {where} ORDER BY seq"), params)  # noqa: S608
+            for t in cur:
+                yield _stored(t)
+
+    def verify(self) -> VerifyResult:
+        """Walk the whole chain and report the first broken link, or the count and head hash."""
+        with self._snapshot("verify") as conn:
+            return self._verify_on(conn, None)
+
+    def _verify_on(self, conn: psycopg.Connection[Any], through: int | None) -> VerifyResult:
+        head_row = conn.execute(self._q("SELECT seq, hash FROM {s}.audit_chain_head WHERE id = 1")).fetchone()
+        checkpoints = [
+            _stored(t)
+            for t in conn.execute(
+                self._q(f"SELECT {_COLUMNS} FROM {{s}}.audit_records WHERE kind = 'checkpoint' ORDER BY seq")  # noqa: S608
+            )
+        ]
+        head = (int(head_row[0]), str(head_row[1])) if head_row and through is None else None
+        where, params = ("", ()) if through is None else ("WHERE seq <= %s", (through,))
+        # Close the server-side cursor before the transaction ends, even when the walk stops
+        # early at a broken link.
+        with contextlib.closing(self._rows(conn, where, params)) as rows:
+            return verify_rows(rows, checkpoints=checkpoints, head=head)
+
+    def export(
+        self,
+        *,
+        subject_pseudonym: str | None = None,
+        organ: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> Iterator[AuditRecord]:
+        """Records in chain order (Art. 50). With filters: the intents that match (subject,
+        organ, ``since <= requested_at < until``) and their completions."""
+        filters = _common.ExportFilter.build(subject_pseudonym, organ, since, until)
+        return self._export(filters, since, until)
+
+    def _export(
+        self, f: _common.ExportFilter, since: datetime | None, until: datetime | None
+    ) -> Iterator[AuditRecord]:
+        with self._snapshot("export") as conn:
+            try:
+                if f.empty:
+                    rows = self._rows(conn, "", ())
+                else:
+                    where, params = ["kind = 'intent'"], []
+                    for column, op, value in (
+                        ("subject_pseudonym", "=", f.subject_pseudonym),
+                        ("organ", "=", f.organ),
+                        ("event_at", ">=", since),
+                        ("event_at", "<", until),
+                    ):
+                        if value is not None:
+                            where.append(f"{column} {op} %s")
+                            params.append(value)
+                    cond = " AND ".join(where)
+                    rows = self._rows(
+                        conn,
+                        "WHERE record_id IN (SELECT 'intent:' || query_id FROM {s}.audit_records "  # noqa: S608
+                        f"WHERE {cond} UNION ALL SELECT 'completion:' || query_id FROM "
+                        f"{{s}}.audit_records WHERE {cond})",
+                        params * 2,
+                    )
+                with contextlib.closing(rows):
+                    for row in rows:
+                        yield row.to_record()
+            except self._psycopg.Error as err:
+                raise self._convert(err, "export") from err
+
+    def stats(self) -> AuditStats:
+        """Counts by kind, outcome, organ and UTC day, queries without a completion, and the
+        outbox (what ``credit-sdk audit stats`` prints)."""
+        with self._snapshot("stats") as conn:
+            head = conn.execute(self._q("SELECT seq, hash FROM {s}.audit_chain_head WHERE id = 1")).fetchone()
+            kinds = {
+                k: (int(n), lo, hi)
+                for k, n, lo, hi in conn.execute(
+                    self._q("SELECT kind, COUNT(*), MIN(recorded_at), MAX(recorded_at) FROM {s}.audit_records GROUP BY kind")
+                )
+            }
+            by_outcome = {k: int(n) for k, n in conn.execute(self._q(
+                "SELECT outcome, COUNT(*) FROM {s}.audit_records WHERE kind = 'completion' "
+                "GROUP BY outcome ORDER BY outcome"
+            ))}  # fmt: skip
+            by_organ = {k: int(n) for k, n in conn.execute(self._q(
+                "SELECT organ, COUNT(*) FROM {s}.audit_records WHERE kind = 'intent' "
+                "GROUP BY organ ORDER BY organ"
+            ))}  # fmt: skip
+            by_day = {k: int(n) for k, n in conn.execute(self._q(
+                "SELECT to_char(event_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, COUNT(*) "
+                "FROM {s}.audit_records WHERE kind = 'intent' GROUP BY day ORDER BY day"
+            ))}  # fmt: skip
+            incomplete_row = conn.execute(self._q(
+                "SELECT COUNT(*) FROM {s}.audit_records i WHERE i.kind = 'intent' AND NOT EXISTS "
+                "(SELECT 1 FROM {s}.audit_records c WHERE c.record_id = 'completion:' || i.query_id)"
+            )).fetchone()  # fmt: skip
+            outbox = self._outbox_stats_on(conn)
+        if head is None or incomplete_row is None:
+            raise StoreCorrupt(f"the chain head of schema {self._schema!r} is missing")
+        lows = [v[1] for v in kinds.values() if v[1] is not None]
+        highs = [v[2] for v in kinds.values() if v[2] is not None]
+        return AuditStats(
+            records=sum(v[0] for v in kinds.values()),
+            intents=kinds.get("intent", (0, None, None))[0],
+            completions=kinds.get("completion", (0, None, None))[0],
+            checkpoints=kinds.get("checkpoint", (0, None, None))[0],
+            incomplete=int(incomplete_row[0]),
+            head_seq=int(head[0]),
+            head_hash=str(head[1]),
+            first_recorded_at=_utc(min(lows, default=None)),
+            last_recorded_at=_utc(max(highs, default=None)),
+            by_outcome=by_outcome,
+            by_organ=by_organ,
+            by_day=by_day,
+            outbox=outbox,
+        )
+
+    # -- pruning -----------------------------------------------------------------------------
+
+    def prune(self, before: datetime) -> PruneResult:
+        """Delete the records written before ``before`` and chain a checkpoint in their place
+        (see :meth:`SQLiteQueryLog.prune`). Holds the chain-head lock while it works."""
+        cutoff = _common.check_prune_before(before)
+
+        def work(conn: psycopg.Connection[Any]) -> PruneResult:
+            head = conn.execute(
+                self._q("SELECT seq, hash, clock_timestamp() FROM {s}.audit_chain_head WHERE id = 1 FOR UPDATE")
+            ).fetchone()
+            if head is None:
+                raise StoreCorrupt(f"the chain head of schema {self._schema!r} is missing")
+            head_seq, head_hash, now = int(head[0]), str(head[1]), head[2]
+            bounds = conn.execute(
+                self._q(
+                    "SELECT (SELECT MIN(seq) FROM {s}.audit_records), "
+                    "(SELECT MIN(seq) FROM {s}.audit_records WHERE recorded_at >= %s)"
+                ),
+                (cutoff,),
+            ).fetchone()
+            assert bounds is not None
+            first, keep_from = bounds
+            last = int(keep_from) - 1 if keep_from is not None else head_seq
+            if first is None or last < int(first):
+                return PruneResult(pruned=0)
+            check = self._verify_on(conn, last + 1)
+            if not check.ok:
+                raise AuditIntegrityError(f"refusing to prune a chain that does not verify: {check}")
+            summary = conn.execute(
+                self._q(
+                    "SELECT (SELECT hash FROM {s}.audit_records WHERE seq = %s), MIN(recorded_at), "
+                    "MAX(recorded_at), COUNT(*) FROM {s}.audit_records WHERE seq <= %s"
+                ),
+                (last, last),
+            ).fetchone()
+            assert summary is not None
+            pruned_hash, oldest, newest, count = summary
+            cp = checkpoint_record(
+                first_pruned_seq=int(first),
+                last_pruned_seq=last,
+                pruned_head_hash=str(pruned_hash),
+                before=iso(cutoff),
+                oldest_recorded_at=iso(oldest),
+                newest_recorded_at=iso(newest),
+            )
+            conn.execute(self._q("DELETE FROM {s}.audit_records WHERE seq <= %s"), (last,))
+            (row,) = chain([cp], head_seq, head_hash, iso(now))
+            conn.execute(
+                self._q(f"INSERT INTO {{s}}.audit_records ({_COLUMNS}) VALUES "  # noqa: S608
+                        "(%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)"),
+                (row.seq, row.record_id, row.kind, None, now, None, None, None, None, row.body,
+                 row.prev_hash, row.hash),
+            )  # fmt: skip
+            conn.execute(
+                self._q("UPDATE {s}.audit_chain_head SET seq = %s, hash = %s WHERE id = 1"),
+                (row.seq, row.hash),
+            )
+            return PruneResult(
+                pruned=int(count),
+                first_pruned_seq=int(first),
+                last_pruned_seq=last,
+                pruned_head_hash=str(pruned_hash),
+                checkpoint_seq=row.seq,
+                checkpoint_hash=row.hash,
+            )
+
+        return self._side("prune", work)
+
+    # -- the feedback outbox (Art. 46) -------------------------------------------------------
+
+    def claim_feedback(self, limit: int, lease_seconds: float) -> list[ClaimedFeedback]:
+        """Lease up to ``limit`` deliverable items (``FOR UPDATE SKIP LOCKED``: concurrent
+        senders on other hosts skip them); each claim counts as an attempt."""
+        _common.check_claim(limit, lease_seconds)
+
+        def work(conn: psycopg.Connection[Any]) -> list[ClaimedFeedback]:
+            conn.execute(
+                self._q(
+                    "UPDATE {s}.feedback_outbox SET state = 'dead', lease_until = NULL, "
+                    "last_error = COALESCE(last_error, %s) WHERE id IN (SELECT id FROM "
+                    "{s}.feedback_outbox WHERE state = 'pending' AND lease_until IS NOT NULL "
+                    "AND lease_until <= now() AND attempts >= %s FOR UPDATE SKIP LOCKED)"
+                ),
+                (_common.LEASE_EXPIRED, self._max_attempts),
+            )
+            rows = conn.execute(
+                self._q(
+                    "WITH c AS (SELECT id FROM {s}.feedback_outbox WHERE state = 'pending' "
+                    "AND available_at <= now() AND (lease_until IS NULL OR lease_until <= now()) "
+                    "AND attempts < %s ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED) "
+                    "UPDATE {s}.feedback_outbox o SET attempts = o.attempts + 1, "
+                    "lease_until = now() + make_interval(secs => %s) FROM c WHERE o.id = c.id "
+                    "RETURNING o.id, o.idempotency_key, o.query_id, o.measure_id, o.applied, "
+                    "o.reason, o.case_id, o.implementing_department, o.occurred_at, o.amount, "
+                    "o.attempts, o.enqueued_at, o.lease_until"
+                ),
+                (self._max_attempts, limit, float(lease_seconds)),
+            ).fetchall()
+            return [
+                ClaimedFeedback(
+                    outbox_id=int(r[0]),
+                    item=_feedback_item(r),
+                    attempt=int(r[10]),
+                    lease_expires_at=r[12].astimezone(UTC),
+                    enqueued_at=r[11].astimezone(UTC),
+                )
+                for r in sorted(rows, key=lambda r: int(r[0]))
+            ]
+
+        return self._side("claim feedback", work)
+
+    def mark_delivered(self, ids: Sequence[int]) -> None:
+        """Record that the platform accepted these items (by ``ClaimedFeedback.outbox_id``)."""
+        wanted = _common.check_ids(ids)
+        if wanted:
+            self._side(
+                "mark delivered",
+                lambda conn: conn.execute(
+                    self._q(
+                        "UPDATE {s}.feedback_outbox SET state = 'delivered', delivered_at = now(), "
+                        "lease_until = NULL WHERE id = ANY(%s) AND state = 'pending'"
+                    ),
+                    (wanted,),
+                ),
+            )
+
+    def mark_failed(self, ids: Sequence[int], error: str, *, retry_after: float = 0.0) -> None:
+        """Record a failed delivery; retried after ``retry_after`` seconds, or a dead letter
+        once it has used ``max_attempts``."""
+        wanted = _common.check_ids(ids)
+        if wanted:
+            message = _common.clean_error(error)
+            self._side(
+                "mark failed",
+                lambda conn: conn.execute(
+                    self._q(
+                        "UPDATE {s}.feedback_outbox SET last_error = %s, lease_until = NULL, "
+                        "available_at = now() + make_interval(secs => %s), state = CASE WHEN "
+                        "attempts >= %s THEN 'dead' ELSE 'pending' END "
+                        "WHERE id = ANY(%s) AND state = 'pending'"
+                    ),
+                    (message, max(float(retry_after), 0.0), self._max_attempts, wanted),
+                ),
+            )
+
+    def outbox_stats(self) -> OutboxStats:
+        """Backlog, in-flight, delivered and dead-letter counts."""
+        with self._snapshot("outbox stats") as conn:
+            return self._outbox_stats_on(conn)
+
+    def _outbox_stats_on(self, conn: psycopg.Connection[Any]) -> OutboxStats:
+        counts = {
+            state: (int(n), int(leased or 0), oldest)
+            for state, n, leased, oldest in conn.execute(
+                self._q(
+                    "SELECT state, COUNT(*), COUNT(*) FILTER (WHERE lease_until > now()), "
+                    "MIN(enqueued_at) FROM {s}.feedback_outbox GROUP BY state"
+                )
+            )
+        }
+        pending = counts.get("pending", (0, 0, None))
+        return OutboxStats(
+            pending=pending[0],
+            in_flight=pending[1],
+            delivered=counts.get("delivered", (0, 0, None))[0],
+            dead=counts.get("dead", (0, 0, None))[0],
+            oldest_pending_at=_utc(pending[2]),
+        )
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Commit whatever is queued, stop the writer, close the connections. Idempotent."""
+        if self._closed:
+            return
+        if self._writer is not None:
+            self._writer.close()
+        self._closed = True
+        self._drop_writer_connection(AuditError("closed"))
+        self._pool.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
