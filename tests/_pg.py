@@ -76,7 +76,9 @@ class PgCluster:
             self._cmd(*args), capture_output=True, text=True, timeout=timeout, check=False
         )
         if proc.returncode != 0:
-            raise RuntimeError(f"{Path(args[0]).name} failed ({proc.returncode}): {proc.stderr or proc.stdout}")
+            raise RuntimeError(
+                f"{Path(args[0]).name} failed ({proc.returncode}): {proc.stderr or proc.stdout}"
+            )
 
     def init(self) -> None:
         if os.geteuid() == 0:
@@ -96,7 +98,8 @@ class PgCluster:
             "-c max_connections=100 -c shared_buffers=64MB"
         )
         self._run(
-            str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-l", str(self.root / "server.log"),
+            str(self.bindir / "pg_ctl"), "-D", str(self.datadir),
+            "-l", str(self.root / "server.log"),
             "-o", options, "-w", "-t", "60", "start",
         )  # fmt: skip
 

@@ -11,7 +11,7 @@ True
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from credit_sdk._audit._types import (
@@ -30,11 +30,9 @@ from credit_sdk._audit._types import (
     new_query_id,
 )
 from credit_sdk._audit.memory import MemoryQueryLog
+from credit_sdk._audit.postgres import PostgresQueryLog  # psycopg itself is imported on first use
 from credit_sdk._audit.sqlite import SQLiteQueryLog
 from credit_sdk._errors import ConfigurationError
-
-if TYPE_CHECKING:
-    from credit_sdk._audit.postgres import PostgresQueryLog
 
 __all__ = [
     "OUTCOMES",
@@ -60,16 +58,6 @@ __all__ = [
 ENV_VAR = "CREDIT_SDK_AUDIT_DB"
 
 
-def __getattr__(name: str) -> Any:
-    # The PostgreSQL store is imported on first use so that `import credit_sdk` stays cheap
-    # (psycopg itself is imported only when a PostgresQueryLog is constructed).
-    if name == "PostgresQueryLog":
-        from credit_sdk._audit.postgres import PostgresQueryLog
-
-        return PostgresQueryLog
-    raise AttributeError(name)
-
-
 def open_query_log(url_or_path: str | os.PathLike[str] | None = None, **options: Any) -> QueryLog:
     """Open the query log named by a path or URL (default: ``$CREDIT_SDK_AUDIT_DB``).
 
@@ -93,8 +81,6 @@ def open_query_log(url_or_path: str | os.PathLike[str] | None = None, **options:
     target = os.fspath(url_or_path)
     scheme = target.split(":", 1)[0].lower() if "://" in target else ""
     if scheme in ("postgresql", "postgres"):
-        from credit_sdk._audit.postgres import PostgresQueryLog
-
         parts = urlsplit(target)
         query = parse_qsl(parts.query, keep_blank_values=True)
         schema = [v for k, v in query if k == "schema"]

@@ -5,7 +5,8 @@ the hash of its predecessor ``prev_hash`` (64 zeros for the first record ever wr
 own ``hash``::
 
     hash = SHA-256( b"credit-sdk/query-log\\0"
-                    + canonical_json({"v": 1, "seq": .., "kind": .., "id": .., "prev": .., "at": ..})
+                    + canonical_json({"v": 1, "seq": .., "kind": .., "id": ..,
+                                      "prev": .., "at": ..})
                     + b"\\n" + body )
 
 where ``canonical_json`` is sorted-key compact JSON in UTF-8, ``at`` the store's write time
@@ -148,7 +149,14 @@ def record_hash(
     *, seq: int, kind: str, record_id: str, prev_hash: str, recorded_at: str, body: str
 ) -> str:
     header = canonical_json(
-        {"v": FORMAT_VERSION, "seq": seq, "kind": kind, "id": record_id, "prev": prev_hash, "at": recorded_at}
+        {
+            "v": FORMAT_VERSION,
+            "seq": seq,
+            "kind": kind,
+            "id": record_id,
+            "prev": prev_hash,
+            "at": recorded_at,
+        }
     )
     digest = hashlib.sha256(_DOMAIN)
     digest.update(header.encode("utf-8"))
@@ -166,7 +174,12 @@ def chain(
     for p in pending:
         seq += 1
         digest = record_hash(
-            seq=seq, kind=p.kind, record_id=p.record_id, prev_hash=prev, recorded_at=recorded_at, body=p.body
+            seq=seq,
+            kind=p.kind,
+            record_id=p.record_id,
+            prev_hash=prev,
+            recorded_at=recorded_at,
+            body=p.body,
         )
         rows.append(
             StoredRow(
@@ -301,8 +314,8 @@ def verify_rows(
     head_seq, head_hash = head if head is not None else (0, GENESIS_HASH)
     if not first_rows:
         if head_seq > 0:
-            return _broken(0, head_seq, head_hash, 0, 1, None, "deleted",
-                           f"the chain head names record {head_seq} but no records are left")  # fmt: skip
+            detail = f"the chain head names record {head_seq} but no records are left"
+            return _broken(0, head_seq, head_hash, 0, 1, None, "deleted", detail)
         return VerifyResult(ok=True, count=0, head_seq=0, head_hash=GENESIS_HASH)
     first = first_rows[0]
 
@@ -334,7 +347,9 @@ def verify_rows(
         found = _classify(row, expected_seq, expected_prev, history, walk.ahead(_LOOKAHEAD))
         if found is not None:
             position, record_id, kind, detail = found
-            return _broken(pruned, head_seq, head_hash, position - first.seq, position, record_id, kind, detail)
+            return _broken(
+                pruned, head_seq, head_hash, position - first.seq, position, record_id, kind, detail
+            )
         history.append(row)
         expected_prev = row.hash
         expected_seq += 1
@@ -351,12 +366,17 @@ def verify_rows(
                            f"{last_row.seq}: records at the end were removed")  # fmt: skip
         if head_seq < last_row.seq:
             rid = row_after_head.record_id if row_after_head is not None else None
-            return _broken(pruned, head_seq, head_hash, head_seq - first.seq + 1, head_seq + 1, rid,
-                           "inserted", "records follow the chain head that no writer recorded")  # fmt: skip
+            detail = "records follow the chain head that no writer recorded"
+            verified = head_seq - first.seq + 1
+            return _broken(
+                pruned, head_seq, head_hash, verified, head_seq + 1, rid, "inserted", detail
+            )
         if head_hash != last_row.hash:
             return _broken(pruned, head_seq, head_hash, count - 1, last_row.seq, last_row.record_id,
                            "changed", "the newest record differs from the chain head")  # fmt: skip
-    return VerifyResult(ok=True, count=count, head_seq=last_row.seq, head_hash=last_row.hash, pruned=pruned)
+    return VerifyResult(
+        ok=True, count=count, head_seq=last_row.seq, head_hash=last_row.hash, pruned=pruned
+    )
 
 
 def _broken(
@@ -411,8 +431,8 @@ def _classify(
             return (prev.seq, prev.record_id, "inserted", "the next record links past it")
         if history:
             prev = history[-1]
-            return (prev.seq, prev.record_id, "changed",
-                    "its hash is not the one its successor recorded (rewritten and rehashed)")  # fmt: skip
+            detail = "its hash is not the one its successor recorded (rewritten and rehashed)"
+            return (prev.seq, prev.record_id, "changed", detail)
         return (p, row.record_id, "changed", "it does not link to the checkpoint or genesis")
     if intact:
         return (p, row.record_id, "changed", "stored columns disagree with the hashed body")
@@ -427,7 +447,12 @@ def _classify(
             prev = history[-1]
             return (prev.seq, prev.record_id, "inserted", "the records after it were renumbered")
         if s > p:
-            return (p, None, "deleted", f"records {p}..{s - 1} are missing and later ones renumbered")
+            return (
+                p,
+                None,
+                "deleted",
+                f"records {p}..{s - 1} are missing and later ones renumbered",
+            )
     if ahead and ahead[0].prev_hash == expected_prev and _hash_at(ahead[0], p) == ahead[0].hash:
         return (p, row.record_id, "inserted", "the next record was written at this position")
     return (p, row.record_id, "changed", "its content does not match its hash")

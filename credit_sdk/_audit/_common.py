@@ -129,7 +129,12 @@ class ExportFilter:
 
     @property
     def empty(self) -> bool:
-        return self.subject_pseudonym is None and self.organ is None and self.since is None and self.until is None
+        return (
+            self.subject_pseudonym is None
+            and self.organ is None
+            and self.since is None
+            and self.until is None
+        )
 
     def matches(self, row: StoredRow) -> bool:
         if self.subject_pseudonym is not None and row.subject_pseudonym != self.subject_pseudonym:

@@ -59,7 +59,9 @@ __all__ = [
 ]
 
 #: The outcomes a completion may carry (DESIGN §1).
-OUTCOMES: frozenset[str] = frozenset({"CLEAR", "INCENTIVES", "RESTRICTED", "REVIEW", "INDETERMINATE"})
+OUTCOMES: frozenset[str] = frozenset(
+    {"CLEAR", "INCENTIVES", "RESTRICTED", "REVIEW", "INDETERMINATE"}
+)
 
 RecordKind = Literal["intent", "completion", "checkpoint"]
 BreakKind = Literal["changed", "deleted", "inserted", "reordered"]
@@ -93,7 +95,9 @@ def new_query_id() -> str:
 def _valid_uscc(token: str) -> bool:
     text = token.upper()
     try:
-        total = sum(_USCC_ALPHABET.index(c) * w for c, w in zip(text[:17], _USCC_WEIGHTS, strict=True))
+        total = sum(
+            _USCC_ALPHABET.index(c) * w for c, w in zip(text[:17], _USCC_WEIGHTS, strict=True)
+        )
     except ValueError:
         return False
     return _USCC_ALPHABET[-total % 31] == text[17]
@@ -184,7 +188,9 @@ def parse_iso(text: str) -> datetime:
 
 def canonical_json(value: object) -> str:
     """Sorted-key compact JSON, non-ASCII kept as UTF-8: the form that is hashed."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -401,7 +407,9 @@ class FeedbackItem:
             if len(key) > 200:
                 raise _fail(owner, "idempotency_key", "is longer than 200 characters", "length")
         else:
-            set_(self, "idempotency_key", _feedback_key(self.query_id, self.measure_id, self.case_id))
+            set_(
+                self, "idempotency_key", _feedback_key(self.query_id, self.measure_id, self.case_id)
+            )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -505,7 +513,11 @@ class VerifyResult:
         if self.ok:
             return (
                 f"chain verified: {self.count} records, head {self.head_seq} {self.head_hash}"
-                + (f", {self.pruned} earlier records pruned under a checkpoint" if self.pruned else "")
+                + (
+                    f", {self.pruned} earlier records pruned under a checkpoint"
+                    if self.pruned
+                    else ""
+                )
             )
         where = f"record {self.record_id}" if self.record_id else "a missing record"
         return (
@@ -602,4 +614,3 @@ class QueryLog(Protocol):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None: ...
-

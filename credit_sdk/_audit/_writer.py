@@ -126,8 +126,10 @@ class GroupCommitWriter:
             try:
                 self._run_batch(batch)
             except BaseException as err:  # every waiter must hear about it, whatever it is
-                failure = err if isinstance(err, AuditError) else AuditError(
-                    f"the query log write failed: {type(err).__name__}: {err}"
+                failure = (
+                    err
+                    if isinstance(err, AuditError)
+                    else AuditError(f"the query log write failed: {type(err).__name__}: {err}")
                 )
                 if failure is not err:
                     failure.__cause__ = err

@@ -16,7 +16,14 @@ from types import TracebackType
 from typing import Self
 
 from credit_sdk._audit import _common
-from credit_sdk._audit._chain import GENESIS_HASH, StoredRow, chain, checkpoint_record, encode, verify_rows
+from credit_sdk._audit._chain import (
+    GENESIS_HASH,
+    StoredRow,
+    chain,
+    checkpoint_record,
+    encode,
+    verify_rows,
+)
 from credit_sdk._audit._types import (
     AuditRecord,
     AuditStats,
@@ -55,7 +62,11 @@ class MemoryQueryLog:
     0
     """
 
-    def __init__(self, *, max_attempts: int = 10) -> None:
+    def __init__(
+        self, *, max_attempts: int = 10, create: bool = True, group_commit: bool = True
+    ) -> None:
+        # ``create`` and ``group_commit`` are accepted so that code written for the durable
+        # stores runs unchanged against this one; they have no effect here.
         _common.check_max_attempts(max_attempts)
         self._max_attempts = max_attempts
         self._lock = threading.RLock()
@@ -135,7 +146,9 @@ class MemoryQueryLog:
                 [r for r in rows if r.seq <= last + 1], checkpoints=checkpoints, head=None
             )
             if not check.ok:
-                raise AuditIntegrityError(f"refusing to prune a chain that does not verify: {check}")
+                raise AuditIntegrityError(
+                    f"refusing to prune a chain that does not verify: {check}"
+                )
             cp = checkpoint_record(
                 first_pruned_seq=doomed[0].seq,
                 last_pruned_seq=last,
@@ -204,7 +217,7 @@ class MemoryQueryLog:
             self._check_open()
             now = _common.now()
             until = now + timedelta(seconds=lease_seconds)
-            claimed = []
+            claimed: list[ClaimedFeedback] = []
             for entry in sorted(self._outbox.values(), key=lambda e: e.outbox_id):
                 if len(claimed) >= limit:
                     break
@@ -285,4 +298,3 @@ class MemoryQueryLog:
         tb: TracebackType | None,
     ) -> None:
         self.close()
-

@@ -27,7 +27,7 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from types import TracebackType
@@ -35,7 +35,14 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 from urllib.parse import urlsplit
 
 from credit_sdk._audit import _common
-from credit_sdk._audit._chain import GENESIS_HASH, StoredRow, chain, checkpoint_record, encode, verify_rows
+from credit_sdk._audit._chain import (
+    GENESIS_HASH,
+    StoredRow,
+    chain,
+    checkpoint_record,
+    encode,
+    verify_rows,
+)
 from credit_sdk._audit._common import StoreCorrupt, StoreNotFound
 from credit_sdk._audit._types import (
     AuditRecord,
@@ -106,7 +113,8 @@ CREATE TABLE IF NOT EXISTS {s}.feedback_outbox (
 );
 CREATE INDEX IF NOT EXISTS feedback_outbox_state ON {s}.feedback_outbox (state, id);
 INSERT INTO {s}.audit_chain_head (id, seq, hash) VALUES (1, 0, '{genesis}') ON CONFLICT DO NOTHING;
-INSERT INTO {s}.audit_meta (key, value) VALUES ('schema_version', '{version}') ON CONFLICT DO NOTHING;
+INSERT INTO {s}.audit_meta (key, value) VALUES ('schema_version', '{version}')
+    ON CONFLICT DO NOTHING;
 INSERT INTO {s}.audit_meta (key, value) VALUES ('created_at', now()::text) ON CONFLICT DO NOTHING
 """
 
@@ -114,6 +122,9 @@ _COLUMNS = (
     "seq, record_id, kind, query_id, recorded_at, event_at, organ, subject_pseudonym, outcome, "
     "body, prev_hash, hash"
 )
+# Taken at the start of every append and prune: the row lock serialises writers on all hosts.
+_LOCK_HEAD = "SELECT seq, hash, clock_timestamp() FROM {s}.audit_chain_head WHERE id = 1 FOR UPDATE"
+_SELECT_ROWS = f"SELECT {_COLUMNS} FROM {{s}}.audit_records"  # noqa: S608 -- fixed column names
 _FEEDBACK_COLUMNS = (
     "id, idempotency_key, query_id, measure_id, applied, reason, case_id, "
     "implementing_department, occurred_at, amount, attempts, enqueued_at"
@@ -200,8 +211,8 @@ class PostgresQueryLog:
     unless ``create=False``. ``group_commit``, ``max_attempts`` and ``timeout`` mean what they
     mean for :class:`SQLiteQueryLog`.
 
-    >>> log = PostgresQueryLog("postgresql://audit@127.0.0.1/credit", schema="credit_sdk")  # doctest: +SKIP
-    >>> log.verify().ok                                                                      # doctest: +SKIP
+    >>> log = PostgresQueryLog("postgresql://audit@127.0.0.1/credit")  # doctest: +SKIP
+    >>> log.verify().ok                                                  # doctest: +SKIP
     True
     """
 
@@ -282,7 +293,7 @@ class PostgresQueryLog:
             return err
         sqlstate = getattr(err, "sqlstate", None)
         first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        if sqlstate == "3D000" or "does not exist" in first_line and "database" in first_line:
+        if sqlstate == "3D000" or ("does not exist" in first_line and "database" in first_line):
             return StoreNotFound(f"query log database on {self._where} does not exist")
         if sqlstate in ("42P01", "3F000"):
             return StoreCorrupt(
@@ -329,8 +340,6 @@ class PostgresQueryLog:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _init_schema(self, create: bool) -> None:
-        psycopg = self._psycopg
-
         def check(conn: psycopg.Connection[Any]) -> str | None:
             row = conn.execute(
                 "SELECT to_regclass(%s), to_regclass(%s)",
@@ -346,7 +355,11 @@ class PostgresQueryLog:
         def create_schema(conn: psycopg.Connection[Any]) -> None:
             # Several hosts may start at once: one creates, the others wait and find it done.
             conn.execute("SELECT pg_advisory_xact_lock(hashtext('credit_sdk.audit.schema'))")
-            ddl = self._q(_DDL).replace("{genesis}", GENESIS_HASH).replace("{version}", str(SCHEMA_VERSION))
+            ddl = (
+                self._q(_DDL)
+                .replace("{genesis}", GENESIS_HASH)
+                .replace("{version}", str(SCHEMA_VERSION))
+            )
             for statement in ddl.split(";"):
                 if statement.strip():
                     conn.execute(statement.encode())
@@ -360,7 +373,9 @@ class PostgresQueryLog:
             self._side("schema creation", create_schema)
             version = self._side("schema check", check)
         if version is None or not version.isdigit():
-            raise StoreCorrupt(f"schema {self._schema!r} on {self._where} is not a credit-sdk query log")
+            raise StoreCorrupt(
+                f"schema {self._schema!r} on {self._where} is not a credit-sdk query log"
+            )
         if int(version) > SCHEMA_VERSION:
             raise StoreCorrupt(
                 f"query log schema version {version} is newer than this SDK knows "
@@ -436,7 +451,7 @@ class PostgresQueryLog:
 
     def _write(self, conn: psycopg.Connection[Any], ops: list[Op]) -> None:
         head = conn.execute(
-            self._q("SELECT seq, hash, clock_timestamp() FROM {s}.audit_chain_head WHERE id = 1 FOR UPDATE")
+            self._q(_LOCK_HEAD)
         ).fetchone()
         if head is None:
             raise StoreCorrupt(f"the chain head of schema {self._schema!r} is missing")
@@ -448,7 +463,8 @@ class PostgresQueryLog:
             existing = {
                 r[0]
                 for r in conn.execute(
-                    self._q("SELECT record_id FROM {s}.audit_records WHERE record_id = ANY(%s)"), (ids,)
+                    self._q("SELECT record_id FROM {s}.audit_records WHERE record_id = ANY(%s)"),
+                    (ids,),
                 )
             }
         pending = []
@@ -477,7 +493,9 @@ class PostgresQueryLog:
                         values,
                     )  # fmt: skip
                 else:
-                    with cur.copy(self._q(f"COPY {{s}}.audit_records ({_COLUMNS}) FROM STDIN")) as copy:
+                    with cur.copy(
+                        self._q(f"COPY {{s}}.audit_records ({_COLUMNS}) FROM STDIN")
+                    ) as copy:
                         for v in values:
                             copy.write_row(v)
             conn.execute(
@@ -521,11 +539,13 @@ class PostgresQueryLog:
         except self._psycopg.Error as err:
             raise self._convert(err, action) from err
 
-    def _rows(self, conn: psycopg.Connection[Any], where: str, params: Sequence[Any]) -> Iterator[StoredRow]:
+    def _rows(
+        self, conn: psycopg.Connection[Any], where: str, params: Sequence[Any]
+    ) -> Generator[StoredRow, None, None]:
         # A server-side cursor streams a large log instead of loading it into memory.
         with conn.cursor(name="credit_sdk_audit_rows") as cur:
             cur.itersize = 2000
-            cur.execute(self._q(f"SELECT {_COLUMNS} FROM {{s}}.audit_records {where} ORDER BY seq"), params)  # noqa: S608
+            cur.execute(self._q(f"{_SELECT_ROWS} {where} ORDER BY seq"), params)
             for t in cur:
                 yield _stored(t)
 
@@ -535,11 +555,13 @@ class PostgresQueryLog:
             return self._verify_on(conn, None)
 
     def _verify_on(self, conn: psycopg.Connection[Any], through: int | None) -> VerifyResult:
-        head_row = conn.execute(self._q("SELECT seq, hash FROM {s}.audit_chain_head WHERE id = 1")).fetchone()
+        head_row = conn.execute(
+            self._q("SELECT seq, hash FROM {s}.audit_chain_head WHERE id = 1")
+        ).fetchone()
         checkpoints = [
             _stored(t)
             for t in conn.execute(
-                self._q(f"SELECT {_COLUMNS} FROM {{s}}.audit_records WHERE kind = 'checkpoint' ORDER BY seq")  # noqa: S608
+                self._q(f"{_SELECT_ROWS} WHERE kind = 'checkpoint' ORDER BY seq")
             )
         ]
         head = (int(head_row[0]), str(head_row[1])) if head_row and through is None else None
@@ -598,11 +620,16 @@ class PostgresQueryLog:
         """Counts by kind, outcome, organ and UTC day, queries without a completion, and the
         outbox (what ``credit-sdk audit stats`` prints)."""
         with self._snapshot("stats") as conn:
-            head = conn.execute(self._q("SELECT seq, hash FROM {s}.audit_chain_head WHERE id = 1")).fetchone()
+            head = conn.execute(
+                self._q("SELECT seq, hash FROM {s}.audit_chain_head WHERE id = 1")
+            ).fetchone()
             kinds = {
                 k: (int(n), lo, hi)
                 for k, n, lo, hi in conn.execute(
-                    self._q("SELECT kind, COUNT(*), MIN(recorded_at), MAX(recorded_at) FROM {s}.audit_records GROUP BY kind")
+                    self._q(
+                        "SELECT kind, COUNT(*), MIN(recorded_at), MAX(recorded_at) "
+                        "FROM {s}.audit_records GROUP BY kind"
+                    )
                 )
             }
             by_outcome = {k: int(n) for k, n in conn.execute(self._q(
@@ -618,8 +645,9 @@ class PostgresQueryLog:
                 "FROM {s}.audit_records WHERE kind = 'intent' GROUP BY day ORDER BY day"
             ))}  # fmt: skip
             incomplete_row = conn.execute(self._q(
-                "SELECT COUNT(*) FROM {s}.audit_records i WHERE i.kind = 'intent' AND NOT EXISTS "
-                "(SELECT 1 FROM {s}.audit_records c WHERE c.record_id = 'completion:' || i.query_id)"
+                "SELECT COUNT(*) FROM {s}.audit_records i WHERE i.kind = 'intent' AND NOT "
+                "EXISTS (SELECT 1 FROM {s}.audit_records c "
+                "WHERE c.record_id = 'completion:' || i.query_id)"
             )).fetchone()  # fmt: skip
             outbox = self._outbox_stats_on(conn)
         if head is None or incomplete_row is None:
@@ -651,7 +679,7 @@ class PostgresQueryLog:
 
         def work(conn: psycopg.Connection[Any]) -> PruneResult:
             head = conn.execute(
-                self._q("SELECT seq, hash, clock_timestamp() FROM {s}.audit_chain_head WHERE id = 1 FOR UPDATE")
+                self._q(_LOCK_HEAD)
             ).fetchone()
             if head is None:
                 raise StoreCorrupt(f"the chain head of schema {self._schema!r} is missing")
@@ -670,7 +698,9 @@ class PostgresQueryLog:
                 return PruneResult(pruned=0)
             check = self._verify_on(conn, last + 1)
             if not check.ok:
-                raise AuditIntegrityError(f"refusing to prune a chain that does not verify: {check}")
+                raise AuditIntegrityError(
+                    f"refusing to prune a chain that does not verify: {check}"
+                )
             summary = conn.execute(
                 self._q(
                     "SELECT (SELECT hash FROM {s}.audit_records WHERE seq = %s), MIN(recorded_at), "

@@ -113,8 +113,9 @@ _COLUMNS = (
     "seq, record_id, kind, query_id, recorded_at, event_at, organ, subject_pseudonym, outcome, "
     "body, prev_hash, hash"
 )
-_INSERT_RECORD = f"INSERT INTO audit_records ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
-_SELECT_ROWS = f"SELECT {_COLUMNS} FROM audit_records"
+# Built from fixed column names only.
+_INSERT_RECORD = f"INSERT INTO audit_records ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"  # noqa: S608
+_SELECT_ROWS = f"SELECT {_COLUMNS} FROM audit_records"  # noqa: S608
 _INSERT_FEEDBACK = (
     "INSERT INTO feedback_outbox (idempotency_key, query_id, measure_id, applied, reason, "
     "case_id, implementing_department, occurred_at, amount, enqueued_at, available_at) "
@@ -262,11 +263,15 @@ class SQLiteQueryLog:
                 mode = stat.S_IMODE(candidate.stat().st_mode)
                 if mode & 0o077:
                     candidate.chmod(mode & 0o700)
-                    _log.warning("query log %s was accessible to others; mode set to 0600", candidate.name)
+                    _log.warning(
+                        "query log %s was accessible to others; mode set to 0600", candidate.name
+                    )
             except FileNotFoundError:
                 continue
             except OSError as err:
-                _log.warning("query log %s: cannot restrict its mode: %s", candidate.name, err.strerror)
+                _log.warning(
+                    "query log %s: cannot restrict its mode: %s", candidate.name, err.strerror
+                )
 
     def _connect(self) -> sqlite3.Connection:
         try:
@@ -398,7 +403,9 @@ class SQLiteQueryLog:
     def _write(self, conn: sqlite3.Connection, ops: list[Op]) -> None:
         conn.execute("BEGIN IMMEDIATE")
         try:
-            seq, head = conn.execute("SELECT seq, hash FROM audit_chain_head WHERE id = 1").fetchone()
+            seq, head = conn.execute(
+                "SELECT seq, hash FROM audit_chain_head WHERE id = 1"
+            ).fetchone()
             now = iso(_common.now())
             appends = [op for op in ops if op.kind == "append"]
             existing = self._existing_ids(conn, [p.record_id for op in appends for p in op.payload])
@@ -419,7 +426,9 @@ class SQLiteQueryLog:
                     "UPDATE audit_chain_head SET seq = ?, hash = ? WHERE id = 1",
                     (rows[-1].seq, rows[-1].hash),
                 )
-            feedback = [_feedback_tuple(i, now) for op in ops if op.kind == "feedback" for i in op.payload]
+            feedback = [
+                _feedback_tuple(i, now) for op in ops if op.kind == "feedback" for i in op.payload
+            ]
             if feedback:
                 conn.executemany(_INSERT_FEEDBACK, feedback)
             conn.execute("COMMIT")
@@ -495,7 +504,10 @@ class SQLiteQueryLog:
 
     def _verify_on(self, conn: sqlite3.Connection, through: int | None) -> VerifyResult:
         head_row = conn.execute("SELECT seq, hash FROM audit_chain_head WHERE id = 1").fetchone()
-        checkpoints = [_stored(t) for t in conn.execute(f"{_SELECT_ROWS} WHERE kind = 'checkpoint' ORDER BY seq")]
+        checkpoints = [
+            _stored(t)
+            for t in conn.execute(f"{_SELECT_ROWS} WHERE kind = 'checkpoint' ORDER BY seq")
+        ]
         if through is None:
             cursor = conn.execute(f"{_SELECT_ROWS} ORDER BY seq")
             head = (int(head_row[0]), str(head_row[1])) if head_row else None
@@ -534,9 +546,11 @@ class SQLiteQueryLog:
                         params.append(value)
                 cursor = conn.execute(
                     f"{_SELECT_ROWS} WHERE record_id IN ("  # noqa: S608 -- fixed column names
-                    "SELECT 'intent:' || query_id FROM audit_records WHERE " + " AND ".join(where)
+                    "SELECT 'intent:' || query_id FROM audit_records WHERE "
+                    + " AND ".join(where)
                     + " UNION ALL SELECT 'completion:' || query_id FROM audit_records WHERE "
-                    + " AND ".join(where) + ") ORDER BY seq",
+                    + " AND ".join(where)
+                    + ") ORDER BY seq",
                     params * 2,
                 )
             for t in cursor:
@@ -550,7 +564,8 @@ class SQLiteQueryLog:
             kinds = {
                 k: (n, lo, hi)
                 for k, n, lo, hi in conn.execute(
-                    "SELECT kind, COUNT(*), MIN(recorded_at), MAX(recorded_at) FROM audit_records GROUP BY kind"
+                    "SELECT kind, COUNT(*), MIN(recorded_at), MAX(recorded_at) "
+                    "FROM audit_records GROUP BY kind"
                 )
             }
             by_outcome = dict(conn.execute(
@@ -600,7 +615,9 @@ class SQLiteQueryLog:
         """
         cutoff = iso(_common.check_prune_before(before))
         with self._side_transaction("prune") as conn:
-            head_seq, head_hash = conn.execute("SELECT seq, hash FROM audit_chain_head WHERE id = 1").fetchone()
+            head_seq, head_hash = conn.execute(
+                "SELECT seq, hash FROM audit_chain_head WHERE id = 1"
+            ).fetchone()
             first = conn.execute("SELECT MIN(seq) FROM audit_records").fetchone()[0]
             keep_from = conn.execute(
                 "SELECT MIN(seq) FROM audit_records WHERE recorded_at >= ?", (cutoff,)
@@ -610,7 +627,9 @@ class SQLiteQueryLog:
                 return PruneResult(pruned=0)
             check = self._verify_on(conn, last + 1)
             if not check.ok:
-                raise AuditIntegrityError(f"refusing to prune a chain that does not verify: {check}")
+                raise AuditIntegrityError(
+                    f"refusing to prune a chain that does not verify: {check}"
+                )
             pruned_hash, oldest, newest, count = conn.execute(
                 "SELECT (SELECT hash FROM audit_records WHERE seq = ?), MIN(recorded_at), "
                 "MAX(recorded_at), COUNT(*) FROM audit_records WHERE seq <= ?",
@@ -627,7 +646,9 @@ class SQLiteQueryLog:
             conn.execute("DELETE FROM audit_records WHERE seq <= ?", (last,))
             (row,) = chain([cp], head_seq, head_hash, iso(_common.now()))
             conn.execute(_INSERT_RECORD, _row_tuple(row))
-            conn.execute("UPDATE audit_chain_head SET seq = ?, hash = ? WHERE id = 1", (row.seq, row.hash))
+            conn.execute(
+                "UPDATE audit_chain_head SET seq = ?, hash = ? WHERE id = 1", (row.seq, row.hash)
+            )
         return PruneResult(
             pruned=int(count),
             first_pruned_seq=first,
