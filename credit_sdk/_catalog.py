@@ -384,10 +384,8 @@ class IndexedMeasure:
     categories: frozenset[str] | None
     domains: frozenset[str] | None
     min_points: int | None
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return (self.list.list_id, self.measure.measure_id)
+    key: tuple[str, str]  # (list_id, measure_id)
+    edition: tuple[str, str]  # (list_id, version)
 
 
 @dataclass(frozen=True, slots=True)
@@ -453,6 +451,9 @@ class InForce:
 @dataclass(slots=True)
 class _Index:
     by_key: dict[tuple[Scenario, Ground], tuple[IndexedMeasure, ...]]
+    narrowed: dict[tuple[Scenario, Ground, str | None], tuple[IndexedMeasure, ...]] = field(
+        default_factory=dict
+    )
 
 
 @dataclass(frozen=True)
@@ -499,6 +500,8 @@ class Catalog:
                     if m.triggers.domains is not None
                     else None,
                     min_points=m.triggers.min_points,
+                    key=(lst.list_id, m.measure_id),
+                    edition=(lst.list_id, lst.version),
                 )
                 for scenario in entry.scenarios:
                     for ground in m.triggers.grounds:
@@ -522,8 +525,26 @@ class Catalog:
         """The lists shipped with the SDK (loaded once per process)."""
         return _default_catalog()
 
-    def candidates(self, scenario: Scenario, ground: Ground) -> tuple[IndexedMeasure, ...]:
-        return self._index.by_key.get((scenario, ground), ())
+    def candidates(
+        self, scenario: Scenario, ground: Ground, category: str | None = None
+    ) -> tuple[IndexedMeasure, ...]:
+        """Measures that ``ground`` (of conduct ``category``) can trigger at ``scenario``.
+
+        Narrowed by category once per key and memoised: matching visits only measures that
+        can relate to the item (Art. 43).
+        """
+        key = (scenario, ground, category)
+        hit = self._index.narrowed.get(key)
+        if hit is None:
+            hit = tuple(
+                e
+                for e in self._index.by_key.get((scenario, ground), ())
+                if e.categories is None or category in e.categories
+            )
+            if len(self._index.narrowed) > 65536:
+                self._index.narrowed.clear()
+            self._index.narrowed[key] = hit
+        return hit
 
     def editions_in_force(self, as_of: dt.date) -> frozenset[tuple[str, str]]:
         """``(list_id, version)`` of the edition of each list in force on ``as_of``."""

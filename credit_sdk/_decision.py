@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field, replace
+from typing import Any, NamedTuple
 from enum import StrEnum
-from typing import Any
 
 __all__ = [
     "Advisory",
@@ -74,8 +74,7 @@ class ReasonCode(StrEnum):
     FALSE_COMMITMENT = "FALSE_COMMITMENT"
 
 
-@dataclass(frozen=True, slots=True)
-class TriggerRef:
+class TriggerRef(NamedTuple):
     """A report item that triggered (or would have triggered) a measure."""
 
     source: str  # "record", "membership", "commitment", "linked_party", "integrity_points"
@@ -99,8 +98,7 @@ class TriggerRef:
         return text
 
 
-@dataclass(frozen=True, slots=True)
-class AppliedMeasure:
+class AppliedMeasure(NamedTuple):
     """A published measure that applies, with its five Art. 39 elements."""
 
     measure_id: str
@@ -114,10 +112,10 @@ class AppliedMeasure:
     implementing_body: str
     range_item: str
     publication: str
+    voluntary: bool
+    score_adjustment: float | None
+    reason: ReasonCode
     triggered_by: tuple[TriggerRef, ...]
-    voluntary: bool = False
-    score_adjustment: float | None = None
-    reason: ReasonCode = ReasonCode.APPLIED
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -139,8 +137,7 @@ class AppliedMeasure:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class Exclusion:
+class Exclusion(NamedTuple):
     """Something left out, and why."""
 
     reason: ReasonCode
@@ -157,8 +154,7 @@ class Exclusion:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class Advisory:
+class Advisory(NamedTuple):
     """Something the case officer should know that changes no measure."""
 
     code: ReasonCode
@@ -169,8 +165,7 @@ class Advisory:
         return {"code": self.code.value, "message": self.message, "item_id": self.item_id}
 
 
-@dataclass(frozen=True, slots=True)
-class CommitmentEligibility:
+class CommitmentEligibility(NamedTuple):
     """Art. 28: may the subject use the credit-commitment route (信用承诺制)?"""
 
     eligible: bool
@@ -181,8 +176,7 @@ class CommitmentEligibility:
         return self.eligible
 
 
-@dataclass(frozen=True, slots=True)
-class Supervision:
+class Supervision(NamedTuple):
     """Art. 31, 32: supervision tier and the factor to apply to the normal spot-check rate."""
 
     tier: str  # low | normal | high
@@ -190,8 +184,7 @@ class Supervision:
     basis: str
 
 
-@dataclass(frozen=True, slots=True)
-class Provenance:
+class Provenance(NamedTuple):
     """Everything needed to replay the decision: same inputs, same decision."""
 
     report_id: str | None

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from functools import lru_cache
+from typing import Any
 
 from credit_sdk._catalog import Catalog, Ground, IndexedMeasure, MeasureKind
 from credit_sdk._decision import (
@@ -75,11 +77,72 @@ _REMOVAL_REASON = {
 _ROLE_SUBJECT = "subject"
 
 
+# Enum members bound once: attribute access on an enum class costs ~0.1 µs, and decide()
+# touches dozens of them per call (see benchmarks/engine_bench.py).
+_CS_FALSE = CommitmentStatus.FALSE
+_CS_UNFULFILLED = CommitmentStatus.UNFULFILLED
+_DP_APPLY = DisputePolicy.APPLY
+_DP_REVIEW = DisputePolicy.REVIEW
+_DP_SUSPEND = DisputePolicy.SUSPEND
+_EK_INDUSTRY = EvaluationKind.INDUSTRY
+_G_COMMENDATION = Ground.COMMENDATION
+_G_DISHONESTY = Ground.DISHONESTY
+_G_FALSE_COMMITMENT = Ground.FALSE_COMMITMENT
+_G_INTEGRITY_POINTS = Ground.INTEGRITY_POINTS
+_G_JUDGMENT_DEFAULTER = Ground.JUDGMENT_DEFAULTER
+_G_RED_LIST = Ground.RED_LIST
+_G_SEVERE_DISHONESTY = Ground.SEVERE_DISHONESTY
+_IP_SUPPRESS = IncentivePolicy.SUPPRESS
+_LT_RED_LIST = ListType.RED_LIST
+_LT_SEVERE_DISHONESTY = ListType.SEVERE_DISHONESTY
+_MK_INCENTIVE = MeasureKind.INCENTIVE
+_MS_REMOVED = MembershipStatus.REMOVED
+_PA_DECISION_DATE = PeriodAnchor.DECISION_DATE
+_RC_APPLIED = ReasonCode.APPLIED
+_RC_COMMITMENT_ALLOWED = ReasonCode.COMMITMENT_ALLOWED
+_RC_EXCLUDED_MINOR_PENALTY = ReasonCode.EXCLUDED_MINOR_PENALTY
+_RC_FALSE_COMMITMENT = ReasonCode.FALSE_COMMITMENT
+_RC_INCENTIVE_SUPPRESSED_BY_DISHONESTY = ReasonCode.INCENTIVE_SUPPRESSED_BY_DISHONESTY
+_RC_INFORMATION_ONLY = ReasonCode.INFORMATION_ONLY
+_RC_MEASURE_UNPUBLISHED = ReasonCode.MEASURE_UNPUBLISHED
+_RC_NOT_RELATED = ReasonCode.NOT_RELATED
+_RC_NO_EFFECTIVE_BASIS = ReasonCode.NO_EFFECTIVE_BASIS
+_RC_PERIOD_OUT_OF_RANGE = ReasonCode.PERIOD_OUT_OF_RANGE
+_RC_POINTS_BELOW_THRESHOLD = ReasonCode.POINTS_BELOW_THRESHOLD
+_RC_PROHIBITED_FIELDS_DROPPED = ReasonCode.PROHIBITED_FIELDS_DROPPED
+_RC_RECORD_CORRECTED = ReasonCode.RECORD_CORRECTED
+_RC_RECORD_DISPUTED = ReasonCode.RECORD_DISPUTED
+_RC_RECORD_EXPIRED = ReasonCode.RECORD_EXPIRED
+_RC_RECORD_NOT_YET_EFFECTIVE = ReasonCode.RECORD_NOT_YET_EFFECTIVE
+_RC_RECORD_REPAIRED = ReasonCode.RECORD_REPAIRED
+_RC_RECORD_REVOKED = ReasonCode.RECORD_REVOKED
+_RC_REMINDER_ONLY = ReasonCode.REMINDER_ONLY
+_RC_SEVERE_DISHONESTY = ReasonCode.SEVERE_DISHONESTY
+_RC_VOLUNTARY_MEASURE = ReasonCode.VOLUNTARY_MEASURE
+_RC_WITHHELD_AT_SUBJECT_REQUEST = ReasonCode.WITHHELD_AT_SUBJECT_REQUEST
+_RK_ADMINISTRATIVE = RecordKind.ADMINISTRATIVE
+_RK_COMMENDATION = RecordKind.COMMENDATION
+_RK_SEVERE_DISHONESTY = RecordKind.SEVERE_DISHONESTY
+_RS_ARCHIVED = RecordStatus.ARCHIVED
+_RS_REPAIRED = RecordStatus.REPAIRED
+_RS_REVOKED = RecordStatus.REVOKED
+_RL_HIGH = RiskLevel.HIGH
+_RL_NORMAL = RiskLevel.NORMAL
+_SK_NATURAL_PERSON = SubjectKind.NATURAL_PERSON
+
+
+@lru_cache(maxsize=8192)
 def add_months(day: dt.date, months: int) -> dt.date:
     """``day`` plus whole calendar months, clamped to the month's last day (Jan 31 + 1 = Feb 28)."""
     total = day.month - 1 + months
     year, month = day.year + total // 12, total % 12 + 1
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+    last = _DAYS_IN_MONTH[month]
+    if month == 2 and calendar.isleap(year):
+        last = 29
+    return dt.date(year, month, min(day.day, last))
+
+
+_DAYS_IN_MONTH = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
 def _months_between(start: dt.date, end: dt.date) -> int:
@@ -99,7 +162,7 @@ def _clamp_period(
     bounded = min(max(stated, rule.min_months), rule.max_months)
     advisories.append(
         Advisory(
-            ReasonCode.PERIOD_OUT_OF_RANGE,
+            _RC_PERIOD_OUT_OF_RANGE,
             f"stated publication period of {stated} months lies outside the legal range "
             f"{rule.min_months}-{rule.max_months} months (Art. 51); {bounded} months applied",
             item_id,
@@ -119,7 +182,7 @@ def publication_end(
         and rec.consequences & profile.long_term_consequences
     ):
         return None
-    if profile.period_anchor is PeriodAnchor.DECISION_DATE and rec.basis is not None:
+    if profile.period_anchor is _PA_DECISION_DATE and rec.basis is not None:
         anchor = rec.basis.issued_on
     else:
         anchor = rec.finding_date
@@ -127,10 +190,15 @@ def publication_end(
         if rec.conduct_ended_on is None:
             return None
         anchor = max(anchor, rec.conduct_ended_on)
-    if rec.kind is RecordKind.SEVERE_DISHONESTY:
-        rule = profile.severe_period_for(rec.domain)
+    severe = rec.kind is _RK_SEVERE_DISHONESTY
+    if profile.sector_minimum_months:
+        rule = (
+            profile.severe_period_for(rec.domain)
+            if severe
+            else profile.dishonesty_period_for(rec.domain)
+        )
     else:
-        rule = profile.dishonesty_period_for(rec.domain)
+        rule = profile.severe_period if severe else profile.dishonesty_period
     months = _clamp_period(rec.publication_period_months, rule, rec.record_id, sink)
     return add_months(anchor, months)
 
@@ -151,54 +219,52 @@ class _Run:
 
     def record(self, rec: CreditRecord) -> TriggerRef | None:
         as_of, rid = self.as_of, rec.record_id
-        if rec.kind is RecordKind.ADMINISTRATIVE:
-            self.leave_out(ReasonCode.INFORMATION_ONLY, rid, "neutral information, no measure")
+        if rec.kind is _RK_ADMINISTRATIVE:
+            self.leave_out(_RC_INFORMATION_ONLY, rid, "neutral information, no measure")
             return None
         changed = rec.status_changed_on
-        if rec.status is RecordStatus.REVOKED and (changed is None or changed <= as_of):
-            self.leave_out(ReasonCode.RECORD_REVOKED, rid, "认定依据被撤销或变更 (Art. 52)")
+        if rec.status is _RS_REVOKED and (changed is None or changed <= as_of):
+            self.leave_out(_RC_RECORD_REVOKED, rid, "认定依据被撤销或变更 (Art. 52)")
             return None
-        if rec.status is RecordStatus.REPAIRED and (changed is None or changed <= as_of):
-            self.leave_out(ReasonCode.RECORD_REPAIRED, rid, "已完成信用修复 (Art. 54)")
+        if rec.status is _RS_REPAIRED and (changed is None or changed <= as_of):
+            self.leave_out(_RC_RECORD_REPAIRED, rid, "已完成信用修复 (Art. 54)")
             return None
         if rec.objection is not None and rec.objection.upheld_at(as_of):
-            self.leave_out(ReasonCode.RECORD_CORRECTED, rid, "异议成立，信息已更正 (Art. 53)")
+            self.leave_out(_RC_RECORD_CORRECTED, rid, "异议成立，信息已更正 (Art. 53)")
             return None
         if rec.finding_date > as_of:
-            self.leave_out(ReasonCode.RECORD_NOT_YET_EFFECTIVE, rid, "found after the query date")
+            self.leave_out(_RC_RECORD_NOT_YET_EFFECTIVE, rid, "found after the query date")
             return None
-        archived = rec.status is RecordStatus.ARCHIVED and (changed is None or changed <= as_of)
-        if rec.kind is RecordKind.COMMENDATION:
+        archived = rec.status is _RS_ARCHIVED and (changed is None or changed <= as_of)
+        if rec.kind is _RK_COMMENDATION:
             if rec.publication_declined:
                 self.leave_out(
-                    ReasonCode.WITHHELD_AT_SUBJECT_REQUEST, rid, "主体提出不公示守信信息 (Art. 51)"
+                    _RC_WITHHELD_AT_SUBJECT_REQUEST, rid, "主体提出不公示守信信息 (Art. 51)"
                 )
                 return None
             if archived:
-                self.leave_out(ReasonCode.RECORD_EXPIRED, rid, "archived")
+                self.leave_out(_RC_RECORD_EXPIRED, rid, "archived")
                 return None
-            return TriggerRef("record", rid, Ground.COMMENDATION, rec.category, rec.domain)
+            return TriggerRef("record", rid, _G_COMMENDATION, rec.category, rec.domain)
         if (
             self.profile.minor_penalties_excluded
             and rec.penalty is not None
             and rec.penalty.excluded_by_art19
         ):
             self.leave_out(
-                ReasonCode.EXCLUDED_MINOR_PENALTY,
+                _RC_EXCLUDED_MINOR_PENALTY,
                 rid,
                 "简易程序或轻微、初次违法且主动消除危害后果的行政处罚 (Art. 19)",
             )
             return None
         if rec.basis is None or not rec.basis.effective_at(as_of):
-            self.leave_out(
-                ReasonCode.NO_EFFECTIVE_BASIS, rid, "无生效法律文书作为认定依据 (Art. 37)"
-            )
+            self.leave_out(_RC_NO_EFFECTIVE_BASIS, rid, "无生效法律文书作为认定依据 (Art. 37)")
             return None
         if rec.minor_and_corrected:
-            self.leave_out(ReasonCode.REMINDER_ONLY, rid, "轻微偶发并及时改正，免于惩戒 (Art. 43)")
+            self.leave_out(_RC_REMINDER_ONLY, rid, "轻微偶发并及时改正，免于惩戒 (Art. 43)")
             self.advisories.append(
                 Advisory(
-                    ReasonCode.REMINDER_ONLY,
+                    _RC_REMINDER_ONLY,
                     "minor, occasional conduct corrected promptly: a reminder may be given, "
                     "no measure applies (Art. 43 ¶2)",
                     rid,
@@ -206,21 +272,17 @@ class _Run:
             )
             return None
         if archived:
-            self.leave_out(ReasonCode.RECORD_EXPIRED, rid, "公示期限届满，转为档案保存 (Art. 51)")
+            self.leave_out(_RC_RECORD_EXPIRED, rid, "公示期限届满，转为档案保存 (Art. 51)")
             return None
         end = publication_end(rec, self.profile, self.advisories)
         if end is not None and as_of >= end:
             self.leave_out(
-                ReasonCode.RECORD_EXPIRED,
+                _RC_RECORD_EXPIRED,
                 rid,
-                f"公示期限已于 {(end - dt.timedelta(days=1)).isoformat()} 届满 (Art. 51)",
+                f"公示期限届满: published until the day before {end} (Art. 51)",
             )
             return None
-        ground = (
-            Ground.SEVERE_DISHONESTY
-            if rec.kind is RecordKind.SEVERE_DISHONESTY
-            else Ground.DISHONESTY
-        )
+        ground = _G_SEVERE_DISHONESTY if rec.kind is _RK_SEVERE_DISHONESTY else _G_DISHONESTY
         disputed = rec.objection is not None and rec.objection.pending_at(as_of)
         return TriggerRef("record", rid, ground, rec.category, rec.domain, disputed=disputed)
 
@@ -230,27 +292,25 @@ class _Run:
         as_of, mid = self.as_of, m.membership_id
         source = "membership" if via is None else "linked_party"
         if m.listed_on > as_of:
-            self.leave_out(ReasonCode.RECORD_NOT_YET_EFFECTIVE, mid, "listed after the query date")
+            self.leave_out(_RC_RECORD_NOT_YET_EFFECTIVE, mid, "listed after the query date")
             return None
-        if m.status is MembershipStatus.REMOVED and (m.removed_on is None or m.removed_on <= as_of):
+        if m.status is _MS_REMOVED and (m.removed_on is None or m.removed_on <= as_of):
             reason = _REMOVAL_REASON[m.removal_reason or RemovalReason.TERM_ENDED]
             self.leave_out(reason, mid, f"移出名单: {m.removal_reason}")
             return None
         if m.objection is not None and m.objection.upheld_at(as_of):
-            self.leave_out(ReasonCode.RECORD_CORRECTED, mid, "异议成立，移出名单 (Art. 53)")
+            self.leave_out(_RC_RECORD_CORRECTED, mid, "异议成立，移出名单 (Art. 53)")
             return None
         if m.term_end is not None and as_of > m.term_end:
-            self.leave_out(ReasonCode.RECORD_EXPIRED, mid, f"纳入期限已于 {m.term_end} 届满")
+            self.leave_out(_RC_RECORD_EXPIRED, mid, f"纳入期限已于 {m.term_end} 届满")
             return None
-        if m.list_type is ListType.RED_LIST:
-            return TriggerRef(source, mid, Ground.RED_LIST, m.category, m.domain, role, via)
+        if m.list_type is _LT_RED_LIST:
+            return TriggerRef(source, mid, _G_RED_LIST, m.category, m.domain, role, via)
         if m.decision is None or not m.decision.effective_at(as_of):
-            self.leave_out(
-                ReasonCode.NO_EFFECTIVE_BASIS, mid, "列入名单须有生效的书面决定 (Art. 38)"
-            )
+            self.leave_out(_RC_NO_EFFECTIVE_BASIS, mid, "列入名单须有生效的书面决定 (Art. 38)")
             return None
-        if m.list_type is ListType.SEVERE_DISHONESTY:
-            ground = Ground.SEVERE_DISHONESTY
+        if m.list_type is _LT_SEVERE_DISHONESTY:
+            ground = _G_SEVERE_DISHONESTY
             long_term = (
                 m.domain in self.profile.long_term_domains
                 and m.consequences & self.profile.long_term_consequences
@@ -262,12 +322,12 @@ class _Run:
                 end = add_months(m.listed_on, months)
                 if as_of >= end:
                     self.leave_out(
-                        ReasonCode.RECORD_EXPIRED, mid, f"严重失信信息公示期限已于 {end} 前届满"
+                        _RC_RECORD_EXPIRED, mid, f"严重失信信息公示期限已于 {end} 前届满"
                     )
                     return None
         else:
             # The court's list follows the courts' own terms (Art. 38 ¶2), not Art. 51.
-            ground = Ground.JUDGMENT_DEFAULTER
+            ground = _G_JUDGMENT_DEFAULTER
         disputed = m.objection is not None and m.objection.pending_at(as_of)
         return TriggerRef(source, mid, ground, m.category, m.domain, role, via, disputed)
 
@@ -300,39 +360,37 @@ def decide(
     for rec in report.records:
         t = run.record(rec)
         if t is not None:
-            (positives if t.ground is Ground.COMMENDATION else negatives).append(t)
+            (positives if t.ground is _G_COMMENDATION else negatives).append(t)
     for m in report.list_memberships:
         t = run.membership(m)
         if t is not None:
-            (positives if t.ground is Ground.RED_LIST else negatives).append(t)
+            (positives if t.ground is _G_RED_LIST else negatives).append(t)
     for c in report.commitments:
-        if c.status not in (CommitmentStatus.FALSE, CommitmentStatus.UNFULFILLED):
+        if c.status not in (_CS_FALSE, _CS_UNFULFILLED):
             continue
         found = c.found_on or c.made_on
         if found > as_of:
-            run.leave_out(ReasonCode.RECORD_NOT_YET_EFFECTIVE, c.commitment_id, "found later")
+            run.leave_out(_RC_RECORD_NOT_YET_EFFECTIVE, c.commitment_id, "found later")
         elif c.repaired_on is not None and c.repaired_on <= as_of:
-            run.leave_out(ReasonCode.RECORD_REPAIRED, c.commitment_id, "已完成信用修复 (Art. 28)")
+            run.leave_out(_RC_RECORD_REPAIRED, c.commitment_id, "已完成信用修复 (Art. 28)")
         else:
             negatives.append(
-                TriggerRef(
-                    "commitment", c.commitment_id, Ground.FALSE_COMMITMENT, "commitment_breach"
-                )
+                TriggerRef("commitment", c.commitment_id, _G_FALSE_COMMITMENT, "commitment_breach")
             )
-    if subject_kind is SubjectKind.NATURAL_PERSON:
+    if subject_kind is _SK_NATURAL_PERSON:
         for lp in report.linked_parties:
             via = lp.organisation.masked
             for m in lp.memberships:
-                if m.list_type is ListType.RED_LIST:
+                if m.list_type is _LT_RED_LIST:
                     run.leave_out(
-                        ReasonCode.NOT_RELATED,
+                        _RC_NOT_RELATED,
                         m.membership_id,
                         "Art. 45 extends only severe listings to the organisation's people",
                     )
                     continue
                 if not lp.held_during(m.listed_on, as_of):
                     run.leave_out(
-                        ReasonCode.NOT_RELATED,
+                        _RC_NOT_RELATED,
                         m.membership_id,
                         f"the {lp.role} role was not held while {via} was listed",
                     )
@@ -343,7 +401,7 @@ def decide(
         if report.integrity_points is not None:
             pts = report.integrity_points
             positives.append(
-                TriggerRef("integrity_points", pts.scheme, Ground.INTEGRITY_POINTS, str(pts.score))
+                TriggerRef("integrity_points", pts.scheme, _G_INTEGRITY_POINTS, str(pts.score))
             )
     points = report.integrity_points.score if report.integrity_points is not None else None
 
@@ -351,54 +409,34 @@ def decide(
     matches: dict[tuple[str, str], tuple[IndexedMeasure, list[TriggerRef]]] = {}
     seen_unpublished: set[tuple[str, str]] = set()
     jd_is_severe = profile.judgment_defaulter_is_severe
+    editions = in_force.editions
+    measure_keys = in_force.measure_keys
     for t in (*negatives, *positives):
-        grounds: tuple[Ground, ...] = (Ground(t.ground),)
-        if t.ground is Ground.JUDGMENT_DEFAULTER and jd_is_severe:
-            grounds = (Ground.JUDGMENT_DEFAULTER, Ground.SEVERE_DISHONESTY)
+        ground = t.ground
+        grounds: tuple[str, ...] = (ground,)
+        if ground is _G_JUDGMENT_DEFAULTER and jd_is_severe:
+            grounds = (_G_JUDGMENT_DEFAULTER, _G_SEVERE_DISHONESTY)
         related = False
         for g in grounds:
-            for entry in catalog.candidates(scenario, g):
+            for entry in catalog.candidates(scenario, Ground(g), t.category):
                 if t.role not in entry.roles or subject_kind not in entry.subject_kinds:
-                    continue
-                if entry.categories is not None and t.category not in entry.categories:
                     continue
                 if entry.domains is not None and t.domain not in entry.domains:
                     continue
                 key = entry.key
-                if (entry.list.list_id, entry.list.version) not in in_force.editions:
-                    if key in in_force.measure_keys:
+                if entry.edition not in editions or entry.published_on > as_of:
+                    if entry.edition not in editions and key in measure_keys:
                         continue  # an older or newer edition of a measure that is in force
                     related = True
                     if key not in seen_unpublished:
                         seen_unpublished.add(key)
-                        run.exclusions.append(
-                            Exclusion(
-                                ReasonCode.MEASURE_UNPUBLISHED,
-                                t.item_id,
-                                entry.measure.measure_id,
-                                f"edition {entry.list.version} of {entry.list.list_id} is not "
-                                f"in force on {as_of} (Art. 39)",
-                            )
-                        )
-                    continue
-                if entry.published_on > as_of:
-                    related = True
-                    if key not in seen_unpublished:
-                        seen_unpublished.add(key)
-                        run.exclusions.append(
-                            Exclusion(
-                                ReasonCode.MEASURE_UNPUBLISHED,
-                                t.item_id,
-                                entry.measure.measure_id,
-                                f"published only on {entry.published_on} (Art. 39)",
-                            )
-                        )
+                        run.exclusions.append(_unpublished(entry, t.item_id, editions, as_of))
                     continue
                 related = True
                 if entry.min_points is not None and (points is None or points < entry.min_points):
                     run.exclusions.append(
                         Exclusion(
-                            ReasonCode.POINTS_BELOW_THRESHOLD,
+                            _RC_POINTS_BELOW_THRESHOLD,
                             t.item_id,
                             entry.measure.measure_id,
                             f"needs {entry.min_points} integrity points",
@@ -413,7 +451,7 @@ def decide(
         if not related:
             run.exclusions.append(
                 Exclusion(
-                    ReasonCode.NOT_RELATED,
+                    _RC_NOT_RELATED,
                     t.item_id,
                     None,
                     f"no published measure relates {t.ground} ({t.category}) to {scenario} "
@@ -424,7 +462,7 @@ def decide(
     # Incentives for a subject with active dishonesty (Art. 36, 40): trustworthiness incentives
     # presuppose no active dishonesty. Under SUPPRESS any undisputed negative item suppresses
     # them; under SUPPRESS_IF_SEVERE only severe ones do. Disputed negatives hold them for review.
-    if profile.incentives_with_dishonesty is IncentivePolicy.SUPPRESS:
+    if profile.incentives_with_dishonesty is _IP_SUPPRESS:
         blocking = negatives
     else:
         blocking = [t for t in negatives if t.ground in _SEVERE_GROUNDS]
@@ -438,10 +476,10 @@ def decide(
     on_dispute = profile.on_dispute
     for entry, trigs in matches.values():
         measure = entry.measure
-        if measure.kind is MeasureKind.INCENTIVE and suppress:
+        if measure.kind is _MK_INCENTIVE and suppress:
             run.exclusions.append(
                 Exclusion(
-                    ReasonCode.INCENTIVE_SUPPRESSED_BY_DISHONESTY,
+                    _RC_INCENTIVE_SUPPRESSED_BY_DISHONESTY,
                     None,
                     measure.measure_id,
                     "the subject has active dishonesty information",
@@ -452,20 +490,20 @@ def decide(
         if measure.voluntary:
             voluntary.append(applied)
             continue
-        if measure.kind is MeasureKind.INCENTIVE:
-            if hold_incentives and on_dispute is not DisputePolicy.APPLY:
+        if measure.kind is _MK_INCENTIVE:
+            if hold_incentives and on_dispute is not _DP_APPLY:
                 held.append(applied)
             else:
                 incentives.append(applied)
             continue
         if all(t.disputed for t in trigs):
-            if on_dispute is DisputePolicy.REVIEW:
+            if on_dispute is _DP_REVIEW:
                 held.append(applied)
                 continue
-            if on_dispute is DisputePolicy.SUSPEND:
+            if on_dispute is _DP_SUSPEND:
                 run.exclusions.append(
                     Exclusion(
-                        ReasonCode.RECORD_DISPUTED,
+                        _RC_RECORD_DISPUTED,
                         trigs[0].item_id,
                         measure.measure_id,
                         "异议处理期间暂停实施 (Art. 53)",
@@ -478,7 +516,7 @@ def decide(
         if t.disputed:
             run.advisories.append(
                 Advisory(
-                    ReasonCode.RECORD_DISPUTED,
+                    _RC_RECORD_DISPUTED,
                     "异议标注: an objection to this item is pending (Art. 53)",
                     t.item_id,
                 )
@@ -486,7 +524,7 @@ def decide(
     if report.prohibited_fields_dropped:
         run.advisories.append(
             Advisory(
-                ReasonCode.PROHIBITED_FIELDS_DROPPED,
+                _RC_PROHIBITED_FIELDS_DROPPED,
                 f"{len(report.prohibited_fields_dropped)} prohibited field(s) dropped from the "
                 f"report (Art. 20): {', '.join(report.prohibited_fields_dropped)}",
             )
@@ -524,25 +562,49 @@ def decide(
     )
 
 
+def _unpublished(
+    entry: IndexedMeasure, item_id: str, editions: frozenset[tuple[str, str]], as_of: dt.date
+) -> Exclusion:
+    if entry.edition not in editions:
+        detail = (
+            f"edition {entry.list.version} of {entry.list.list_id} is not in force on "
+            f"{as_of} (Art. 39)"
+        )
+    else:
+        detail = f"published only on {entry.published_on} (Art. 39)"
+    return Exclusion(_RC_MEASURE_UNPUBLISHED, item_id, entry.measure.measure_id, detail)
+
+
 def _applied(entry: IndexedMeasure, trigs: list[TriggerRef]) -> AppliedMeasure:
-    m = entry.measure
-    return AppliedMeasure(
-        measure_id=m.measure_id,
-        list_id=entry.list.list_id,
-        list_version=entry.list.version,
-        kind=m.kind,
-        title=m.title,
-        content=m.content,
-        target=m.target.description,
-        legal_basis=m.legal_basis,
-        implementing_body=m.implementing_body.name,
-        range_item=m.range_item,
-        publication=entry.publication_ref,
-        triggered_by=tuple(trigs),
-        voluntary=m.voluntary,
-        score_adjustment=m.score_adjustment,
-        reason=ReasonCode.VOLUNTARY_MEASURE if m.voluntary else ReasonCode.APPLIED,
-    )
+    cache_key = (entry.list.sha256, entry.measure.measure_id)
+    prefix = _PREFIXES.get(cache_key)
+    if prefix is None:
+        m = entry.measure
+        prefix = (
+            m.measure_id,
+            entry.list.list_id,
+            entry.list.version,
+            m.kind,
+            m.title,
+            m.content,
+            m.target.description,
+            m.legal_basis,
+            m.implementing_body.name,
+            m.range_item,
+            entry.publication_ref,
+            m.voluntary,
+            m.score_adjustment,
+            _RC_VOLUNTARY_MEASURE if m.voluntary else _RC_APPLIED,
+        )
+        if len(_PREFIXES) > 65536:
+            _PREFIXES.clear()
+        _PREFIXES[cache_key] = prefix
+    # The static part of an applied measure is built once per measure content (the list's
+    # sha256 names it); only the triggers differ between decisions.
+    return AppliedMeasure._make((*prefix, tuple(trigs)))
+
+
+_PREFIXES: dict[tuple[str, str], tuple[Any, ...]] = {}
 
 
 def _commitment(negatives: list[TriggerRef], jd_is_severe: bool) -> CommitmentEligibility:
@@ -555,18 +617,18 @@ def _commitment(negatives: list[TriggerRef], jd_is_severe: bool) -> CommitmentEl
     severe = [t for t in own if t.ground in severe_grounds]
     if any(not t.disputed for t in severe):
         return CommitmentEligibility(
-            False, ReasonCode.SEVERE_DISHONESTY, tuple(t for t in severe if not t.disputed)
+            False, _RC_SEVERE_DISHONESTY, tuple(t for t in severe if not t.disputed)
         )
-    false = [t for t in own if t.ground is Ground.FALSE_COMMITMENT]
+    false = [t for t in own if t.ground is _G_FALSE_COMMITMENT]
     if false:
-        return CommitmentEligibility(False, ReasonCode.FALSE_COMMITMENT, tuple(false))
+        return CommitmentEligibility(False, _RC_FALSE_COMMITMENT, tuple(false))
     if severe:
-        return CommitmentEligibility(False, ReasonCode.RECORD_DISPUTED, tuple(severe))
+        return CommitmentEligibility(False, _RC_RECORD_DISPUTED, tuple(severe))
     return _ELIGIBLE
 
 
-_ELIGIBLE = CommitmentEligibility(True, ReasonCode.COMMITMENT_ALLOWED)
-_SEVERE_ONLY = frozenset({Ground.SEVERE_DISHONESTY})
+_ELIGIBLE = CommitmentEligibility(True, _RC_COMMITMENT_ALLOWED)
+_SEVERE_ONLY = frozenset({_G_SEVERE_DISHONESTY})
 
 
 def _supervision(
@@ -577,29 +639,29 @@ def _supervision(
     factors = profile.spot_check_factors
     if negatives and any(not t.disputed and t.role == _ROLE_SUBJECT for t in negatives):
         return Supervision(
-            RiskLevel.HIGH,
-            factors[RiskLevel.HIGH],
+            _RL_HIGH,
+            factors[_RL_HIGH],
             "违法失信、风险较高: active dishonesty information (Art. 32(3))",
         )
     if not report.evaluations:
         return Supervision(
-            RiskLevel.NORMAL,
-            factors[RiskLevel.NORMAL],
+            _RL_NORMAL,
+            factors[_RL_NORMAL],
             "no valid credit evaluation: the normal spot-check rate (Art. 32(2))",
         )
     valid = [e for e in report.evaluations if e.valid_at(as_of)]
     chosen = max(
-        (e for e in valid if e.kind is EvaluationKind.INDUSTRY),
+        (e for e in valid if e.kind is _EK_INDUSTRY),
         key=lambda e: e.evaluated_on,
         default=None,
     ) or max(valid, key=lambda e: e.evaluated_on, default=None)
     if chosen is None:
         return Supervision(
-            RiskLevel.NORMAL,
-            factors[RiskLevel.NORMAL],
+            _RL_NORMAL,
+            factors[_RL_NORMAL],
             "no valid credit evaluation: the normal spot-check rate (Art. 32(2))",
         )
-    label = "行业信用评价" if chosen.kind is EvaluationKind.INDUSTRY else "公共信用综合评价"
+    label = "行业信用评价" if chosen.kind is _EK_INDUSTRY else "公共信用综合评价"
     return Supervision(
         chosen.risk_level,
         factors[chosen.risk_level],
