@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field, replace
-from typing import Any, NamedTuple
 from enum import StrEnum
+from typing import Any, NamedTuple
+
+from credit_sdk._catalog import Ground
 
 __all__ = [
     "Advisory",
@@ -79,7 +81,7 @@ class TriggerRef(NamedTuple):
 
     source: str  # "record", "membership", "commitment", "linked_party", "integrity_points"
     item_id: str
-    ground: str
+    ground: Ground
     category: str | None = None
     domain: str | None = None
     role: str = "subject"

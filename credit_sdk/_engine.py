@@ -332,6 +332,11 @@ class _Run:
         return TriggerRef(source, mid, ground, m.category, m.domain, role, via, disputed)
 
 
+@lru_cache(maxsize=1)
+def _default_profile() -> PolicyProfile:
+    return PolicyProfile.default()
+
+
 def decide(
     report: CreditReport,
     scenario: Scenario | str,
@@ -350,7 +355,7 @@ def decide(
     if isinstance(as_of, dt.datetime):
         as_of = as_of.date()
     catalog = catalog if catalog is not None else Catalog.default()
-    profile = profile if profile is not None else PolicyProfile.default()
+    profile = profile if profile is not None else _default_profile()
     profile.check_in_force(as_of)
     run = _Run(as_of, profile)
     subject_kind = report.subject.kind
@@ -413,12 +418,12 @@ def decide(
     measure_keys = in_force.measure_keys
     for t in (*negatives, *positives):
         ground = t.ground
-        grounds: tuple[str, ...] = (ground,)
+        grounds: tuple[Ground, ...] = (ground,)
         if ground is _G_JUDGMENT_DEFAULTER and jd_is_severe:
             grounds = (_G_JUDGMENT_DEFAULTER, _G_SEVERE_DISHONESTY)
         related = False
         for g in grounds:
-            for entry in catalog.candidates(scenario, Ground(g), t.category):
+            for entry in catalog.candidates(scenario, g, t.category):
                 if t.role not in entry.roles or subject_kind not in entry.subject_kinds:
                     continue
                 if entry.domains is not None and t.domain not in entry.domains:
