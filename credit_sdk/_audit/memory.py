@@ -92,6 +92,9 @@ class MemoryQueryLog:
     def append(self, records: Sequence[QueryIntent | QueryCompletion]) -> None:
         """Append several records atomically, in order."""
         pending = [encode(r) for r in records]
+        duplicate = _common.duplicate_within(pending)
+        if duplicate is not None:
+            raise AuditError(f"record {duplicate} appears twice in one append")
         with self._lock:
             self._check_open()
             _common.check_duplicates(pending, {row.record_id for row in self._rows})

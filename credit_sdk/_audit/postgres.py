@@ -248,7 +248,11 @@ class PostgresQueryLog:
         self._connect_timeout = connect_timeout
         self._closed = False
         self._pool = _Pool(self._connect, pool_size)
-        self._init_schema(create)
+        try:
+            self._init_schema(create)
+        except BaseException:
+            self._pool.close()
+            raise
         self._writer_conn: psycopg.Connection[Any] | None = None
         self._writer: GroupCommitWriter | None = (
             GroupCommitWriter(
