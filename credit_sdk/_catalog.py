@@ -24,12 +24,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from credit_sdk._data import DATA_DIR
 from credit_sdk._errors import CatalogError
 from credit_sdk._models import LinkedRole, SubjectKind
 from credit_sdk._scenarios import Scenario, ScenarioFamily
@@ -166,11 +166,11 @@ class Measure(BaseModel):
     range_item: str
     title: str = ""  # 措施
     content: str = ""  # 内容
-    target: Target = Target()  # 对象
+    target: Target = Field(default_factory=Target)  # 对象
     legal_basis: tuple[str, ...] = ()  # 设定依据
-    implementing_body: ImplementingBody = ImplementingBody()  # 实施主体
+    implementing_body: ImplementingBody = Field(default_factory=ImplementingBody)  # 实施主体
     scenarios: tuple[str, ...] = ()
-    triggers: Triggers = Triggers()
+    triggers: Triggers = Field(default_factory=Triggers)
     voluntary: bool = False
     publication: Publication | None = None
     score_adjustment: float | None = None  # bid-evaluation bonus (+) or deduction (-)
@@ -600,5 +600,5 @@ class Catalog:
 
 @cache
 def _default_catalog() -> Catalog:
-    root = Path(str(resources.files("credit_sdk") / "data" / "lists"))
+    root = DATA_DIR / "lists"
     return Catalog.load([root])

@@ -13,7 +13,6 @@ provenance the query log keeps. It does no I/O.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from functools import lru_cache
 from typing import Any
@@ -137,7 +136,7 @@ def add_months(day: dt.date, months: int) -> dt.date:
     total = day.month - 1 + months
     year, month = day.year + total // 12, total % 12 + 1
     last = _DAYS_IN_MONTH[month]
-    if month == 2 and calendar.isleap(year):
+    if month == 2 and year % 4 == 0 and (year % 100 != 0 or year % 400 == 0):
         last = 29
     return dt.date(year, month, min(day.day, last))
 

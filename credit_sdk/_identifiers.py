@@ -31,13 +31,15 @@ import unicodedata
 from collections.abc import Mapping
 from enum import StrEnum
 from operator import mul
-from typing import Any, ClassVar, NoReturn
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
 from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
-from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, core_schema
 
 from credit_sdk._errors import ConfigurationError, InvalidIdentifier
+
+if TYPE_CHECKING:
+    from pydantic.json_schema import JsonSchemaValue
 
 __all__ = [
     "Identifier",
@@ -102,8 +104,8 @@ _EARLIEST_BIRTH = datetime.date(1900, 1, 1)
 # U+2000-U+200A, U+3000 ideographic space...), because numbers are pasted from forms and PDFs
 # grouped with them. Line breaks are removed only at the ends (by str.strip): inside, they
 # usually mean two values were glued together, so they are rejected.
-_INNER_WHITESPACE = "\t\u0020\u00a0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + (
-    "\u202f\u205f\u3000"
+_INNER_WHITESPACE = (
+    "\t\u0020\u00a0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + ("\u202f\u205f\u3000")
 )
 
 

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from credit_sdk._data import DATA_DIR
 from credit_sdk._errors import ReportError
 from credit_sdk._identifiers import Identifier, IdentifierKind
 from credit_sdk._privacy import PersonalText, drop_prohibited_fields
@@ -436,9 +436,9 @@ def _describe(err: ValidationError) -> str:
 
 def sample_report_path(state: str) -> Path:
     """Path of a shipped **sample** report (``severe_list``, ``judgment_defaulter``, ...)."""
-    root = resources.files("credit_sdk") / "data" / "reports"
-    path = Path(str(root)) / f"{state}.json"
+    root = DATA_DIR / "reports"
+    path = root / f"{state}.json"
     if not path.is_file():
-        available = sorted(p.stem for p in Path(str(root)).glob("*.json"))
+        available = sorted(p.stem for p in root.glob("*.json"))
         raise ValueError(f"no sample report {state!r}; available: {', '.join(available)}")
     return path

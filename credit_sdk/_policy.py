@@ -18,11 +18,11 @@ import datetime as dt
 import json
 from enum import StrEnum
 from functools import cache
-from importlib import resources
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from credit_sdk._data import DATA_DIR
 from credit_sdk._errors import PolicyError
 from credit_sdk._models import Consequence, RiskLevel
 
@@ -50,7 +50,7 @@ class IncentivePolicy(StrEnum):
 
 
 class PeriodRule(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
     min_months: int = Field(ge=0, le=1200)
     max_months: int = Field(ge=0, le=1200)
 
@@ -64,7 +64,7 @@ class PeriodRule(BaseModel):
 class PolicyProfile(BaseModel):
     """One set of legal rules, effective over a date range."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     profile_id: str = Field(min_length=1)
     title: str = Field(min_length=1)
@@ -167,6 +167,6 @@ class PolicyProfile(BaseModel):
 
 @cache
 def _shipped_profiles() -> dict[str, PolicyProfile]:
-    root = Path(str(resources.files("credit_sdk") / "data" / "policies"))
+    root = DATA_DIR / "policies"
     profiles = [PolicyProfile.load(p) for p in sorted(root.glob("*.json"))]
     return {p.profile_id: p for p in profiles}
