@@ -213,7 +213,12 @@ class MeasureList(BaseModel):
     @classmethod
     def from_json(cls, data: str | bytes | Mapping[str, Any], *, source: str = "") -> MeasureList:
         """Parse, hash and validate one list; see :func:`validate_list` for the rules."""
-        raw: Any = json.loads(data) if isinstance(data, str | bytes) else dict(data)
+        try:
+            raw: Any = json.loads(data) if isinstance(data, str | bytes) else dict(data)
+        except json.JSONDecodeError as err:
+            raise CatalogError(
+                f"{source or 'list'} is not valid JSON: {err.msg}", rule="format"
+            ) from err
         if not isinstance(raw, dict):
             raise CatalogError(f"{source or 'list'} is not a JSON object", rule="format")
         declared = raw.pop("sha256", None)
@@ -253,10 +258,7 @@ class MeasureList(BaseModel):
             raise CatalogError(f"cannot read measure list file {p.name!r}: {err.strerror}") from err
         except UnicodeDecodeError as err:
             raise CatalogError(f"{p.name!r} is not UTF-8 JSON", rule="format") from err
-        try:
-            return cls.from_json(text, source=p.name)
-        except json.JSONDecodeError as err:
-            raise CatalogError(f"{p.name!r} is not valid JSON: {err.msg}", rule="format") from err
+        return cls.from_json(text, source=p.name)
 
 
 def content_sha256(raw: Mapping[str, Any]) -> str:

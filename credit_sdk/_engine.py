@@ -316,7 +316,12 @@ class _Run:
             )
             if not long_term:
                 rule = self.profile.severe_period_for(m.domain)
-                stated = None if m.term_end is None else _months_between(m.listed_on, m.term_end)
+                # term_end is the last day on the list, so the term runs to the day after it.
+                stated = (
+                    None
+                    if m.term_end is None
+                    else _months_between(m.listed_on, m.term_end + dt.timedelta(days=1))
+                )
                 months = _clamp_period(stated, rule, mid, self.advisories)
                 end = add_months(m.listed_on, months)
                 if as_of >= end:

@@ -358,8 +358,17 @@ class Subject(_Value):
     @model_validator(mode="after")
     def _kind_matches_identifier(self) -> Subject:
         ident_kind = self.identifier.kind
-        if ident_kind is IdentifierKind.USCC and self.kind is SubjectKind.NATURAL_PERSON:
-            raise ValueError("a natural person is identified by an ID number, not a USCC (Art. 21)")
+        # An individual business (个体工商户, USCC 92...) is a natural person in civil law who
+        # trades under a registered code; every other USCC names an organisation.
+        if (
+            ident_kind is IdentifierKind.USCC
+            and self.kind is SubjectKind.NATURAL_PERSON
+            and self.identifier.reveal()[:2] != "92"
+        ):
+            raise ValueError(
+                "a natural person is identified by an ID number, not a USCC (Art. 21); "
+                "only individual businesses (92...) are natural persons with a USCC"
+            )
         if ident_kind is not IdentifierKind.USCC and self.kind is not SubjectKind.NATURAL_PERSON:
             raise ValueError("organisations are identified by their USCC (Art. 21)")
         return self
