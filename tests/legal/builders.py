@@ -293,6 +293,10 @@ def range_items(measures: Any) -> set[str]:
     return {m.range_item for m in measures}
 
 
+def measure_ids(measures: Any) -> set[str]:
+    return {m.measure_id for m in measures}
+
+
 def kinds(measures: Any) -> set[str]:
     return {str(m.kind) for m in measures}
 
