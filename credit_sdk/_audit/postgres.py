@@ -532,8 +532,16 @@ class PostgresQueryLog:
         if self._closed:
             raise AuditError("the query log is closed")
         try:
-            with self._pool.connection() as conn:
-                conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            with contextlib.ExitStack() as stack:
+                for attempt in (1, 2):
+                    conn = stack.enter_context(self._pool.connection(fresh=attempt == 2))
+                    try:
+                        conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                        break
+                    except self._psycopg.OperationalError:
+                        # A pooled connection that died meanwhile: try once with a new one.
+                        if attempt == 2 or not (conn.closed or conn.broken):
+                            raise
                 try:
                     yield conn
                 finally:

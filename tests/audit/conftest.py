@@ -216,7 +216,10 @@ def store(spec: StoreSpec) -> Any:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     # Tests that take `spec` run against every store unless they ask for durable ones only.
-    if "spec" in metafunc.fixturenames:
+    explicit = any(
+        "spec" in str(m.args[0]) for m in metafunc.definition.iter_markers("parametrize")
+    )
+    if "spec" in metafunc.fixturenames and not explicit:
         marker = metafunc.definition.get_closest_marker("durable_only")
         kinds = DURABLE_KINDS if marker else STORE_KINDS
         metafunc.parametrize("spec", kinds, indirect=True)
