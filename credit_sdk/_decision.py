@@ -214,6 +214,9 @@ class Decision:
     supervision: Supervision
     provenance: Provenance
     flags: frozenset[str] = field(default_factory=frozenset)
+    # The query-log id of the check that produced this decision (set by the client; None for a
+    # bare decide()): what feedback (Art. 46) and the log (Art. 25) refer to.
+    query_id: str | None = None
 
     @property
     def commitment_eligible(self) -> bool:
@@ -266,6 +269,7 @@ class Decision:
                 "as_of": self.provenance.as_of.isoformat(),
             },
             "flags": sorted(self.flags),
+            "query_id": self.query_id,
         }
 
     def explain(self) -> str:

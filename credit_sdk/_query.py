@@ -43,7 +43,9 @@ MAX_AUTHORIZATION_DAYS = 3 * 366
 
 #: Scopes that mean "everything": refused, because Art. 25 and 56 bind a query to the scope and
 #: use the subject agreed to.
-_OPEN_SCOPES = frozenset({"*", "all", "any", "every", "everything", "unlimited", "lifetime", "全部"})
+_OPEN_SCOPES = frozenset(
+    {"*", "all", "any", "every", "everything", "unlimited", "lifetime", "全部"}
+)
 
 #: Data categories an authorisation may name instead of (or beside) scenarios.
 DATA_CATEGORIES = frozenset({"conditional_information", "personal_fields"})

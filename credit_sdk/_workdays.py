@@ -32,7 +32,7 @@ def _cal() -> Any:
     global _calendar
     if _calendar is None:
         try:
-            import chinese_calendar
+            import chinese_calendar  # type: ignore[import-untyped]  # no py.typed
         except ImportError as err:  # a broken install: the dependency is declared
             raise ConfigurationError(
                 "Art. 53 due dates need the 'chinese-calendar' package; install it"
@@ -92,8 +92,9 @@ def objection_due_dates(
     another unit must help verify.
 
     >>> import datetime as dt
-    >>> objection_due_dates(dt.date(2026, 9, 30), needs_assistance=False)
-    ObjectionDueDates(label_due=datetime.date(2026, 10, 8), decision_due=datetime.date(2026, 10, 10))
+    >>> due = objection_due_dates(dt.date(2026, 9, 30), needs_assistance=False)
+    >>> due.label_due, due.decision_due
+    (datetime.date(2026, 10, 8), datetime.date(2026, 10, 10))
     """
     return ObjectionDueDates(
         label_due=add_working_days(received_on, label_days),

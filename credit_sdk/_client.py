@@ -1,0 +1,1636 @@
+"""The clients: :class:`CreditClient` (blocking) and :class:`AsyncCreditClient` (asyncio).
+
+Both run the same eight steps for every check (DESIGN §2), and share every line that does not
+do I/O in :class:`BaseClient`; only the lines that call the platform or the query log differ.
+
+1. parse and validate the identifier (Art. 21): :class:`~credit_sdk.InvalidIdentifier` before
+   any I/O;
+2. guard the query: :class:`QueryContext` (Art. 23, 25), the scenario (Art. 27), and for a
+   natural person an :class:`Authorization` covering the scenario (Art. 25, 56);
+3. write the durable *intent* record (pseudonym and masked form only): if it cannot be written
+   the check fails closed with :class:`~credit_sdk.AuditError`, and no report is fetched;
+4. the report: from the cache, or from the platform (retries, circuit breaker);
+5. the measure-list snapshot and the policy profile;
+6. ``decide()``, pure;
+7. write the durable *completion* record: :class:`~credit_sdk.AuditError` again fails closed;
+8. return the :class:`~credit_sdk.Decision`.
+
+When the platform fails (down, slow, breaker open, or an answer that breaks the contract) the
+:class:`FailurePolicy` decides: by default the decision is ``INDETERMINATE`` with reason
+``PLATFORM_UNAVAILABLE`` (never ``CLEAR`` for data the SDK does not have); with
+``raise_on_unavailable`` the platform error is raised instead; with ``serve_stale`` a cached
+report no older than ``max_staleness`` is used and the decision carries ``STALE_DATA``. In every
+case the completion record is written first, with the error's class name.
+
+>>> from credit_sdk import CreditClient, QueryContext, Scenario
+>>> client = CreditClient.from_env()                                      # doctest: +SKIP
+>>> ctx = QueryContext(organ="230100-SCJGJ", operator="u1024", matter_code="LIC-FOOD",
+...                    purpose="food business licence application 2026-118")
+>>> decision = client.check("91230100MA1C2X3Y4K", Scenario.ADMIN_LICENSING, ctx)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import asyncio
+import binascii
+import contextlib
+import datetime as dt
+import hashlib
+import hmac
+import logging
+import os
+import secrets
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Literal, Self, TypeVar
+
+from credit_sdk._audit._types import (
+    FeedbackItem,
+    ListSnapshot,
+    OutboxStats,
+    QueryCompletion,
+    QueryIntent,
+    QueryLog,
+    new_query_id,
+)
+from credit_sdk._cache import CachedReport, CatalogSnapshot, ListStore, ReportCache
+from credit_sdk._catalog import Catalog, MeasureList
+from credit_sdk._decision import (
+    Advisory,
+    CommitmentEligibility,
+    Decision,
+    Outcome,
+    Provenance,
+    ReasonCode,
+    Supervision,
+)
+from credit_sdk._engine import decide
+from credit_sdk._errors import (
+    AuditError,
+    AuthorizationError,
+    ConfigurationError,
+    CreditSDKError,
+    InvalidQuery,
+    PlatformError,
+    PlatformUnavailable,
+)
+from credit_sdk._feedback import FeedbackSender
+from credit_sdk._identifiers import Identifier, IdentifierKind, parse_identifier
+from credit_sdk._models import CreditReport
+from credit_sdk._policy import PolicyProfile
+from credit_sdk._providers import (
+    MAX_BATCH,
+    AsyncHttpProvider,
+    AsyncProvider,
+    HttpProvider,
+    ObjectionRequest,
+    Provider,
+    ReportQuery,
+)
+from credit_sdk._query import DEFAULT_AUTHORIZATION_FAMILIES, Authorization, QueryContext
+from credit_sdk._scenarios import Scenario, ScenarioFamily
+from credit_sdk._telemetry import CheckInfo, Hook, Telemetry, decision_attributes
+from credit_sdk._transport import (
+    AsyncTransport,
+    BearerToken,
+    CircuitBreaker,
+    Credentials,
+    HmacCredentials,
+    RetryPolicy,
+    SyncTransport,
+    TransportConfig,
+)
+from credit_sdk._version import __version__
+
+__all__ = [
+    "AsyncCreditClient",
+    "BaseClient",
+    "CheckResult",
+    "ClientStatus",
+    "CreditClient",
+    "FailurePolicy",
+    "ObjectionReceipt",
+]
+
+_log = logging.getLogger("credit_sdk.client")
+
+_T = TypeVar("_T")
+
+STALE_DATA = ReasonCode.STALE_DATA.value
+STALE_LISTS = "STALE_LISTS"
+REPORT_ONLY = "REPORT_ONLY"
+_MEMO_LIMIT = 32
+
+
+# --- public value types -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FailurePolicy:
+    """What a check does when the platform fails (DESIGN §7).
+
+    * ``FailurePolicy.fail_closed()`` (default): ``INDETERMINATE`` with ``PLATFORM_UNAVAILABLE``.
+    * ``FailurePolicy.fail_closed(raise_on_unavailable=True)``: raise the
+      :class:`~credit_sdk.PlatformError` (``PlatformUnavailable`` or ``PlatformProtocolError``).
+    * ``FailurePolicy.serve_stale(max_staleness=3600)``: decide on a cached report no older than
+      ``max_staleness`` seconds, flagged ``STALE_DATA``; without one, as ``fail_closed``.
+
+    >>> FailurePolicy.serve_stale(max_staleness=3600).mode
+    'serve_stale'
+    """
+
+    mode: Literal["fail_closed", "serve_stale"] = "fail_closed"
+    max_staleness: float = 0.0
+    raise_on_unavailable: bool = False
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("fail_closed", "serve_stale"):
+            raise ConfigurationError("failure policy mode must be fail_closed or serve_stale")
+        if self.mode == "serve_stale" and not self.max_staleness > 0:
+            raise ConfigurationError("serve_stale needs a positive max_staleness (seconds)")
+        if self.max_staleness < 0:
+            raise ConfigurationError("max_staleness may not be negative")
+
+    @classmethod
+    def fail_closed(cls, *, raise_on_unavailable: bool = False) -> FailurePolicy:
+        return cls("fail_closed", 0.0, raise_on_unavailable)
+
+    @classmethod
+    def serve_stale(
+        cls, max_staleness: float, *, raise_on_unavailable: bool = False
+    ) -> FailurePolicy:
+        return cls("serve_stale", float(max_staleness), raise_on_unavailable)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """One subject's result in :meth:`CreditClient.check_many`: a decision or the error.
+
+    ``subject`` is the masked identifier (``None`` when it did not parse). ``unwrap()`` returns
+    the decision or raises the error.
+    """
+
+    index: int
+    subject: str | None
+    decision: Decision | None = None
+    error: CreditSDKError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.decision is not None
+
+    def unwrap(self) -> Decision:
+        if self.decision is None:
+            assert self.error is not None
+            raise self.error
+        return self.decision
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectionReceipt:
+    """Art. 53: an objection as the platform received it, with its statutory due dates.
+
+    ``label_due``: the record must carry the objection label (异议标注) by this working day;
+    ``decision_due``: the correction decision is due by this working day (three, or seven when
+    another unit must help verify).
+    """
+
+    objection_id: str
+    received_on: dt.date
+    status: str
+    needs_assistance: bool
+    label_due: dt.date
+    decision_due: dt.date
+
+
+@dataclass(frozen=True, slots=True)
+class ClientStatus:
+    """What :meth:`CreditClient.status` reports: readiness, lists, breaker, outbox, errors."""
+
+    ready: bool
+    lists_source: str | None
+    lists: tuple[str, ...]
+    lists_synced_at: dt.datetime | None
+    lists_stale: bool
+    breaker: str
+    cached_reports: int
+    outbox: OutboxStats | None
+    last_platform_error: str | None
+    last_list_sync_error: str | None
+    last_feedback_error: str | None
+
+
+# --- internal -----------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Prepared:
+    """Steps 1-2 done: everything a check needs, computed without I/O."""
+
+    ident: Identifier
+    scenario: Scenario
+    ctx: QueryContext
+    authorization: Authorization | None
+    as_of: dt.date
+    query_id: str
+    pseudonym: str
+    cache_key: Hashable
+    info: CheckInfo
+    query: ReportQuery
+
+
+@dataclass(slots=True)
+class _Conclusion:
+    decision: Decision
+    completion: QueryCompletion
+    raise_error: BaseException | None = None
+
+
+def _subject_kind(ident: Identifier) -> str:
+    return "legal_person" if ident.kind is IdentifierKind.USCC else "natural_person"
+
+
+def _read_secret_env(name: str, environ: Mapping[str, str]) -> str | None:
+    """``NAME`` or the contents of the file named by ``NAME_FILE`` (container secrets)."""
+    value = environ.get(name)
+    path = environ.get(f"{name}_FILE")
+    if value and path:
+        raise ConfigurationError(f"set {name} or {name}_FILE, not both")
+    if path:
+        try:
+            return Path(path).read_text(encoding="utf-8").strip()
+        except OSError as err:
+            raise ConfigurationError(f"cannot read {name}_FILE: {err.strerror}") from None
+    return value.strip() if value else None
+
+
+def _float_env(environ: Mapping[str, str], name: str, default: float) -> float:
+    text = environ.get(name)
+    if text is None or not text.strip():
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a number of seconds, got {text!r}") from None
+    if value < 0:
+        raise ConfigurationError(f"{name} may not be negative")
+    return value
+
+
+def _bool_env(environ: Mapping[str, str], name: str, default: bool) -> bool:
+    text = (environ.get(name) or "").strip().lower()
+    if not text:
+        return default
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ConfigurationError(f"{name} must be true or false, got {text!r}")
+
+
+def _pseudonym_key(value: bytes | str | None) -> bytes:
+    if value is None:
+        raise ConfigurationError(
+            "a pseudonym key is required (Art. 25: the log keeps HMAC pseudonyms, never raw "
+            "identifiers): pass pseudonym_key=... or set CREDIT_SDK_PSEUDONYM_KEY(_FILE)"
+        )
+    if isinstance(value, str):
+        try:
+            value = binascii.unhexlify(value.strip())
+        except (binascii.Error, ValueError):
+            raise ConfigurationError("the pseudonym key must be hex-encoded") from None
+    if len(value) < 16:
+        raise ConfigurationError("the pseudonym key must be at least 16 bytes (32 hex digits)")
+    return bytes(value)
+
+
+def _default_lists_dir(base_url: str) -> Path:
+    root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    digest = hashlib.sha256(base_url.encode()).hexdigest()[:16]
+    return Path(root) / "credit-sdk" / "lists" / digest
+
+
+def _credentials(
+    credentials: Credentials | None,
+    token: str | None,
+    app_id: str | None,
+    app_secret: bytes | str | None,
+) -> Credentials:
+    given = sum(x is not None for x in (credentials, token, app_id or app_secret))
+    if given == 0:
+        raise ConfigurationError(
+            "a platform credential is required: token=... (bearer) or app_id=... and "
+            "app_secret=... (HMAC signing), or CREDIT_SDK_TOKEN / CREDIT_SDK_APP_ID and "
+            "CREDIT_SDK_APP_SECRET"
+        )
+    if given > 1:
+        raise ConfigurationError("give one credential: credentials, token, or app_id+app_secret")
+    if credentials is not None:
+        return credentials
+    if token is not None:
+        return BearerToken(token)
+    if not app_id or app_secret is None:
+        raise ConfigurationError("HMAC signing needs both app_id and app_secret")
+    return HmacCredentials(app_id, app_secret)
+
+
+class BaseClient:
+    """All the logic of a client that does no I/O; subclasses add the I/O lines.
+
+    Not used directly: see :class:`CreditClient` and :class:`AsyncCreditClient`.
+    """
+
+    _provider: Any
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        *,
+        audit: QueryLog,
+        pseudonym_key: bytes | str | None,
+        token: str | None = None,
+        app_id: str | None = None,
+        app_secret: bytes | str | None = None,
+        credentials: Credentials | None = None,
+        provider: Any = None,
+        failure_policy: FailurePolicy | None = None,
+        catalog: Catalog | None = None,
+        profile: PolicyProfile | str | None = None,
+        lists_dir: str | os.PathLike[str] | None = None,
+        list_sync_interval: float | None = 300.0,
+        max_list_staleness: float = 24 * 3600.0,
+        cache_ttl: float = 60.0,
+        cache_size: int = 10_000,
+        connect_timeout: float = 2.0,
+        read_timeout: float = 10.0,
+        max_connections: int = 10,
+        max_response_bytes: int = 8 * 1024 * 1024,
+        retry: RetryPolicy | None = None,
+        breaker_threshold: int = 5,
+        breaker_recovery: float = 30.0,
+        authorization_required_for: Iterable[Scenario | ScenarioFamily | str] | None = None,
+        batch_size: int = MAX_BATCH,
+        batch_concurrency: int = 4,
+        hooks: Sequence[Hook] = (),
+        telemetry: bool = True,
+        feedback_poll_interval: float = 2.0,
+        http_transport: Any = None,
+        clock: Callable[[], float] = time.monotonic,
+        today: Callable[[], dt.date] | None = None,
+    ) -> None:
+        if audit is None:
+            raise ConfigurationError(
+                "a query log is required (Art. 25): pass audit=open_query_log(...) or set "
+                "CREDIT_SDK_AUDIT_DB"
+            )
+        self._audit = audit
+        self._key = _pseudonym_key(pseudonym_key)
+        self.failure_policy = failure_policy or FailurePolicy()
+        if isinstance(profile, str):
+            profile = PolicyProfile.get(profile)
+        self.profile = profile if profile is not None else PolicyProfile.default()
+        if not 1 <= batch_size <= MAX_BATCH:
+            raise ConfigurationError(f"batch_size must be 1-{MAX_BATCH}")
+        if batch_concurrency < 1:
+            raise ConfigurationError("batch_concurrency must be at least 1")
+        self.batch_size = batch_size
+        self.batch_concurrency = batch_concurrency
+        self._today = today or (lambda: dt.datetime.now(dt.UTC).astimezone(_CHINA).date())
+        self._clock = clock
+        self.breaker = CircuitBreaker(
+            failure_threshold=breaker_threshold, recovery_time=breaker_recovery, clock=clock
+        )
+        self._transport_config: TransportConfig | None = None
+        self._http_transport = http_transport
+        self.base_url: str | None = None
+        if provider is None:
+            if not base_url:
+                raise ConfigurationError(
+                    "the platform URL is required: base_url=... or CREDIT_SDK_BASE_URL "
+                    "(there is no default platform)"
+                )
+            self.base_url = base_url
+            self._transport_config = TransportConfig(
+                base_url=base_url,
+                credentials=_credentials(credentials, token, app_id, app_secret),
+                connect_timeout=connect_timeout,
+                read_timeout=read_timeout,
+                max_connections=max_connections,
+                max_keepalive=max_connections,
+                max_response_bytes=max_response_bytes,
+                retry=retry or RetryPolicy(),
+            )
+        elif any(x is not None for x in (token, app_id, app_secret, credentials)):
+            raise ConfigurationError("credentials belong to the provider when one is given")
+        self._provider = (
+            self._adapt_provider(provider)
+            if provider is not None
+            else self._http_provider(self._transport_config)
+        )
+        retention = (
+            self.failure_policy.max_staleness if self.failure_policy.mode == "serve_stale" else 0.0
+        )
+        self._cache = ReportCache(
+            maxsize=cache_size, ttl=cache_ttl, retention=retention, clock=clock
+        )
+        if lists_dir is None and catalog is None and self.base_url is not None:
+            lists_path: Path | None = _default_lists_dir(self.base_url)
+        else:
+            lists_path = Path(lists_dir) if lists_dir is not None else None
+        self._lists = ListStore(
+            lists_dir=lists_path, pinned=catalog, max_staleness=max_list_staleness
+        )
+        self.list_sync_interval = list_sync_interval
+        families: set[str] = set()
+        for item in (
+            authorization_required_for
+            if authorization_required_for is not None
+            else (DEFAULT_AUTHORIZATION_FAMILIES)
+        ):
+            families.add(item.value if isinstance(item, Scenario | ScenarioFamily) else str(item))
+        self._auth_required = frozenset(families)
+        self._telemetry = Telemetry(hooks, enabled=telemetry)
+        self._blocking_log = type(audit).__name__ != "MemoryQueryLog"
+        self._sender = FeedbackSender(
+            audit,
+            poll_interval=feedback_poll_interval,
+            clock=clock,
+            blocking_log=self._blocking_log,
+        )
+        self._started = False
+        self._closed = False
+        self._state_lock = threading.Lock()
+        self._stop = threading.Event()
+
+    def _adapt_provider(self, provider: Any) -> Any:
+        return provider
+
+    def _http_provider(self, config: TransportConfig | None) -> Any:
+        raise NotImplementedError
+
+    # -- construction from the environment or for the sandbox ---------------------------------
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Self:
+        """Build a client from ``CREDIT_SDK_*`` environment variables (see docs/client.md);
+        anything missing is a :class:`~credit_sdk.ConfigurationError`, never a default.
+
+        >>> client = CreditClient.from_env()                               # doctest: +SKIP
+        """
+        kwargs = _env_kwargs(os.environ if environ is None else environ)
+        target = kwargs.pop("_audit_target")
+        kwargs.update(overrides)
+        if "audit" not in kwargs:
+            from credit_sdk._audit import open_query_log
+
+            kwargs["audit"] = open_query_log(target)
+        return cls(**kwargs)
+
+    @classmethod
+    def sandbox(
+        cls,
+        url: str,
+        *,
+        token: str | None = None,
+        app_id: str | None = None,
+        app_secret: bytes | str | None = None,
+        audit: QueryLog | None = None,
+        pseudonym_key: bytes | None = None,
+        **kwargs: Any,
+    ) -> Self:
+        """A client for the sandbox platform (``credit-sdk sandbox``), for development only.
+
+        Without ``audit`` it logs to an in-memory query log, and without ``pseudonym_key`` it
+        uses a random per-process key: both are announced with a warning, because neither is
+        acceptable outside the sandbox (Art. 25 needs a durable log). Measure lists are kept in
+        a temporary directory unless ``lists_dir`` or ``catalog`` is given.
+
+        >>> client = CreditClient.sandbox("http://127.0.0.1:8600", token="sandbox-token")
+        ... # doctest: +SKIP
+        """
+        if audit is None:
+            from credit_sdk._audit import MemoryQueryLog
+
+            _log.warning("sandbox client: the query log is in memory (not durable, not Art. 25)")
+            audit = MemoryQueryLog()
+        if pseudonym_key is None:
+            _log.warning("sandbox client: pseudonyms use a random key for this process only")
+            pseudonym_key = secrets.token_bytes(32)
+        if "lists_dir" not in kwargs and "catalog" not in kwargs:
+            kwargs["lists_dir"] = Path(tempfile.gettempdir()) / (
+                f"credit-sdk-sandbox-lists-{hashlib.sha256(url.encode()).hexdigest()[:12]}"
+            )
+        return cls(
+            url,
+            token=token,
+            app_id=app_id,
+            app_secret=app_secret,
+            audit=audit,
+            pseudonym_key=pseudonym_key,
+            **kwargs,
+        )
+
+    # -- representation: never a secret -----------------------------------------------------
+
+    def __repr__(self) -> str:
+        where = self.base_url if self.base_url is not None else repr(self._provider)
+        auth = repr(self._transport_config.credentials) if self._transport_config else "provider"
+        return (
+            f"{type(self).__name__}({where!r}, auth={auth}, audit={type(self._audit).__name__}, "
+            f"policy={self.failure_policy.mode})"
+        )
+
+    # -- steps 1 and 2 (pure) ----------------------------------------------------------------
+
+    def _needs_authorization(self, ident: Identifier, scenario: Scenario) -> bool:
+        if ident.kind is IdentifierKind.USCC:
+            return False
+        return scenario.value in self._auth_required or scenario.family.value in self._auth_required
+
+    def _prepare(
+        self,
+        subject: str | Identifier,
+        scenario: Scenario | str,
+        ctx: QueryContext,
+        authorization: Authorization | None,
+        as_of: dt.date | None,
+    ) -> _Prepared:
+        ident = parse_identifier(subject)  # 1: InvalidIdentifier before any I/O
+        return self._guard(ident, Scenario.parse(scenario), ctx, authorization, as_of)
+
+    def _guard(
+        self,
+        ident: Identifier,
+        scenario: Scenario,
+        ctx: QueryContext,
+        authorization: Authorization | None,
+        as_of: dt.date | None,
+    ) -> _Prepared:
+        if not isinstance(ctx, QueryContext):
+            raise InvalidQuery(
+                "a QueryContext (organ, operator, matter_code, purpose) is required (Art. 23, 25)"
+            )
+        today = self._today()
+        if as_of is None:
+            as_of = today
+        elif isinstance(as_of, dt.datetime):
+            as_of = as_of.date()
+        if authorization is not None:
+            if not isinstance(authorization, Authorization):
+                raise AuthorizationError("authorization must be an Authorization")
+            if ident.kind is IdentifierKind.USCC:
+                raise AuthorizationError(
+                    "authorisations are for natural persons' information; this subject is an "
+                    "organisation",
+                    rule="authorization_subject",
+                )
+            authorization.check(scenario, today)
+        elif self._needs_authorization(ident, scenario):
+            raise AuthorizationError(
+                f"querying a natural person's conditional information for {scenario.value!r} "
+                "needs the person's Authorization covering it (Art. 25, 56)",
+                rule="authorization_missing",
+            )
+        query_id = new_query_id()
+        pseudonym = ident.pseudonym(self._key)
+        grant = authorization.grant_id if authorization is not None else None
+        info = CheckInfo(query_id, scenario.value, _subject_kind(ident), ident.masked, ctx.organ)
+        return _Prepared(
+            ident=ident,
+            scenario=scenario,
+            ctx=ctx,
+            authorization=authorization,
+            as_of=as_of,
+            query_id=query_id,
+            pseudonym=pseudonym,
+            cache_key=(pseudonym, grant),
+            info=info,
+            query=ReportQuery(query_id, ident, scenario, ctx, grant),
+        )
+
+    def _intent(self, p: _Prepared, trace_id: str | None) -> QueryIntent:
+        return QueryIntent(
+            query_id=p.query_id,
+            requested_at=dt.datetime.now(dt.UTC),
+            organ=p.ctx.organ,
+            operator=p.ctx.operator,
+            matter_code=p.ctx.matter_code,
+            purpose=p.ctx.purpose,
+            scenario=p.scenario.value,
+            subject_pseudonym=p.pseudonym,
+            subject_display=p.ident.masked,
+            subject_kind=p.ident.kind.value,
+            authorization_id=p.authorization.grant_id if p.authorization else None,
+            trace_id=trace_id,
+        )
+
+    # -- steps 4-7 (pure given the I/O results) ----------------------------------------------
+
+    def _decide(self, p: _Prepared, entry: CachedReport, snap: CatalogSnapshot) -> Decision:
+        memo_key = (p.scenario, p.as_of, snap.key, self.profile.profile_id)
+        decision = entry.decisions.get(memo_key)
+        if decision is None:
+            decision = decide(
+                entry.report, p.scenario, as_of=p.as_of, catalog=snap.catalog, profile=self.profile
+            )
+            if len(entry.decisions) >= _MEMO_LIMIT:
+                entry.decisions.clear()
+            entry.decisions[memo_key] = decision
+        return decision
+
+    def _indeterminate(
+        self, p: _Prepared, snap: CatalogSnapshot | None, error: BaseException
+    ) -> Decision:
+        """Fail closed: no data, so no measure and never CLEAR (DESIGN §7)."""
+        reason = ReasonCode.PLATFORM_UNAVAILABLE
+        message = (
+            f"no usable credit data ({type(error).__name__}): the decision is indeterminate; "
+            "do not treat the subject as clear (fail closed)"
+        )
+        return Decision(
+            outcome=Outcome.INDETERMINATE,
+            scenario=p.scenario.value,
+            subject=p.ident.masked,
+            subject_kind=_subject_kind(p.ident),
+            restrictions=(),
+            incentives=(),
+            voluntary=(),
+            held_for_review=(),
+            exclusions=(),
+            advisories=(Advisory(reason, message),),
+            commitment=CommitmentEligibility(False, reason),
+            supervision=Supervision("high", 1.0, "no credit data: fail closed"),
+            provenance=Provenance(
+                report_id=None,
+                lists=snap.refs if snap is not None else (),
+                policy_profile=self.profile.profile_id,
+                sdk_version=__version__,
+                as_of=p.as_of,
+            ),
+            flags=frozenset({reason.value}),
+            query_id=p.query_id,
+        )
+
+    def _completion(
+        self,
+        p: _Prepared,
+        decision: Decision | None,
+        *,
+        error: BaseException | None = None,
+        trace_id: str | None = None,
+        extra_flags: Iterable[str] = (),
+    ) -> QueryCompletion:
+        if decision is None:
+            return QueryCompletion(
+                query_id=p.query_id,
+                completed_at=dt.datetime.now(dt.UTC),
+                outcome=Outcome.INDETERMINATE.value,
+                policy_profile=self.profile.profile_id,
+                trace_id=trace_id,
+                flags=tuple(sorted(set(extra_flags))),
+                error=type(error).__name__ if error is not None else None,
+            )
+        return QueryCompletion(
+            query_id=p.query_id,
+            completed_at=dt.datetime.now(dt.UTC),
+            outcome=decision.outcome.value,
+            policy_profile=decision.provenance.policy_profile,
+            applied_measure_ids=decision.applied_measure_ids,
+            report_id=decision.provenance.report_id,
+            lists=tuple(ListSnapshot(*ref) for ref in decision.provenance.lists),
+            trace_id=trace_id,
+            flags=tuple(sorted(set(decision.flags) | set(extra_flags))),
+            error=type(error).__name__ if error is not None else None,
+        )
+
+    def _conclude(
+        self,
+        p: _Prepared,
+        entry: CachedReport | None,
+        error: PlatformError | None,
+        snap: CatalogSnapshot | None,
+        trace_id: str | None,
+    ) -> _Conclusion:
+        """Steps 5-6 and the completion record's content, under the failure policy."""
+        policy = self.failure_policy
+        flags: set[str] = set()
+        if snap is None:
+            err: BaseException = error or PlatformUnavailable(
+                "no verified measure lists are available (none on disk, none shipped, and the "
+                "platform could not be reached)"
+            )
+            decision = self._indeterminate(p, None, err)
+            return _Conclusion(
+                decision,
+                self._completion(p, decision, error=err, trace_id=trace_id),
+                err if policy.raise_on_unavailable else None,
+            )
+        if self._lists.is_stale(snap):
+            flags.add(STALE_LISTS)
+        stale_age: float | None = None
+        if entry is None and error is not None and policy.mode == "serve_stale":
+            entry = self._cache.get_stale(p.cache_key, policy.max_staleness)
+            if entry is not None:
+                stale_age = self._cache.age(entry)
+        if entry is None:
+            assert error is not None
+            decision = self._indeterminate(p, snap, error)
+            if flags:
+                decision = decision.with_flags(*flags)
+            return _Conclusion(
+                decision,
+                self._completion(p, decision, error=error, trace_id=trace_id),
+                error if policy.raise_on_unavailable else None,
+            )
+        try:
+            decision = self._decide(p, entry, snap)
+        except CreditSDKError as err:
+            # e.g. a policy profile not in force on as_of: logged, then raised to the caller.
+            return _Conclusion(
+                self._indeterminate(p, snap, err),
+                self._completion(p, None, error=err, trace_id=trace_id),
+                err,
+            )
+        if stale_age is not None:
+            flags.add(STALE_DATA)
+            decision = replace(
+                decision,
+                advisories=(
+                    *decision.advisories,
+                    Advisory(
+                        ReasonCode.STALE_DATA,
+                        f"the platform failed ({type(error).__name__}); decided on a cached "
+                        f"report {stale_age:.0f} s old (serve_stale policy)",
+                    ),
+                ),
+            )
+        if flags:
+            decision = decision.with_flags(*flags)
+        decision = replace(decision, query_id=p.query_id)
+        return _Conclusion(
+            decision,
+            self._completion(p, decision, error=error if stale_age else None, trace_id=trace_id),
+        )
+
+    def _report_completion(
+        self, p: _Prepared, report: CreditReport | None, error: BaseException | None
+    ) -> QueryCompletion:
+        return QueryCompletion(
+            query_id=p.query_id,
+            completed_at=dt.datetime.now(dt.UTC),
+            outcome=Outcome.INDETERMINATE.value,
+            policy_profile=self.profile.profile_id,
+            report_id=report.report_id if report is not None else None,
+            flags=(REPORT_ONLY,),
+            error=type(error).__name__ if error is not None else None,
+        )
+
+    # -- feedback and objections (pure parts) ------------------------------------------------
+
+    def _feedback_items(
+        self,
+        decision: Decision,
+        applied: Sequence[str],
+        not_applied: Sequence[tuple[str, str]],
+        case_id: str,
+        implementing_department: str,
+        occurred_at: dt.datetime | None,
+    ) -> list[FeedbackItem]:
+        if not isinstance(decision, Decision) or decision.query_id is None:
+            raise InvalidQuery(
+                "feedback needs a Decision returned by this client's check() (it carries the "
+                "query id the platform knows)",
+                rule="feedback",
+            )
+        known = {
+            m.measure_id
+            for m in (
+                *decision.restrictions,
+                *decision.incentives,
+                *decision.voluntary,
+                *decision.held_for_review,
+            )
+        }
+        items: list[FeedbackItem] = []
+        seen: set[str] = set()
+        when = occurred_at or dt.datetime.now(dt.UTC)
+        pairs = [(m, True, None) for m in applied] + [(m, False, r) for m, r in not_applied]
+        if not pairs:
+            raise InvalidQuery(
+                "feedback needs at least one applied or not_applied measure", rule="feedback"
+            )
+        for measure_id, was_applied, reason in pairs:
+            if measure_id not in known:
+                raise InvalidQuery(
+                    f"measure {measure_id!r} is not part of this decision", rule="feedback"
+                )
+            if measure_id in seen:
+                raise InvalidQuery(f"measure {measure_id!r} is reported twice", rule="feedback")
+            seen.add(measure_id)
+            items.append(
+                FeedbackItem(
+                    query_id=decision.query_id,
+                    measure_id=measure_id,
+                    applied=was_applied,
+                    reason=reason,
+                    case_id=case_id,
+                    implementing_department=implementing_department,
+                    occurred_at=when,
+                )
+            )
+        return items
+
+    def _objection_request(
+        self,
+        subject: str | Identifier,
+        item_id: str,
+        reason: str,
+        needs_assistance: bool,
+        ctx: QueryContext | None,
+    ) -> tuple[ObjectionRequest, str]:
+        ident = parse_identifier(subject)
+        if not isinstance(item_id, str) or not item_id.strip():
+            raise InvalidQuery(
+                "item_id (the record or listing objected to) is required", rule="objection"
+            )
+        if not isinstance(reason, str) or not reason.strip():
+            raise InvalidQuery("an objection needs a reason (Art. 53)", rule="objection")
+        # Check the calendar covers the coming weeks before anything is filed, so that a receipt
+        # never lacks its due dates.
+        from credit_sdk._workdays import is_working_day
+
+        is_working_day(self._today() + dt.timedelta(days=30))
+        request = ObjectionRequest(
+            ident,
+            item_id.strip(),
+            reason.strip(),
+            bool(needs_assistance),
+            ctx.organ if ctx is not None else None,
+        )
+        material = "\x1f".join((item_id.strip(), reason.strip(), str(bool(needs_assistance))))
+        key = (
+            "obj-"
+            + hmac.new(
+                self._key, ident.pseudonym(self._key).encode() + material.encode(), hashlib.sha256
+            ).hexdigest()[:48]
+        )
+        return request, key
+
+    def _receipt(self, ack: Any, needs_assistance: bool) -> ObjectionReceipt:
+        from credit_sdk._workdays import objection_due_dates
+
+        due = objection_due_dates(
+            ack.received_on,
+            needs_assistance=needs_assistance,
+            label_days=self.profile.objection_label_working_days,
+            decision_days=self.profile.objection_decision_working_days,
+            assisted_decision_days=self.profile.objection_assisted_decision_working_days,
+        )
+        return ObjectionReceipt(
+            ack.objection_id,
+            ack.received_on,
+            ack.status,
+            needs_assistance,
+            due.label_due,
+            due.decision_due,
+        )
+
+    # -- lists and status --------------------------------------------------------------------
+
+    def lists(self) -> tuple[MeasureList, ...]:
+        """The measure-list editions decisions are made on now (empty before any is loaded)."""
+        snap = self._lists.snapshot
+        return snap.catalog.lists if snap is not None else ()
+
+    def _status(self, outbox: OutboxStats | None) -> ClientStatus:
+        snap = self._lists.snapshot
+        transport = getattr(self._provider, "transport", None)
+        return ClientStatus(
+            ready=snap is not None,
+            lists_source=snap.source if snap else None,
+            lists=tuple(f"{lid}@{ver}" for lid, ver, _ in snap.refs) if snap else (),
+            lists_synced_at=snap.synced_at if snap else None,
+            lists_stale=self._lists.is_stale(snap),
+            breaker=self.breaker.state,
+            cached_reports=len(self._cache),
+            outbox=outbox,
+            last_platform_error=getattr(transport, "last_error", None),
+            last_list_sync_error=self._lists.last_error,
+            last_feedback_error=self._sender.last_error,
+        )
+
+    def invalidate_cache(self, subject: str | Identifier | None = None) -> None:
+        """Forget cached reports: one subject's, or all."""
+        if subject is None:
+            self._cache.invalidate()
+            return
+        pseudonym = parse_identifier(subject).pseudonym(self._key)
+        with self._cache._lock:
+            for key in [k for k in self._cache._data if isinstance(k, tuple) and k[0] == pseudonym]:
+                self._cache._data.pop(key, None)
+
+    def _pending_for_batch(
+        self,
+        subjects: Sequence[str | Identifier],
+        scenario: Scenario,
+        ctx: QueryContext,
+        authorizations: Mapping[str, Authorization] | None,
+        as_of: dt.date | None,
+    ) -> tuple[list[CheckResult | None], list[tuple[int, _Prepared]]]:
+        results: list[CheckResult | None] = [None] * len(subjects)
+        prepared: list[tuple[int, _Prepared]] = []
+        for i, subject in enumerate(subjects):
+            try:
+                ident = parse_identifier(subject)
+            except CreditSDKError as err:
+                results[i] = CheckResult(i, None, error=err)
+                continue
+            grant = None
+            if authorizations:
+                grant = authorizations.get(ident.reveal()) or authorizations.get(
+                    subject if isinstance(subject, str) else ident.reveal()
+                )
+            try:
+                prepared.append((i, self._guard(ident, scenario, ctx, grant, as_of)))
+            except CreditSDKError as err:
+                results[i] = CheckResult(i, ident.masked, error=err)
+        return results, prepared
+
+
+_CHINA = dt.timezone(dt.timedelta(hours=8), "CST")
+
+
+def _chunks(items: Sequence[_T], size: int) -> list[Sequence[_T]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _env_kwargs(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Client arguments from ``CREDIT_SDK_*`` variables (see docs/client.md)."""
+    base_url = (environ.get("CREDIT_SDK_BASE_URL") or "").strip()
+    if not base_url:
+        raise ConfigurationError(
+            "CREDIT_SDK_BASE_URL is not set: the platform URL is required (no default)"
+        )
+    token = _read_secret_env("CREDIT_SDK_TOKEN", environ)
+    app_id = (environ.get("CREDIT_SDK_APP_ID") or "").strip() or None
+    app_secret = _read_secret_env("CREDIT_SDK_APP_SECRET", environ)
+    audit_target = (environ.get("CREDIT_SDK_AUDIT_DB") or "").strip()
+    if not audit_target:
+        raise ConfigurationError(
+            "CREDIT_SDK_AUDIT_DB is not set: a durable query log is required (Art. 25); give a "
+            "SQLite path or a postgresql:// URL"
+        )
+    if audit_target in ("memory:", ":memory:"):
+        raise ConfigurationError(
+            "CREDIT_SDK_AUDIT_DB=memory: is not durable and cannot be a query log in the sense "
+            "of Art. 25; use a SQLite path or a postgresql:// URL (or CreditClient.sandbox())"
+        )
+    key = _read_secret_env("CREDIT_SDK_PSEUDONYM_KEY", environ)
+    if key is None:
+        raise ConfigurationError(
+            "CREDIT_SDK_PSEUDONYM_KEY (or CREDIT_SDK_PSEUDONYM_KEY_FILE) is not set: a hex key of "
+            "at least 16 bytes keys the subject pseudonyms in the query log"
+        )
+    mode = (environ.get("CREDIT_SDK_FAILURE_POLICY") or "fail_closed").strip().lower()
+    raise_on = _bool_env(environ, "CREDIT_SDK_RAISE_ON_UNAVAILABLE", False)
+    if mode == "fail_closed":
+        policy = FailurePolicy.fail_closed(raise_on_unavailable=raise_on)
+    elif mode == "serve_stale":
+        policy = FailurePolicy.serve_stale(
+            _float_env(environ, "CREDIT_SDK_MAX_STALENESS", 3600.0), raise_on_unavailable=raise_on
+        )
+    else:
+        raise ConfigurationError("CREDIT_SDK_FAILURE_POLICY must be fail_closed or serve_stale")
+    kwargs: dict[str, Any] = {
+        "base_url": base_url,
+        "token": token,
+        "app_id": app_id,
+        "app_secret": app_secret,
+        "pseudonym_key": _pseudonym_key(key),
+        "failure_policy": policy,
+        "connect_timeout": _float_env(environ, "CREDIT_SDK_CONNECT_TIMEOUT", 2.0),
+        "read_timeout": _float_env(environ, "CREDIT_SDK_READ_TIMEOUT", 10.0),
+        "cache_ttl": _float_env(environ, "CREDIT_SDK_CACHE_TTL", 60.0),
+        "max_list_staleness": _float_env(environ, "CREDIT_SDK_MAX_LIST_STALENESS", 86400.0),
+        "_audit_target": audit_target,
+    }
+    if environ.get("CREDIT_SDK_LISTS_DIR"):
+        kwargs["lists_dir"] = environ["CREDIT_SDK_LISTS_DIR"]
+    if environ.get("CREDIT_SDK_POLICY_PROFILE"):
+        kwargs["profile"] = environ["CREDIT_SDK_POLICY_PROFILE"].strip()
+    if environ.get("CREDIT_SDK_MAX_RETRIES"):
+        try:
+            attempts = int(environ["CREDIT_SDK_MAX_RETRIES"]) + 1
+        except ValueError:
+            raise ConfigurationError("CREDIT_SDK_MAX_RETRIES must be an integer") from None
+        kwargs["retry"] = RetryPolicy(max_attempts=attempts)
+    return kwargs
+
+
+# --- the blocking client ------------------------------------------------------------------------
+
+
+class CreditClient(BaseClient):
+    """The blocking client. Thread-safe; one per process is the norm (it owns a connection pool,
+    a list-sync thread and a feedback thread, started on first use).
+
+    >>> from credit_sdk import CreditClient, QueryContext, Scenario, open_query_log
+    >>> client = CreditClient("https://credit.example.gov.cn", token="...",
+    ...                       audit=open_query_log("/var/lib/app/credit-audit.db"),
+    ...                       pseudonym_key=bytes.fromhex("..."))        # doctest: +SKIP
+    >>> with client:                                                     # doctest: +SKIP
+    ...     decision = client.check("91230100MA1C2X3Y4K", Scenario.BIDDING, ctx)
+    """
+
+    _provider: Provider
+    _list_thread: threading.Thread | None = None
+    _pool: ThreadPoolExecutor | None = None
+
+    def _http_provider(self, config: TransportConfig | None) -> Any:
+        assert config is not None
+        return HttpProvider(
+            SyncTransport(config, breaker=self.breaker, transport=self._http_transport)
+        )
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def _start(self) -> None:
+        if self._started:
+            return
+        with self._state_lock:
+            if self._started:
+                return
+            if self._closed:
+                raise ConfigurationError("the client is closed")
+            self._started = True
+            self._sender.start(self._provider)
+            if not self._lists.pinned and self.list_sync_interval:
+                self._list_thread = threading.Thread(
+                    target=self._sync_loop, name="credit-sdk-lists", daemon=True
+                )
+                self._list_thread.start()
+
+    def _sync_loop(self) -> None:
+        interval = self.list_sync_interval or 300.0
+        while not self._stop.is_set():
+            self._lists.sync(self._provider)
+            self._stop.wait(interval)
+
+    def close(self) -> None:
+        """Stop the background threads and close the connection pool (the query log is the
+        caller's: close it yourself). Idempotent."""
+        with self._state_lock:
+            if self._closed:
+                return
+            self._closed = True
+        self._stop.set()
+        self._sender.stop()
+        if self._list_thread is not None:
+            self._list_thread.join(5.0)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+        self._provider.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- I/O helpers -------------------------------------------------------------------------
+
+    def _snapshot(self) -> CatalogSnapshot | None:
+        snap = self._lists.snapshot
+        if snap is None:
+            self._lists.sync(self._provider)  # nothing on disk or shipped: try the platform now
+            snap = self._lists.snapshot
+        return snap
+
+    # -- the API -----------------------------------------------------------------------------
+
+    def check(
+        self,
+        subject: str | Identifier,
+        scenario: Scenario | str,
+        ctx: QueryContext,
+        *,
+        authorization: Authorization | None = None,
+        as_of: dt.date | None = None,
+    ) -> Decision:
+        """Check one subject at one Art. 27 decision point; see the module docstring for the
+        eight steps and the failure policy.
+
+        Raises :class:`~credit_sdk.InvalidIdentifier`, :class:`~credit_sdk.InvalidQuery` /
+        :class:`~credit_sdk.AuthorizationError` before any I/O; :class:`~credit_sdk.AuditError`
+        when the query log cannot be written (fail closed: no decision); a
+        :class:`~credit_sdk.PlatformError` only with ``raise_on_unavailable``.
+        """
+        p = self._prepare(subject, scenario, ctx, authorization, as_of)
+        self._start()
+        with self._telemetry.check(p.scenario.value) as span:
+            self._telemetry.before(p.info)
+            try:
+                trace_id = span.trace_id()
+                self._audit.record_intent(self._intent(p, trace_id))  # 3
+                snap = self._snapshot()
+                entry = self._cache.get_fresh(p.cache_key)
+                cache_hit = entry is not None
+                error: PlatformError | None = None
+                if entry is None and snap is not None:
+                    try:
+                        entry = self._cache.put(p.cache_key, self._provider.query_report(p.query))
+                    except PlatformError as err:
+                        error = err
+                done = self._conclude(p, entry, error, snap, trace_id)
+                self._audit.record_completion(done.completion)  # 7
+                span.attributes.update(decision_attributes(done.decision, cache_hit))
+                if done.raise_error is not None:
+                    raise done.raise_error
+            except BaseException as err:
+                self._telemetry.error(p.info, err)
+                raise
+            self._telemetry.after(p.info, done.decision)
+            return done.decision
+
+    def check_many(
+        self,
+        subjects: Sequence[str | Identifier],
+        scenario: Scenario | str,
+        ctx: QueryContext,
+        *,
+        authorizations: Mapping[str, Authorization] | None = None,
+        as_of: dt.date | None = None,
+    ) -> list[CheckResult]:
+        """Check many subjects (e.g. every bidder of a tender) through ``reports:batchQuery``
+        in chunks of at most 100, ``batch_concurrency`` chunks at a time.
+
+        Returns one :class:`CheckResult` per subject, in order: an invalid identifier or a
+        missing authorisation fails only its own entry, and a failed chunk only its subjects
+        (under the failure policy). Every subject gets its own intent and completion records.
+        ``authorizations`` maps a subject (as given) to its :class:`Authorization`.
+        An :class:`~credit_sdk.AuditError` fails the whole call closed.
+        """
+        scen = Scenario.parse(scenario)
+        if not isinstance(ctx, QueryContext):
+            raise InvalidQuery("a QueryContext is required (Art. 23, 25)")
+        self._start()
+        results, prepared = self._pending_for_batch(subjects, scen, ctx, authorizations, as_of)
+        if not prepared:
+            return [r for r in results if r is not None]
+        with self._telemetry.check(scen.value, "credit_sdk.check_many") as span:
+            trace_id = span.trace_id()
+            self._audit.append([self._intent(p, trace_id) for _, p in prepared])  # 3
+            snap = self._snapshot()
+            fetched: dict[int, CachedReport | PlatformError] = {}
+            misses: list[tuple[int, _Prepared]] = []
+            for i, p in prepared:
+                entry = self._cache.get_fresh(p.cache_key)
+                if entry is not None:
+                    fetched[i] = entry
+                else:
+                    misses.append((i, p))
+            if misses and snap is not None:
+                chunks = _chunks(misses, self.batch_size)
+
+                def run(
+                    chunk: Sequence[tuple[int, _Prepared]],
+                ) -> list[CreditReport | PlatformError]:
+                    try:
+                        return self._provider.query_reports([p.query for _, p in chunk])
+                    except PlatformError as err:
+                        return [err] * len(chunk)
+
+                if len(chunks) == 1:
+                    answers = [run(chunks[0])]
+                else:
+                    answers = list(self._executor().map(run, chunks))
+                for chunk, answer in zip(chunks, answers, strict=True):
+                    for (i, p), item in zip(chunk, answer, strict=True):
+                        fetched[i] = (
+                            item
+                            if isinstance(item, PlatformError)
+                            else self._cache.put(p.cache_key, item)
+                        )
+            conclusions: list[tuple[int, _Prepared, _Conclusion]] = []
+            for i, p in prepared:
+                got = fetched.get(i)
+                entry = got if isinstance(got, CachedReport) else None
+                error = got if isinstance(got, PlatformError) else None
+                conclusions.append((i, p, self._conclude(p, entry, error, snap, trace_id)))
+            self._audit.append([c.completion for _, _, c in conclusions])  # 7
+            span.attributes["credit_sdk.batch.size"] = len(prepared)
+            for i, p, c in conclusions:
+                err = c.raise_error
+                results[i] = CheckResult(
+                    i,
+                    p.ident.masked,
+                    decision=None if err is not None else c.decision,
+                    error=err if isinstance(err, CreditSDKError) else None,
+                )
+        return [r for r in results if r is not None]
+
+    def _executor(self) -> ThreadPoolExecutor:
+        with self._state_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(
+                    self.batch_concurrency, thread_name_prefix="credit-sdk-batch"
+                )
+            return self._pool
+
+    def report(
+        self,
+        subject: str | Identifier,
+        ctx: QueryContext,
+        *,
+        scenario: Scenario | str = Scenario.OTHER,
+        authorization: Authorization | None = None,
+    ) -> CreditReport:
+        """Fetch a subject's credit report (logged like a check, flagged ``REPORT_ONLY``).
+
+        Personal fields in the report stay masked unless revealed explicitly (Art. 24).
+        Platform failures raise :class:`~credit_sdk.PlatformError`: there is no decision to
+        fail closed to.
+        """
+        p = self._prepare(subject, scenario, ctx, authorization, None)
+        self._start()
+        self._audit.record_intent(self._intent(p, None))
+        try:
+            report = self._provider.query_report(p.query)
+        except PlatformError as err:
+            self._audit.record_completion(self._report_completion(p, None, err))
+            raise
+        self._cache.put(p.cache_key, report)
+        self._audit.record_completion(self._report_completion(p, report, None))
+        return report
+
+    def feedback(
+        self,
+        decision: Decision,
+        *,
+        applied: Sequence[str] = (),
+        not_applied: Sequence[tuple[str, str]] = (),
+        case_id: str,
+        implementing_department: str,
+        occurred_at: dt.datetime | None = None,
+    ) -> list[FeedbackItem]:
+        """Art. 46: report which measures were applied and which were not (with the reason).
+
+        The items go to the durable outbox and this returns at once; the background sender
+        delivers them. Raises :class:`~credit_sdk.AuditError` if the outbox cannot be written.
+        """
+        items = self._feedback_items(
+            decision, applied, not_applied, case_id, implementing_department, occurred_at
+        )
+        self._audit.enqueue_feedback(items)
+        self._start()
+        self._sender.wake()
+        return items
+
+    def flush(self, timeout: float = 30.0) -> OutboxStats:
+        """Deliver the feedback outbox now; return its counts (``pending`` > 0 means the
+        platform did not take everything within ``timeout`` seconds)."""
+        return self._sender.flush(self._provider, timeout)
+
+    def file_objection(
+        self,
+        subject: str | Identifier,
+        item_id: str,
+        reason: str,
+        *,
+        needs_assistance: bool = False,
+        ctx: QueryContext | None = None,
+    ) -> ObjectionReceipt:
+        """Art. 53: file an objection to a record; returns its id and due dates in working
+        days (label within one, decision within three, seven with assistance)."""
+        request, key = self._objection_request(subject, item_id, reason, needs_assistance, ctx)
+        ack = self._provider.file_objection(request, key)
+        return self._receipt(ack, request.needs_assistance)
+
+    def sync_lists(self) -> bool:
+        """Sync the measure lists now; True when they changed."""
+        return self._lists.sync(self._provider)
+
+    def wait_until_ready(self, timeout: float = 30.0) -> ClientStatus:
+        """Block until verified measure lists are available (from the platform, disk or the
+        package), trying the platform first; raise :class:`~credit_sdk.PlatformUnavailable`
+        after ``timeout`` seconds without any."""
+        deadline = self._clock() + timeout
+        self._start()
+        while True:
+            if self._lists.snapshot is not None and (
+                self._lists.pinned or self._lists.last_attempt_at is not None
+            ):
+                return self.status()
+            self._lists.sync(self._provider)
+            if self._lists.snapshot is not None:
+                return self.status()
+            if self._clock() >= deadline:
+                raise PlatformUnavailable(
+                    "no verified measure lists within the timeout: "
+                    f"{self._lists.last_error or 'platform unreachable'}"
+                )
+            self._stop.wait(min(1.0, max(0.0, deadline - self._clock())))
+
+    def status(self) -> ClientStatus:
+        """Readiness, list versions and staleness, breaker state, outbox counts, last errors."""
+        try:
+            outbox: OutboxStats | None = self._audit.outbox_stats()
+        except AuditError:
+            outbox = None
+        return self._status(outbox)
+
+    def health(self) -> Mapping[str, Any]:
+        """The platform's health answer (raises :class:`~credit_sdk.PlatformError`)."""
+        return self._provider.health()
+
+
+# --- the async client ---------------------------------------------------------------------------
+
+
+class AsyncCreditClient(BaseClient):
+    """The asyncio client: the same API with ``await``; background work runs as tasks on the
+    loop that first uses the client. The query log is written from a worker thread (SQLite and
+    PostgreSQL stores block), so the event loop never waits on an fsync.
+
+    >>> async with AsyncCreditClient.from_env() as client:               # doctest: +SKIP
+    ...     decision = await client.check("91230100MA1C2X3Y4K", "bidding", ctx)
+    """
+
+    _provider: AsyncProvider
+    _list_task: asyncio.Task[None] | None = None
+
+    def _adapt_provider(self, provider: Any) -> Any:
+        # A MemoryProvider never blocks: it serves the async client through a thin wrapper.
+        as_async = getattr(provider, "as_async", None)
+        return as_async() if callable(as_async) else provider
+
+    def _http_provider(self, config: TransportConfig | None) -> Any:
+        assert config is not None
+        return AsyncHttpProvider(
+            AsyncTransport(config, breaker=self.breaker, transport=self._http_transport)
+        )
+
+    async def _log(self, fn: Callable[..., _T], *args: Any) -> _T:
+        if self._blocking_log:
+            return await asyncio.to_thread(fn, *args)
+        return fn(*args)
+
+    def _start(self) -> None:
+        if self._started:
+            return
+        if self._closed:
+            raise ConfigurationError("the client is closed")
+        self._started = True
+        self._sender.start_task(self._provider)
+        if not self._lists.pinned and self.list_sync_interval:
+            self._list_task = asyncio.get_running_loop().create_task(
+                self._sync_loop(), name="credit-sdk-lists"
+            )
+
+    async def _sync_loop(self) -> None:
+        interval = self.list_sync_interval or 300.0
+        while not self._stop.is_set():
+            await self._lists.async_sync(self._provider)
+            await asyncio.sleep(interval)
+
+    async def aclose(self) -> None:
+        """Cancel the background tasks and close the connection pool. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        self._stop.set()
+        await self._sender.astop()
+        task, self._list_task = self._list_task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self._provider.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def _snapshot(self) -> CatalogSnapshot | None:
+        snap = self._lists.snapshot
+        if snap is None:
+            await self._lists.async_sync(self._provider)
+            snap = self._lists.snapshot
+        return snap
+
+    async def check(
+        self,
+        subject: str | Identifier,
+        scenario: Scenario | str,
+        ctx: QueryContext,
+        *,
+        authorization: Authorization | None = None,
+        as_of: dt.date | None = None,
+    ) -> Decision:
+        """Async twin of :meth:`CreditClient.check`."""
+        p = self._prepare(subject, scenario, ctx, authorization, as_of)
+        self._start()
+        with self._telemetry.check(p.scenario.value) as span:
+            self._telemetry.before(p.info)
+            try:
+                trace_id = span.trace_id()
+                await self._log(self._audit.record_intent, self._intent(p, trace_id))  # 3
+                snap = await self._snapshot()
+                entry = self._cache.get_fresh(p.cache_key)
+                cache_hit = entry is not None
+                error: PlatformError | None = None
+                if entry is None and snap is not None:
+                    try:
+                        report = await self._provider.query_report(p.query)
+                        entry = self._cache.put(p.cache_key, report)
+                    except PlatformError as err:
+                        error = err
+                done = self._conclude(p, entry, error, snap, trace_id)
+                await self._log(self._audit.record_completion, done.completion)  # 7
+                span.attributes.update(decision_attributes(done.decision, cache_hit))
+                if done.raise_error is not None:
+                    raise done.raise_error
+            except BaseException as err:
+                self._telemetry.error(p.info, err)
+                raise
+            self._telemetry.after(p.info, done.decision)
+            return done.decision
+
+    async def check_many(
+        self,
+        subjects: Sequence[str | Identifier],
+        scenario: Scenario | str,
+        ctx: QueryContext,
+        *,
+        authorizations: Mapping[str, Authorization] | None = None,
+        as_of: dt.date | None = None,
+    ) -> list[CheckResult]:
+        """Async twin of :meth:`CreditClient.check_many`."""
+        scen = Scenario.parse(scenario)
+        if not isinstance(ctx, QueryContext):
+            raise InvalidQuery("a QueryContext is required (Art. 23, 25)")
+        self._start()
+        results, prepared = self._pending_for_batch(subjects, scen, ctx, authorizations, as_of)
+        if not prepared:
+            return [r for r in results if r is not None]
+        with self._telemetry.check(scen.value, "credit_sdk.check_many") as span:
+            trace_id = span.trace_id()
+            await self._log(self._audit.append, [self._intent(p, trace_id) for _, p in prepared])
+            snap = await self._snapshot()
+            fetched: dict[int, CachedReport | PlatformError] = {}
+            misses: list[tuple[int, _Prepared]] = []
+            for i, p in prepared:
+                entry = self._cache.get_fresh(p.cache_key)
+                if entry is not None:
+                    fetched[i] = entry
+                else:
+                    misses.append((i, p))
+            if misses and snap is not None:
+                gate = asyncio.Semaphore(self.batch_concurrency)
+
+                async def run(
+                    chunk: Sequence[tuple[int, _Prepared]],
+                ) -> list[CreditReport | PlatformError]:
+                    async with gate:
+                        try:
+                            return await self._provider.query_reports([p.query for _, p in chunk])
+                        except PlatformError as err:
+                            return [err] * len(chunk)
+
+                chunks = _chunks(misses, self.batch_size)
+                answers = await asyncio.gather(*(run(c) for c in chunks))
+                for chunk, answer in zip(chunks, answers, strict=True):
+                    for (i, p), item in zip(chunk, answer, strict=True):
+                        fetched[i] = (
+                            item
+                            if isinstance(item, PlatformError)
+                            else self._cache.put(p.cache_key, item)
+                        )
+            conclusions = []
+            for i, p in prepared:
+                got = fetched.get(i)
+                entry = got if isinstance(got, CachedReport) else None
+                error = got if isinstance(got, PlatformError) else None
+                conclusions.append((i, p, self._conclude(p, entry, error, snap, trace_id)))
+            await self._log(self._audit.append, [c.completion for _, _, c in conclusions])
+            span.attributes["credit_sdk.batch.size"] = len(prepared)
+            for i, p, c in conclusions:
+                err = c.raise_error
+                results[i] = CheckResult(
+                    i,
+                    p.ident.masked,
+                    decision=None if err is not None else c.decision,
+                    error=err if isinstance(err, CreditSDKError) else None,
+                )
+        return [r for r in results if r is not None]
+
+    async def report(
+        self,
+        subject: str | Identifier,
+        ctx: QueryContext,
+        *,
+        scenario: Scenario | str = Scenario.OTHER,
+        authorization: Authorization | None = None,
+    ) -> CreditReport:
+        """Async twin of :meth:`CreditClient.report`."""
+        p = self._prepare(subject, scenario, ctx, authorization, None)
+        self._start()
+        await self._log(self._audit.record_intent, self._intent(p, None))
+        try:
+            report = await self._provider.query_report(p.query)
+        except PlatformError as err:
+            await self._log(self._audit.record_completion, self._report_completion(p, None, err))
+            raise
+        self._cache.put(p.cache_key, report)
+        await self._log(self._audit.record_completion, self._report_completion(p, report, None))
+        return report
+
+    async def feedback(
+        self,
+        decision: Decision,
+        *,
+        applied: Sequence[str] = (),
+        not_applied: Sequence[tuple[str, str]] = (),
+        case_id: str,
+        implementing_department: str,
+        occurred_at: dt.datetime | None = None,
+    ) -> list[FeedbackItem]:
+        """Async twin of :meth:`CreditClient.feedback`."""
+        items = self._feedback_items(
+            decision, applied, not_applied, case_id, implementing_department, occurred_at
+        )
+        await self._log(self._audit.enqueue_feedback, items)
+        self._start()
+        self._sender.wake()
+        return items
+
+    async def flush(self, timeout: float = 30.0) -> OutboxStats:
+        """Async twin of :meth:`CreditClient.flush`."""
+        return await self._sender.aflush(self._provider, timeout)
+
+    async def file_objection(
+        self,
+        subject: str | Identifier,
+        item_id: str,
+        reason: str,
+        *,
+        needs_assistance: bool = False,
+        ctx: QueryContext | None = None,
+    ) -> ObjectionReceipt:
+        """Async twin of :meth:`CreditClient.file_objection`."""
+        request, key = self._objection_request(subject, item_id, reason, needs_assistance, ctx)
+        ack = await self._provider.file_objection(request, key)
+        return self._receipt(ack, request.needs_assistance)
+
+    async def sync_lists(self) -> bool:
+        """Sync the measure lists now; True when they changed."""
+        return await self._lists.async_sync(self._provider)
+
+    async def wait_until_ready(self, timeout: float = 30.0) -> ClientStatus:
+        """Async twin of :meth:`CreditClient.wait_until_ready`."""
+        deadline = self._clock() + timeout
+        self._start()
+        while True:
+            if self._lists.snapshot is not None and (
+                self._lists.pinned or self._lists.last_attempt_at is not None
+            ):
+                return await self.status()
+            await self._lists.async_sync(self._provider)
+            if self._lists.snapshot is not None:
+                return await self.status()
+            if self._clock() >= deadline:
+                raise PlatformUnavailable(
+                    "no verified measure lists within the timeout: "
+                    f"{self._lists.last_error or 'platform unreachable'}"
+                )
+            await asyncio.sleep(min(1.0, max(0.0, deadline - self._clock())))
+
+    async def status(self) -> ClientStatus:
+        """Async twin of :meth:`CreditClient.status`."""
+        try:
+            outbox: OutboxStats | None = await self._log(self._audit.outbox_stats)
+        except AuditError:
+            outbox = None
+        return self._status(outbox)
+
+    async def health(self) -> Mapping[str, Any]:
+        """The platform's health answer."""
+        return await self._provider.health()

@@ -1,0 +1,722 @@
+"""HTTP to the credit platform: authentication, limits, error mapping, retries, circuit breaker.
+
+One long-lived httpx client per SDK client (building one costs ~20 ms), a small connection pool
+(httpx's async pool degrades with many connections), explicit timeouts, a response size limit
+enforced while streaming, and a content-type check. Errors become the SDK's own tree at this
+boundary (``raise ... from err``): httpx and tenacity exceptions never reach the caller.
+
+* ``408``, ``429``, ``5xx``, timeouts and connection failures are :class:`PlatformUnavailable`
+  and are retried with jittered exponential backoff; ``Retry-After`` is honoured, capped at
+  ``retry_after_cap``. Reads (``GET``) are retried; a ``POST`` only when it carries an
+  ``Idempotency-Key`` (report queries carry their query id, so they are retried too).
+* A body that is cut short, too large, not JSON where JSON was promised, or of the wrong
+  content type is :class:`PlatformProtocolError` (not retried: the same server would most likely
+  send the same thing again).
+* Other ``4xx`` answers are :class:`PlatformError`, carrying the status and the request id.
+
+>>> transport = SyncTransport(TransportConfig("https://credit.example.gov.cn",
+...                                           BearerToken("s3cret-token")))  # doctest: +SKIP
+>>> transport                                                                 # doctest: +SKIP
+SyncTransport('https://credit.example.gov.cn', auth=BearerToken('***'))
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+import os
+import threading
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import httpx
+
+from credit_sdk._audit._types import redact_identifiers
+from credit_sdk._errors import (
+    ConfigurationError,
+    PlatformError,
+    PlatformProtocolError,
+    PlatformUnavailable,
+)
+from credit_sdk._version import __version__
+
+__all__ = [
+    "AsyncTransport",
+    "BearerToken",
+    "CircuitBreaker",
+    "Credentials",
+    "HmacCredentials",
+    "Response",
+    "RetryPolicy",
+    "SyncTransport",
+    "TransportConfig",
+]
+
+_log = logging.getLogger("credit_sdk.transport")
+
+_RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504}) | frozenset(range(505, 600))
+_JSON_TYPES = ("application/json", "application/problem+json")
+
+
+class BearerToken:
+    """``Authorization: Bearer <token>``. The token never appears in a repr, log or error.
+
+    >>> BearerToken("s3cret")
+    BearerToken('***')
+    """
+
+    __slots__ = ("_token",)
+
+    def __init__(self, token: str) -> None:
+        if not isinstance(token, str) or not token.strip():
+            raise ConfigurationError("the platform bearer token is empty")
+        if any(c in token for c in "\r\n"):
+            raise ConfigurationError("the platform bearer token contains a line break")
+        self._token = token.strip()
+
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._token}"}
+
+    def __repr__(self) -> str:
+        return "BearerToken('***')"
+
+
+class HmacCredentials:
+    """HMAC request signing (app id, timestamp, nonce, body digest): the secret never leaves
+    the process and never appears in a repr, log or error.
+
+    >>> HmacCredentials("demo-app", b"0123456789abcdef")
+    HmacCredentials(app_id='demo-app', secret='***')
+    """
+
+    __slots__ = ("_secret", "app_id")
+
+    def __init__(self, app_id: str, secret: bytes | str) -> None:
+        if not isinstance(app_id, str) or not app_id.strip():
+            raise ConfigurationError("the platform app id is empty")
+        raw = secret.encode("utf-8") if isinstance(secret, str) else bytes(secret)
+        if len(raw) < 16:
+            raise ConfigurationError("the platform app secret must be at least 16 bytes")
+        self.app_id = app_id.strip()
+        self._secret = raw
+
+    def sign(self, method: str, target: str, body: bytes) -> dict[str, str]:
+        from credit_sdk._signing import sign_request
+
+        return sign_request(method, target, body, self.app_id, self._secret)
+
+    def __repr__(self) -> str:
+        return f"HmacCredentials(app_id={self.app_id!r}, secret='***')"
+
+
+Credentials = BearerToken | HmacCredentials
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How failed requests are retried (tenacity underneath).
+
+    ``max_attempts`` counts the first try; waits are "full jitter" exponential between 0 and
+    ``min(max_backoff, initial_backoff * 2**n)``; a ``Retry-After`` answer waits what it asks,
+    at most ``retry_after_cap`` seconds, so a check never blocks the host longer than that.
+    """
+
+    max_attempts: int = 3
+    initial_backoff: float = 0.1
+    max_backoff: float = 2.0
+    retry_after_cap: float = 5.0
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ConfigurationError("max_attempts must be at least 1")
+        if self.initial_backoff < 0 or self.max_backoff < 0 or self.retry_after_cap < 0:
+            raise ConfigurationError("backoff and Retry-After caps may not be negative")
+
+
+class CircuitBreaker:
+    """Turns a dead platform into fast failures instead of a timeout per check (DESIGN §7).
+
+    ``closed`` → after ``failure_threshold`` consecutive unavailable answers → ``open``: calls
+    fail at once with :class:`PlatformUnavailable` → after ``recovery_time`` seconds →
+    ``half_open``: one trial call goes through; success closes, failure opens again.
+
+    Built rather than taken from a library: the breaker must be shared by the sync and the async
+    client (pybreaker is sync-only and raises its own exception types; aiobreaker is async-only),
+    count only the failures that mean "unavailable" (not a 404 or a 429 from a living platform),
+    take an injectable clock so tests need no sleeps, and never hold a lock across I/O. That is
+    forty lines; a dependency would cost more than it saves.
+
+    >>> clock = iter(range(100)).__next__
+    >>> b = CircuitBreaker(failure_threshold=2, recovery_time=10, clock=lambda: 0.0)
+    >>> b.record_failure(); b.record_failure(); b.state
+    'open'
+    """
+
+    def __init__(
+        self,
+        *,
+        failure_threshold: int = 5,
+        recovery_time: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if failure_threshold < 1 or recovery_time < 0:
+            raise ConfigurationError("breaker threshold must be >= 1 and recovery time >= 0")
+        self.failure_threshold = failure_threshold
+        self.recovery_time = recovery_time
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._failures = 0
+        self._opened_at: float | None = None
+        self._trial_in_flight = False
+
+    @property
+    def state(self) -> Literal["closed", "open", "half_open"]:
+        with self._lock:
+            return self._state()
+
+    def _state(self) -> Literal["closed", "open", "half_open"]:
+        if self._opened_at is None:
+            return "closed"
+        if self._clock() - self._opened_at >= self.recovery_time:
+            return "half_open"
+        return "open"
+
+    def before_call(self) -> None:
+        """Raise :class:`PlatformUnavailable` at once while the breaker is open."""
+        with self._lock:
+            state = self._state()
+            if state == "closed":
+                return
+            if state == "half_open" and not self._trial_in_flight:
+                self._trial_in_flight = True  # this caller is the trial
+                return
+            assert self._opened_at is not None
+            wait = max(0.0, self.recovery_time - (self._clock() - self._opened_at))
+        raise PlatformUnavailable(
+            f"circuit breaker open after {self.failure_threshold} consecutive failures; "
+            f"next trial in {wait:.1f} s"
+        )
+
+    def record_success(self) -> None:
+        with self._lock:
+            self._failures = 0
+            self._opened_at = None
+            self._trial_in_flight = False
+
+    def record_failure(self) -> None:
+        with self._lock:
+            self._failures += 1
+            if self._trial_in_flight or self._failures >= self.failure_threshold:
+                self._opened_at = self._clock()
+            self._trial_in_flight = False
+
+    def release_trial(self) -> None:
+        """A trial call ended with an answer that says nothing about availability."""
+        with self._lock:
+            self._trial_in_flight = False
+
+    def __repr__(self) -> str:
+        return f"CircuitBreaker(state={self.state!r}, threshold={self.failure_threshold})"
+
+
+@dataclass(frozen=True, slots=True)
+class TransportConfig:
+    """Connection settings. Timeouts are seconds; ``max_response_bytes`` bounds any answer."""
+
+    base_url: str
+    credentials: Credentials
+    connect_timeout: float = 2.0
+    read_timeout: float = 10.0
+    write_timeout: float = 10.0
+    pool_timeout: float = 5.0
+    max_connections: int = 10
+    max_keepalive: int = 10
+    max_response_bytes: int = 8 * 1024 * 1024
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    user_agent: str = f"credit-sdk/{__version__}"
+    verify: bool | str = True
+
+    def __post_init__(self) -> None:
+        url = httpx.URL(self.base_url)
+        if url.scheme not in ("http", "https") or not url.host:
+            raise ConfigurationError("the platform base URL must be an absolute http(s) URL")
+        if url.userinfo:
+            raise ConfigurationError("put credentials in token/app_secret, not in the URL")
+        for name in ("connect_timeout", "read_timeout", "write_timeout", "pool_timeout"):
+            if not getattr(self, name) > 0:
+                raise ConfigurationError(f"{name} must be positive")
+        if self.max_connections < 1 or self.max_response_bytes < 1024:
+            raise ConfigurationError("max_connections >= 1 and max_response_bytes >= 1024")
+
+    def __repr__(self) -> str:
+        return f"TransportConfig({self.base_url!r}, credentials={self.credentials!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """What the provider reads from a successful exchange."""
+
+    status: int
+    headers: Mapping[str, str]
+    content: bytes
+    request_id: str | None
+
+
+class _AttemptFailed(Exception):
+    """Internal: one attempt failed; carries the SDK error and whether a retry may help."""
+
+    def __init__(self, error: PlatformError, *, retryable: bool, retry_after: float | None = None):
+        super().__init__(str(error))
+        self.error = error
+        self.retryable = retryable
+        self.retry_after = retry_after
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date).
+
+    >>> parse_retry_after("3"), parse_retry_after(None), parse_retry_after("soon")
+    (3.0, None, None)
+    """
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    current = time.time() if now is None else now
+    return max(0.0, when.timestamp() - current)
+
+
+def _problem_text(headers: Mapping[str, str], content: bytes) -> str:
+    ctype = headers.get("content-type", "")
+    if not any(t in ctype for t in _JSON_TYPES) or not content:
+        return ""
+    try:
+        import json
+
+        data = json.loads(content[:4096])
+    except ValueError:
+        return ""
+    if not isinstance(data, dict):
+        return ""
+    parts = [str(data.get(k)) for k in ("title", "detail") if data.get(k)]
+    # A platform's message is foreign text: redact anything identifier-shaped before it can
+    # reach an exception message or a log line.
+    return redact_identifiers(": ".join(parts))[:300]
+
+
+def classify(method: str, path: str, status: int, headers: Mapping[str, str], body: bytes) -> None:
+    """Raise ``_AttemptFailed`` for an answer that is not a success (pure, shared)."""
+    request_id = headers.get("x-request-id")
+    if 200 <= status < 300 or status == 304:
+        if body and status != 204:
+            ctype = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+            if ctype not in _JSON_TYPES:
+                raise _AttemptFailed(
+                    PlatformProtocolError(
+                        f"{method} {path}: expected application/json, got {ctype or 'no type'!r}",
+                        status_code=status,
+                        request_id=request_id,
+                    ),
+                    retryable=False,
+                )
+        return
+    detail = _problem_text(headers, body)
+    message = f"{method} {path}: HTTP {status}" + (f": {detail}" if detail else "")
+    if request_id:
+        message += f" (request id {request_id})"
+    if status in _RETRY_STATUSES:
+        raise _AttemptFailed(
+            PlatformUnavailable(message, status_code=status, request_id=request_id),
+            retryable=True,
+            retry_after=parse_retry_after(headers.get("retry-after")),
+        )
+    raise _AttemptFailed(
+        PlatformError(message, status_code=status, request_id=request_id), retryable=False
+    )
+
+
+def _unavailable(method: str, path: str, err: httpx.HTTPError) -> _AttemptFailed:
+    if isinstance(err, httpx.TimeoutException):
+        what = f"timed out ({type(err).__name__})"
+    else:
+        what = f"could not be reached ({type(err).__name__})"
+    failure = PlatformUnavailable(f"{method} {path}: the platform {what}")
+    failure.__cause__ = err
+    return _AttemptFailed(failure, retryable=True)
+
+
+def _interrupted(method: str, path: str, err: httpx.HTTPError, status: int) -> _AttemptFailed:
+    if isinstance(err, httpx.TimeoutException):
+        failure: PlatformError = PlatformUnavailable(
+            f"{method} {path}: timed out reading the answer", status_code=status
+        )
+        retryable = True
+    else:
+        failure = PlatformProtocolError(
+            f"{method} {path}: the answer was cut short ({type(err).__name__})",
+            status_code=status,
+        )
+        retryable = False
+    failure.__cause__ = err
+    return _AttemptFailed(failure, retryable=retryable)
+
+
+def _oversized(method: str, path: str, limit: int, status: int) -> _AttemptFailed:
+    return _AttemptFailed(
+        PlatformProtocolError(
+            f"{method} {path}: the answer exceeds the {limit}-byte limit", status_code=status
+        ),
+        retryable=False,
+    )
+
+
+class _TransportBase:
+    """Everything both transports share: configuration, headers, retry plan, breaker."""
+
+    def __init__(
+        self,
+        config: TransportConfig,
+        *,
+        breaker: CircuitBreaker | None = None,
+        transport: Any = None,
+    ) -> None:
+        self.config = config
+        self.breaker = breaker if breaker is not None else CircuitBreaker()
+        self._mock_transport = transport  # an httpx transport for tests (respx, MockTransport)
+        self._pid = os.getpid()
+        self._lock = threading.Lock()
+        self._closed = False
+        self.last_error: str | None = None
+
+    def _client_kwargs(self) -> dict[str, Any]:
+        c = self.config
+        kwargs: dict[str, Any] = {
+            "base_url": c.base_url,
+            "timeout": httpx.Timeout(
+                connect=c.connect_timeout,
+                read=c.read_timeout,
+                write=c.write_timeout,
+                pool=c.pool_timeout,
+            ),
+            "limits": httpx.Limits(
+                max_connections=c.max_connections, max_keepalive_connections=c.max_keepalive
+            ),
+            "headers": {"User-Agent": c.user_agent, "Accept": "application/json"},
+            "follow_redirects": False,  # a redirect would re-send a signed body elsewhere
+            "verify": c.verify,
+            "trust_env": False,  # no proxy picked up from the environment for personal data
+        }
+        if self._mock_transport is not None:
+            kwargs["transport"] = self._mock_transport
+        return kwargs
+
+    def _headers(
+        self, idempotency_key: str | None, extra: Mapping[str, str] | None
+    ) -> dict[str, str]:
+        headers: dict[str, str] = {}
+        if isinstance(self.config.credentials, BearerToken):
+            headers.update(self.config.credentials.headers())
+        if idempotency_key is not None:
+            headers["Idempotency-Key"] = idempotency_key
+        for k, v in (extra or {}).items():
+            headers[k] = v
+        return headers
+
+    def _sign(self, request: httpx.Request, body: bytes) -> None:
+        creds = self.config.credentials
+        if isinstance(creds, HmacCredentials):
+            target = request.url.raw_path.decode("ascii")
+            request.headers.update(creds.sign(request.method, target, body))
+
+    def _retryer_args(self) -> dict[str, Any]:
+        import tenacity  # imported on first request, not at `import credit_sdk`
+
+        policy = self.config.retry
+        jitter = tenacity.wait_random_exponential(
+            multiplier=policy.initial_backoff, max=policy.max_backoff
+        )
+
+        def wait(state: tenacity.RetryCallState) -> float:
+            outcome = state.outcome
+            err = outcome.exception() if outcome is not None else None
+            if isinstance(err, _AttemptFailed) and err.retry_after is not None:
+                return min(err.retry_after, policy.retry_after_cap)
+            return float(jitter(state))
+
+        def before_sleep(state: tenacity.RetryCallState) -> None:
+            outcome = state.outcome
+            err = outcome.exception() if outcome is not None else None
+            _log.info(
+                "platform request failed (attempt %d), retrying: %s",
+                state.attempt_number,
+                err.error if isinstance(err, _AttemptFailed) else type(err).__name__,
+            )
+
+        return {
+            "stop": tenacity.stop_after_attempt(policy.max_attempts),
+            "wait": wait,
+            "retry": tenacity.retry_if_exception(
+                lambda e: isinstance(e, _AttemptFailed) and e.retryable
+            ),
+            "reraise": True,  # never tenacity.RetryError: the last _AttemptFailed, unwrapped below
+            "before_sleep": before_sleep,
+        }
+
+    def _may_retry(self, method: str, idempotency_key: str | None) -> bool:
+        return method in ("GET", "HEAD") or idempotency_key is not None
+
+    def _settle(self, failed: _AttemptFailed) -> PlatformError:
+        """Count a final failure in the breaker and return the error to raise."""
+        err = failed.error
+        self.last_error = f"{type(err).__name__}: {err}"
+        if isinstance(err, PlatformUnavailable) and err.status_code != 429:
+            self.breaker.record_failure()
+        else:
+            # A living platform answered (badly, or asking us to slow down): not unavailability.
+            self.breaker.release_trial()
+        return err
+
+    def _check_pid(self) -> bool:
+        """True when this process is not the one that built the pool (we were forked)."""
+        return os.getpid() != self._pid
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.config.base_url!r}, auth={self.config.credentials!r})"
+
+
+class SyncTransport(_TransportBase):
+    """Blocking transport over one long-lived ``httpx.Client``.
+
+    >>> t = SyncTransport(TransportConfig("http://127.0.0.1:8600", BearerToken("t")))
+    >>> t.close()
+    """
+
+    def __init__(
+        self,
+        config: TransportConfig,
+        *,
+        breaker: CircuitBreaker | None = None,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        super().__init__(config, breaker=breaker, transport=transport)
+        self._sleep = sleep
+        self._client: httpx.Client | None = None
+        self._retrying: Any = None
+
+    def _http(self) -> httpx.Client:
+        client = self._client
+        if client is not None and not self._check_pid():
+            return client
+        with self._lock:
+            if self._closed:
+                raise PlatformUnavailable("the SDK client is closed")
+            if self._client is None or self._check_pid():
+                # After fork() the parent's sockets must not be shared: the child builds its own
+                # pool and leaves the inherited one alone (closing it could disturb the parent).
+                self._pid = os.getpid()
+                self._client = httpx.Client(**self._client_kwargs())
+            return self._client
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: bytes | None = None,
+        idempotency_key: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Response:
+        """Send one request with retries and the breaker; return the successful answer or
+        raise a :class:`PlatformError`."""
+        self.breaker.before_call()
+        if not self._may_retry(method, idempotency_key):
+            try:
+                response = self._once(method, path, body, idempotency_key, headers)
+            except _AttemptFailed as failed:
+                raise self._settle(failed) from failed.error.__cause__
+        else:
+            import tenacity
+
+            try:
+                retrying = tenacity.Retrying(sleep=self._sleep, **self._retryer_args())
+                for attempt in retrying:
+                    with attempt:
+                        response = self._once(method, path, body, idempotency_key, headers)
+            except _AttemptFailed as failed:
+                raise self._settle(failed) from failed.error.__cause__
+        self.breaker.record_success()
+        return response
+
+    def _once(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None,
+        idempotency_key: str | None,
+        headers: Mapping[str, str] | None,
+    ) -> Response:
+        client = self._http()
+        content = body or b""
+        request = client.build_request(
+            method,
+            path,
+            content=body,
+            headers=self._headers(idempotency_key, headers),
+        )
+        self._sign(request, content)
+        try:
+            response = client.send(request, stream=True)
+        except httpx.HTTPError as err:
+            raise _unavailable(method, path, err) from err
+        try:
+            limit = self.config.max_response_bytes
+            declared = response.headers.get("content-length")
+            if declared and declared.isdigit() and int(declared) > limit:
+                raise _oversized(method, path, limit, response.status_code)
+            chunks: list[bytes] = []
+            size = 0
+            try:
+                for chunk in response.iter_bytes():
+                    size += len(chunk)
+                    if size > limit:
+                        raise _oversized(method, path, limit, response.status_code)
+                    chunks.append(chunk)
+            except httpx.HTTPError as err:
+                raise _interrupted(method, path, err, response.status_code) from err
+            content_out = b"".join(chunks)
+            classify(method, path, response.status_code, response.headers, content_out)
+            return Response(
+                response.status_code,
+                response.headers,
+                content_out,
+                response.headers.get("x-request-id"),
+            )
+        finally:
+            response.close()
+
+    def close(self) -> None:
+        """Close the connection pool (idempotent)."""
+        with self._lock:
+            self._closed = True
+            client, self._client = self._client, None
+        if client is not None and not self._check_pid():
+            client.close()
+
+
+class AsyncTransport(_TransportBase):
+    """Non-blocking transport over one long-lived ``httpx.AsyncClient``; only the lines that
+    await differ from :class:`SyncTransport`."""
+
+    def __init__(
+        self,
+        config: TransportConfig,
+        *,
+        breaker: CircuitBreaker | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        super().__init__(config, breaker=breaker, transport=transport)
+        self._sleep = sleep
+        self._client: httpx.AsyncClient | None = None
+
+    def _http(self) -> httpx.AsyncClient:
+        client = self._client
+        if client is not None and not self._check_pid():
+            return client
+        with self._lock:
+            if self._closed:
+                raise PlatformUnavailable("the SDK client is closed")
+            if self._client is None or self._check_pid():
+                self._pid = os.getpid()
+                self._client = httpx.AsyncClient(**self._client_kwargs())
+            return self._client
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: bytes | None = None,
+        idempotency_key: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Response:
+        """Async twin of :meth:`SyncTransport.request`."""
+        self.breaker.before_call()
+        if not self._may_retry(method, idempotency_key):
+            try:
+                response = await self._once(method, path, body, idempotency_key, headers)
+            except _AttemptFailed as failed:
+                raise self._settle(failed) from failed.error.__cause__
+        else:
+            import tenacity
+
+            try:
+                retrying = tenacity.AsyncRetrying(sleep=self._sleep, **self._retryer_args())
+                async for attempt in retrying:
+                    with attempt:
+                        response = await self._once(method, path, body, idempotency_key, headers)
+            except _AttemptFailed as failed:
+                raise self._settle(failed) from failed.error.__cause__
+        self.breaker.record_success()
+        return response
+
+    async def _once(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None,
+        idempotency_key: str | None,
+        headers: Mapping[str, str] | None,
+    ) -> Response:
+        client = self._http()
+        content = body or b""
+        request = client.build_request(
+            method, path, content=body, headers=self._headers(idempotency_key, headers)
+        )
+        self._sign(request, content)
+        try:
+            response = await client.send(request, stream=True)
+        except httpx.HTTPError as err:
+            raise _unavailable(method, path, err) from err
+        try:
+            limit = self.config.max_response_bytes
+            declared = response.headers.get("content-length")
+            if declared and declared.isdigit() and int(declared) > limit:
+                raise _oversized(method, path, limit, response.status_code)
+            chunks: list[bytes] = []
+            size = 0
+            try:
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > limit:
+                        raise _oversized(method, path, limit, response.status_code)
+                    chunks.append(chunk)
+            except httpx.HTTPError as err:
+                raise _interrupted(method, path, err, response.status_code) from err
+            content_out = b"".join(chunks)
+            classify(method, path, response.status_code, response.headers, content_out)
+            return Response(
+                response.status_code,
+                response.headers,
+                content_out,
+                response.headers.get("x-request-id"),
+            )
+        finally:
+            await response.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool (idempotent)."""
+        with self._lock:
+            self._closed = True
+            client, self._client = self._client, None
+        if client is not None and not self._check_pid():
+            await client.aclose()
