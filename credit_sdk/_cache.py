@@ -306,7 +306,6 @@ class ListStore:
         if self.pinned:
             return False
         with self._sync_lock:
-            self.last_attempt_at = self._now()
             try:
                 snap = self._snapshot
                 etag = (
@@ -325,12 +324,13 @@ class ListStore:
             except PlatformError as err:
                 self._fail(err)
                 return False
+            finally:
+                self.last_attempt_at = self._now()
 
     async def async_sync(self, provider: AsyncProvider) -> bool:
         """One sync round (async twin of :meth:`sync`)."""
         if self.pinned:
             return False
-        self.last_attempt_at = self._now()
         try:
             snap = self._snapshot
             etag = snap.etag if snap is not None and snap.source in ("platform", "disk") else None
@@ -347,6 +347,8 @@ class ListStore:
         except PlatformError as err:
             self._fail(err)
             return False
+        finally:
+            self.last_attempt_at = self._now()
 
     # -- disk ----------------------------------------------------------------------------------
 

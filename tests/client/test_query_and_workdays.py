@@ -1,0 +1,110 @@
+"""QueryContext and Authorization (Art. 23, 25, 56) and Art. 53 working-day due dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from credit_sdk import (
+    Authorization,
+    AuthorizationError,
+    ConfigurationError,
+    InvalidQuery,
+    QueryContext,
+    Scenario,
+)
+from credit_sdk._workdays import add_working_days, is_working_day, objection_due_dates
+from tests.client.conftest import COMPANY, PERSON
+
+CTX = {"organ": "230100-SCJGJ", "operator": "u1", "matter_code": "M-1", "purpose": "licence"}
+
+
+@pytest.mark.parametrize("field", ["organ", "operator", "matter_code", "purpose"])
+@pytest.mark.parametrize("value", ["", "   ", None, 5])
+def test_query_context_fields_are_mandatory(field: str, value: Any) -> None:
+    with pytest.raises(InvalidQuery) as err:
+        QueryContext(**{**CTX, field: value})
+    assert field in str(err.value)
+
+
+@pytest.mark.parametrize("raw", [COMPANY, PERSON])
+def test_query_context_refuses_raw_identifiers_without_echoing_them(raw: str) -> None:
+    with pytest.raises(InvalidQuery) as err:
+        QueryContext(**{**CTX, "purpose": f"check of {raw}"})
+    assert raw not in str(err.value)
+
+
+def test_query_context_strips_values() -> None:
+    assert QueryContext(**{**CTX, "organ": "  230100-SCJGJ "}).organ == "230100-SCJGJ"
+
+
+def _grant(**changes: Any) -> Authorization:
+    fields: dict[str, Any] = {
+        "grant_id": "G-1",
+        "scope": ("civil_service_hiring",),
+        "purpose": "recruitment",
+        "granted_on": dt.date(2026, 1, 1),
+        "expires_on": dt.date(2026, 12, 31),
+    }
+    fields.update(changes)
+    return Authorization(**fields)
+
+
+@pytest.mark.parametrize("scope", [(), ("all",), ("*",), ("ALL",), ("lifetime",), "personnel"])
+def test_open_or_missing_scope_is_refused(scope: Any) -> None:
+    with pytest.raises(AuthorizationError):
+        _grant(scope=scope)
+
+
+def test_unknown_scope_is_refused() -> None:
+    with pytest.raises(AuthorizationError, match="unknown"):
+        _grant(scope=("marketing",))
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"expires_on": None},
+        {"granted_on": None},
+        {"expires_on": dt.date(2025, 12, 31)},  # before the grant
+        {"expires_on": dt.date(2099, 12, 31)},  # lifelong in effect (Art. 56(1))
+        {"grant_id": ""},
+        {"purpose": " "},
+    ],
+)
+def test_authorization_needs_a_bounded_term_and_every_field(changes: dict[str, Any]) -> None:
+    with pytest.raises(AuthorizationError):
+        _grant(**changes)
+
+
+def test_authorization_scope_and_term_are_checked_at_query_time() -> None:
+    grant = _grant(scope=("personnel",))
+    grant.check(Scenario.PROMOTION, dt.date(2026, 6, 1))  # family covers the scenario
+    with pytest.raises(AuthorizationError, match="does not cover"):
+        grant.check(Scenario.BIDDING, dt.date(2026, 6, 1))
+    with pytest.raises(AuthorizationError, match="expired"):
+        grant.check(Scenario.PROMOTION, dt.date(2027, 1, 1))
+    with pytest.raises(AuthorizationError, match="not yet"):
+        grant.check(Scenario.PROMOTION, dt.date(2025, 6, 1))
+
+
+def test_working_days_follow_official_holidays_and_adjusted_workdays() -> None:
+    assert not is_working_day(dt.date(2026, 10, 1))  # National Day
+    assert is_working_day(dt.date(2026, 2, 14))  # a Saturday made a working day (调休)
+    # Received on the eve of National Day week: the label is due on the first day back.
+    assert add_working_days(dt.date(2026, 9, 30), 1) == dt.date(2026, 10, 8)
+
+
+def test_objection_due_dates_three_or_seven_working_days() -> None:
+    plain = objection_due_dates(dt.date(2026, 11, 27), needs_assistance=False)  # a Friday
+    assert plain.label_due == dt.date(2026, 11, 30)
+    assert plain.decision_due == dt.date(2026, 12, 2)
+    assisted = objection_due_dates(dt.date(2026, 11, 27), needs_assistance=True)
+    assert assisted.decision_due == dt.date(2026, 12, 8)
+
+
+def test_a_year_without_calendar_data_is_a_clear_error_not_a_guess() -> None:
+    with pytest.raises(ConfigurationError, match="chinese-calendar"):
+        add_working_days(dt.date(2099, 12, 30), 3)
