@@ -50,6 +50,8 @@ def test_subject_kind_must_fit_identifier_kind(kind: str, identifier: str, rule_
         ("natural_person", "passport:E12345678", IdentifierKind.OTHER),  # 护照等其他有效身份证件
         ("legal_person", uscc(), IdentifierKind.USCC),
         ("unincorporated_organisation", uscc(), IdentifierKind.USCC),
+        # 个体工商户: a natural person in civil law trading under a registered code (92...)
+        ("natural_person", uscc("92230100MA1C2X3Y4"), IdentifierKind.USCC),
     ],
 )
 def test_fitting_identifiers_are_accepted(
