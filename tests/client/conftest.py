@@ -148,15 +148,15 @@ def client(make_client: Callable[..., CreditClient]) -> CreditClient:
 
 
 @pytest.fixture(scope="session")
-def sandbox_platform(request: pytest.FixtureRequest) -> Any:
+def sandbox_platform(request: pytest.FixtureRequest) -> Iterator[Any]:
     try:
-        return request.getfixturevalue("sandbox_server")
+        yield request.getfixturevalue("sandbox_server")
+        return
     except pytest.FixtureLookupError:
         pass
     server_module = pytest.importorskip("credit_sdk.sandbox.server")
-    server = server_module.SandboxServer().start()
-    request.addfinalizer(server.stop)
-    return server
+    with server_module.SandboxServer() as server:
+        yield server
 
 
 @pytest.fixture

@@ -85,7 +85,8 @@ def test_check_decides_like_the_engine_and_logs_intent_then_completion(
     records = list(audit.export())
     assert [r.kind for r in records] == ["intent", "completion"]
     intent, completion = records[0].intent(), records[1].completion()
-    assert intent is not None and completion is not None
+    assert intent is not None
+    assert completion is not None
     assert intent.query_id == completion.query_id == decision.query_id
     assert intent.subject_pseudonym == parse_identifier(COMPANY).pseudonym(KEY)
     assert intent.subject_display == parse_identifier(COMPANY).masked
@@ -145,9 +146,10 @@ def test_missing_context_or_unknown_scenario_raise_before_any_io(
 ) -> None:
     with pytest.raises(InvalidQuery):
         client.check(COMPANY, Scenario.BIDDING, None)  # type: ignore[arg-type]
-    with pytest.raises(InvalidQuery, match="Art. 27"):
+    with pytest.raises(InvalidQuery, match=r"Art\. 27"):
         client.check(COMPANY, "lottery", ctx)
-    assert sum(platform.calls.values()) == 0 and audit.stats().records == 0
+    assert sum(platform.calls.values()) == 0
+    assert audit.stats().records == 0
 
 
 def test_natural_person_in_personnel_scenarios_needs_a_covering_authorization(
@@ -230,7 +232,8 @@ def test_platform_failure_is_indeterminate_never_clear(
     assert decision.outcome is Outcome.INDETERMINATE
     assert ReasonCode.PLATFORM_UNAVAILABLE.value in decision.flags
     assert [a.code for a in decision.advisories] == [ReasonCode.PLATFORM_UNAVAILABLE]
-    assert not decision.commitment_eligible and not decision.measures
+    assert not decision.commitment_eligible
+    assert not decision.measures
     (completion,) = completions(audit)
     assert completion.outcome == "INDETERMINATE"
     assert completion.error == type(error).__name__
@@ -304,7 +307,8 @@ def test_check_many_gives_per_subject_results_in_order(
     results = client.check_many(subjects, Scenario.BIDDING, ctx)
     assert [r.index for r in results] == list(range(5))
     assert results[0].unwrap().outcome is Outcome.RESTRICTED
-    assert isinstance(results[1].error, InvalidIdentifier) and results[1].subject is None
+    assert isinstance(results[1].error, InvalidIdentifier)
+    assert results[1].subject is None
     assert results[2].unwrap().outcome is Outcome.CLEAR
     assert results[3].ok  # bidding needs no authorisation for a person
     assert platform.calls["query_reports"] == 2  # 4 valid subjects in chunks of 2
@@ -347,7 +351,8 @@ def test_report_is_logged_as_report_only(
     report = client.report(COMPANY, ctx)
     assert report.subject.identifier == parse_identifier(COMPANY)
     (completion,) = completions(audit)
-    assert completion.flags == ("REPORT_ONLY",) and completion.report_id == report.report_id
+    assert completion.flags == ("REPORT_ONLY",)
+    assert completion.report_id == report.report_id
 
 
 def test_feedback_is_queued_durably_and_delivered_once(
@@ -430,7 +435,8 @@ def test_feedback_survives_a_long_outage_without_burning_attempts(
         assert sender.step(platform) > 0
     assert max(sender.backoff(50) for _ in range(20)) <= sender.max_backoff
     stats = audit.outbox_stats()
-    assert stats.pending == len(decision.applied_measure_ids) and stats.dead == 0
+    assert stats.pending == len(decision.applied_measure_ids)
+    assert stats.dead == 0
     platform.clear_failures()
     assert sender.step(platform) == 0  # health answers, then the batch is delivered
     assert sender.step(platform) == 0.0 or audit.outbox_stats().pending == 0
@@ -445,7 +451,8 @@ def test_file_objection_returns_the_art_53_due_dates(
     assert receipt.label_due > receipt.received_on
     assert receipt.decision_due > receipt.label_due
     assisted = client.file_objection(COMPANY, "L1", "again", needs_assistance=True, ctx=ctx)
-    assert assisted.needs_assistance and assisted.decision_due > receipt.decision_due
+    assert assisted.needs_assistance
+    assert assisted.decision_due > receipt.decision_due
     assert platform.objections[0].organ == "230100-SCJGJ"
 
 
@@ -496,15 +503,19 @@ def test_hooks_see_masked_subjects_and_their_failures_never_reach_the_host(
         f"before:{parse_identifier(COMPANY).masked}",
         f"after:{decision.outcome.value}",
     ]
-    assert "hook bug" in caplog.text and COMPANY not in caplog.text
+    assert "hook bug" in caplog.text
+    assert COMPANY not in caplog.text
     with pytest.raises(InvalidIdentifier):
         client.check("bad", Scenario.BIDDING, ctx)  # before the hooks: nothing to see
 
 
 def test_status_reports_lists_breaker_and_outbox(client: CreditClient, catalog: Catalog) -> None:
     status = client.status()
-    assert status.ready and status.lists_source == "pinned" and not status.lists_stale
-    assert status.breaker == "closed" and status.outbox is not None
+    assert status.ready
+    assert status.lists_source == "pinned"
+    assert not status.lists_stale
+    assert status.breaker == "closed"
+    assert status.outbox is not None
     assert len(status.lists) == len(catalog.lists) == len(client.lists())
     assert client.wait_until_ready(timeout=1).ready
 
@@ -522,5 +533,6 @@ def test_context_manager_closes(
     with CreditClient(provider=platform, audit=audit, pseudonym_key=KEY, catalog=catalog) as c:
         c.check(COMPANY, Scenario.BIDDING, ctx)
         thread = c._sender._thread
-        assert thread is not None and thread.is_alive()
+        assert thread is not None
+        assert thread.is_alive()
     assert not thread.is_alive()
