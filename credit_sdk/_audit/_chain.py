@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -145,10 +146,13 @@ def encode(record: QueryIntent | QueryCompletion) -> PendingRecord:
     raise TypeError(f"expected QueryIntent or QueryCompletion, got {type(record).__name__}")
 
 
-def record_hash(
-    *, seq: int, kind: str, record_id: str, prev_hash: str, recorded_at: str, body: str
-) -> str:
-    header = canonical_json(
+# Values that canonical JSON writes verbatim between quotes (no escaping needed).
+_PLAIN = re.compile(r"[A-Za-z0-9._:-]*")
+
+
+def header_json(seq: int, kind: str, record_id: str, prev_hash: str, recorded_at: str) -> str:
+    """The canonical JSON of a record's header (what precedes its body in the hash)."""
+    return canonical_json(
         {
             "v": FORMAT_VERSION,
             "seq": seq,
@@ -158,6 +162,22 @@ def record_hash(
             "at": recorded_at,
         }
     )
+
+
+def record_hash(
+    *, seq: int, kind: str, record_id: str, prev_hash: str, recorded_at: str, body: str
+) -> str:
+    if type(seq) is int and all(
+        _PLAIN.fullmatch(v) for v in (kind, record_id, prev_hash, recorded_at)
+    ):
+        # The common case, formatted directly: byte-identical to header_json() (a test holds
+        # the two together) and several times faster.
+        header = (
+            f'{{"at":"{recorded_at}","id":"{record_id}","kind":"{kind}",'
+            f'"prev":"{prev_hash}","seq":{seq},"v":{FORMAT_VERSION}}}'
+        )
+    else:
+        header = header_json(seq, kind, record_id, prev_hash, recorded_at)
     digest = hashlib.sha256(_DOMAIN)
     digest.update(header.encode("utf-8"))
     digest.update(b"\n")

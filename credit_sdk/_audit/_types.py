@@ -178,7 +178,11 @@ def _query_id(owner: str, value: object) -> str:
 
 def iso(value: datetime) -> str:
     """Fixed-width UTC ISO 8601 with microseconds: sorts as text in the same order as time."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    v = value.astimezone(UTC)
+    # %-formatting: several times faster than strftime on the hot write path.
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ" % (  # noqa: UP031
+        v.year, v.month, v.day, v.hour, v.minute, v.second, v.microsecond,
+    )  # fmt: skip
 
 
 def parse_iso(text: str) -> datetime:
@@ -186,11 +190,15 @@ def parse_iso(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
+# One encoder for every call: json.dumps() with options builds a new encoder each time.
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+).encode
+
+
 def canonical_json(value: object) -> str:
     """Sorted-key compact JSON, non-ASCII kept as UTF-8: the form that is hashed."""
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
+    return _CANONICAL(value)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -154,6 +154,25 @@ def _feedback_item(t: Sequence[Any]) -> FeedbackItem:
     )  # fmt: skip
 
 
+def _place(
+    appends: list[Op], existing: set[str], seq: int, head: str, now: str
+) -> list[StoredRow]:
+    """Chain the records of ``appends`` after the head; an operation holding a record id that
+    is stored already (or earlier in the batch) is refused alone, the others go ahead."""
+    pending = []
+    batch_ids: set[str] = set()
+    for op in appends:
+        op.error = None
+        ids = {p.record_id for p in op.payload}
+        clash = (ids & existing) or (ids & batch_ids)
+        if clash:
+            op.error = AuditError(f"the query log already holds record {min(clash)}")
+            continue
+        batch_ids |= ids
+        pending.extend(op.payload)
+    return chain(pending, seq, head, now)
+
+
 def _rollback(conn: sqlite3.Connection) -> None:
     # After an error SQLite may already have rolled back on its own (e.g. SQLITE_FULL).
     with contextlib.suppress(sqlite3.Error):
@@ -408,20 +427,20 @@ class SQLiteQueryLog:
             ).fetchone()
             now = iso(_common.now())
             appends = [op for op in ops if op.kind == "append"]
-            existing = self._existing_ids(conn, [p.record_id for op in appends for p in op.payload])
-            pending = []
-            batch_ids: set[str] = set()
-            for op in appends:
-                ids = {p.record_id for p in op.payload}
-                clash = (ids & existing) or (ids & batch_ids)
-                if clash:
-                    op.error = AuditError(f"the query log already holds record {min(clash)}")
-                    continue
-                batch_ids |= ids
-                pending.extend(op.payload)
-            rows = chain(pending, seq, head, now)
+            rows = _place(appends, set(), seq, head, now)
             if rows:
-                conn.executemany(_INSERT_RECORD, map(_row_tuple, rows))
+                # Optimistic: the UNIQUE index finds duplicates; only then look them up, so
+                # the common case costs no extra query.
+                conn.execute("SAVEPOINT append")
+                try:
+                    conn.executemany(_INSERT_RECORD, map(_row_tuple, rows))
+                except sqlite3.IntegrityError:
+                    conn.execute("ROLLBACK TO append")
+                    wanted = [p.record_id for op in appends for p in op.payload]
+                    rows = _place(appends, self._existing_ids(conn, wanted), seq, head, now)
+                    conn.executemany(_INSERT_RECORD, map(_row_tuple, rows))
+                conn.execute("RELEASE append")
+            if rows:
                 conn.execute(
                     "UPDATE audit_chain_head SET seq = ?, hash = ? WHERE id = 1",
                     (rows[-1].seq, rows[-1].hash),

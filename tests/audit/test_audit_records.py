@@ -122,3 +122,28 @@ def test_round_trip_through_body() -> None:
     assert QueryCompletion.from_body(completion.to_body()) == completion
 
 
+
+
+@pytest.mark.parametrize(
+    ("seq", "kind", "record_id", "prev", "at"),
+    [
+        (1, "intent", "intent:q1", "0" * 64, "2026-01-01T00:00:00.000000Z"),
+        (10**12, "checkpoint", "checkpoint:99", "ab" * 32, "2026-12-31T23:59:59.999999Z"),
+        (3, "intent", 'intent:"quoted"\\', "0" * 64, "2026-01-01T00:00:00.000000Z"),
+        (4, "completion", "completion:数据", "0" * 64, "x"),
+    ],
+)
+def test_fast_header_matches_canonical_json(
+    seq: int, kind: str, record_id: str, prev: str, at: str
+) -> None:
+    import hashlib
+
+    from credit_sdk._audit._chain import header_json, record_hash
+
+    expected = hashlib.sha256(
+        b"credit-sdk/query-log\x00" + header_json(seq, kind, record_id, prev, at).encode()
+        + b"\n" + b"{}"
+    ).hexdigest()  # fmt: skip
+    assert record_hash(
+        seq=seq, kind=kind, record_id=record_id, prev_hash=prev, recorded_at=at, body="{}"
+    ) == expected
