@@ -274,9 +274,15 @@ def sample(state: str) -> CreditReport:
 
 
 def profile(**update: Any) -> PolicyProfile:
-    """The draft regulation's profile with some rules changed (a deployment's custom profile)."""
-    return PolicyProfile.default().model_copy(
-        update={"profile_id": "legal-test-custom", "status": "custom", **update}
+    """The draft regulation's profile with some rules changed (a deployment's custom profile).
+
+    Validated (unlike ``model_copy(update=...)``), so that plain strings become the profile's
+    enums exactly as they would from a JSON profile; tests of the documented
+    ``PolicyProfile.default().model_copy(update={...})`` recipe use it directly.
+    """
+    base = PolicyProfile.default().model_dump()
+    return PolicyProfile.model_validate(
+        {**base, "profile_id": "legal-test-custom", "status": "custom", **update}
     )
 
 
