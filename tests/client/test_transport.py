@@ -377,7 +377,7 @@ def test_429_and_client_errors_do_not_open_the_breaker(
 
 
 def test_secrets_never_appear_in_reprs_errors_or_logs(
-    router: respx.MockRouter, caplog: pytest.LogCaptureFixture, ctx: QueryContext
+    router: respx.MockRouter, caplog: pytest.LogCaptureFixture, ctx: QueryContext, tmp_path: Path
 ) -> None:
     router.post(REPORT_PATH).mock(side_effect=httpx.ConnectError(f"boom {TOKEN}"))
     secret_hex = KEY.hex()
@@ -389,7 +389,7 @@ def test_secrets_never_appear_in_reprs_errors_or_logs(
                 audit=log,
                 pseudonym_key=KEY,
                 catalog=None,
-                lists_dir=None,
+                lists_dir=tmp_path,
                 list_sync_interval=None,
                 retry=RetryPolicy(max_attempts=2, initial_backoff=0),
             ) as client:
