@@ -124,6 +124,16 @@ _COLUMNS = (
 )
 # Taken at the start of every append and prune: the row lock serialises writers on all hosts.
 _LOCK_HEAD = "SELECT seq, hash, clock_timestamp() FROM {s}.audit_chain_head WHERE id = 1 FOR UPDATE"
+_LOCK_HEAD_AND_FIND = (
+    "SELECT h.seq, h.hash, clock_timestamp(), ARRAY(SELECT r.record_id FROM {s}.audit_records r "
+    "WHERE r.record_id = ANY(%s::text[])) FROM {s}.audit_chain_head h WHERE h.id = 1 "
+    "FOR UPDATE OF h"
+)
+_INSERT_FEEDBACK = (
+    "INSERT INTO {s}.feedback_outbox (idempotency_key, query_id, measure_id, applied, reason, "
+    "case_id, implementing_department, occurred_at, amount, enqueued_at, available_at) "
+    "VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) ON CONFLICT (idempotency_key) DO NOTHING"
+)
 _SELECT_ROWS = f"SELECT {_COLUMNS} FROM {{s}}.audit_records"  # noqa: S608 -- fixed column names
 _FEEDBACK_COLUMNS = (
     "id, idempotency_key, query_id, measure_id, applied, reason, case_id, "
@@ -454,23 +464,15 @@ class PostgresQueryLog:
                 conn.close()
 
     def _write(self, conn: psycopg.Connection[Any], ops: list[Op]) -> None:
-        head = conn.execute(
-            self._q(_LOCK_HEAD)
-        ).fetchone()
+        appends = [op for op in ops if op.kind == "append"]
+        ids = [p.record_id for op in appends for p in op.payload]
+        # One round trip: lock the head, read the server's clock, and find which of this
+        # batch's record ids are stored already.
+        head = conn.execute(self._q(_LOCK_HEAD_AND_FIND), (ids,)).fetchone()
         if head is None:
             raise StoreCorrupt(f"the chain head of schema {self._schema!r} is missing")
         seq, head_hash, now = int(head[0]), str(head[1]), head[2]
-        appends = [op for op in ops if op.kind == "append"]
-        ids = [p.record_id for op in appends for p in op.payload]
-        existing: set[str] = set()
-        if ids:
-            existing = {
-                r[0]
-                for r in conn.execute(
-                    self._q("SELECT record_id FROM {s}.audit_records WHERE record_id = ANY(%s)"),
-                    (ids,),
-                )
-            }
+        existing: set[str] = set(head[3] or ())
         pending = []
         batch_ids: set[str] = set()
         for op in appends:
@@ -483,46 +485,43 @@ class PostgresQueryLog:
             batch_ids |= own
             pending.extend(op.payload)
         rows = chain(pending, seq, head_hash, iso(now))
-        if rows:
-            values = [
-                (r.seq, r.record_id, r.kind, r.query_id, now, r.event_at, r.organ,
-                 r.subject_pseudonym, r.outcome, r.body, r.prev_hash, r.hash)
-                for r in rows
-            ]  # fmt: skip
-            with conn.cursor() as cur:
-                if len(values) <= 4:
-                    cur.executemany(
-                        self._q(f"INSERT INTO {{s}}.audit_records ({_COLUMNS}) VALUES "  # noqa: S608
-                                "(%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)"),
-                        values,
-                    )  # fmt: skip
-                else:
-                    with cur.copy(
-                        self._q(f"COPY {{s}}.audit_records ({_COLUMNS}) FROM STDIN")
-                    ) as copy:
-                        for v in values:
-                            copy.write_row(v)
-            conn.execute(
-                self._q("UPDATE {s}.audit_chain_head SET seq = %s, hash = %s WHERE id = 1"),
-                (rows[-1].seq, rows[-1].hash),
-            )
-        feedback = [
-            (i.idempotency_key, i.query_id, i.measure_id, i.applied, i.reason, i.case_id,
-             i.implementing_department, i.occurred_at, None if i.amount is None else str(i.amount),
-             now, now)
-            for op in ops if op.kind == "feedback" for i in op.payload
-        ]  # fmt: skip
-        if feedback:
-            with conn.cursor() as cur:
-                cur.executemany(
-                    self._q(
-                        "INSERT INTO {s}.feedback_outbox (idempotency_key, query_id, measure_id, "
-                        "applied, reason, case_id, implementing_department, occurred_at, amount, "
-                        "enqueued_at, available_at) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) "
-                        "ON CONFLICT (idempotency_key) DO NOTHING"
-                    ),
-                    feedback,
+        feedback_count = sum(len(op.payload) for op in ops if op.kind == "feedback")
+        # Small batches (the usual case) go in one pipelined round trip; large ones use COPY,
+        # which cannot run inside a pipeline.
+        small = len(rows) + feedback_count <= 64
+        with conn.pipeline() if small else contextlib.nullcontext():
+            if rows:
+                values = [
+                    (r.seq, r.record_id, r.kind, r.query_id, now, r.event_at, r.organ,
+                     r.subject_pseudonym, r.outcome, r.body, r.prev_hash, r.hash)
+                    for r in rows
+                ]  # fmt: skip
+                with conn.cursor() as cur:
+                    if small:
+                        cur.executemany(
+                            self._q(f"INSERT INTO {{s}}.audit_records ({_COLUMNS}) VALUES "  # noqa: S608
+                                    "(%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)"),
+                            values,
+                        )  # fmt: skip
+                    else:
+                        with cur.copy(
+                            self._q(f"COPY {{s}}.audit_records ({_COLUMNS}) FROM STDIN")
+                        ) as copy:
+                            for v in values:
+                                copy.write_row(v)
+                conn.execute(
+                    self._q("UPDATE {s}.audit_chain_head SET seq = %s, hash = %s WHERE id = 1"),
+                    (rows[-1].seq, rows[-1].hash),
                 )
+            feedback = [
+                (i.idempotency_key, i.query_id, i.measure_id, i.applied, i.reason, i.case_id,
+                 i.implementing_department, i.occurred_at,
+                 None if i.amount is None else str(i.amount), now, now)
+                for op in ops if op.kind == "feedback" for i in op.payload
+            ]  # fmt: skip
+            if feedback:
+                with conn.cursor() as cur:
+                    cur.executemany(self._q(_INSERT_FEEDBACK), feedback)
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -572,9 +571,7 @@ class PostgresQueryLog:
         ).fetchone()
         checkpoints = [
             _stored(t)
-            for t in conn.execute(
-                self._q(f"{_SELECT_ROWS} WHERE kind = 'checkpoint' ORDER BY seq")
-            )
+            for t in conn.execute(self._q(f"{_SELECT_ROWS} WHERE kind = 'checkpoint' ORDER BY seq"))
         ]
         head = (int(head_row[0]), str(head_row[1])) if head_row and through is None else None
         where, params = ("", ()) if through is None else ("WHERE seq <= %s", (through,))
@@ -690,9 +687,7 @@ class PostgresQueryLog:
         cutoff = _common.check_prune_before(before)
 
         def work(conn: psycopg.Connection[Any]) -> PruneResult:
-            head = conn.execute(
-                self._q(_LOCK_HEAD)
-            ).fetchone()
+            head = conn.execute(self._q(_LOCK_HEAD)).fetchone()
             if head is None:
                 raise StoreCorrupt(f"the chain head of schema {self._schema!r} is missing")
             head_seq, head_hash, now = int(head[0]), str(head[1]), head[2]

@@ -154,9 +154,7 @@ def _feedback_item(t: Sequence[Any]) -> FeedbackItem:
     )  # fmt: skip
 
 
-def _place(
-    appends: list[Op], existing: set[str], seq: int, head: str, now: str
-) -> list[StoredRow]:
+def _place(appends: list[Op], existing: set[str], seq: int, head: str, now: str) -> list[StoredRow]:
     """Chain the records of ``appends`` after the head; an operation holding a record id that
     is stored already (or earlier in the batch) is refused alone, the others go ahead."""
     pending = []

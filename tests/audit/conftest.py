@@ -226,7 +226,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "durable_only: run only against the SQLite and PostgreSQL stores")
+    config.addinivalue_line(
+        "markers", "durable_only: run only against the SQLite and PostgreSQL stores"
+    )
 
 
 # -- tampering ---------------------------------------------------------------------------------
@@ -264,8 +266,10 @@ class Raw:
             return sorted(self.store._rows, key=lambda r: r.seq)
         from credit_sdk._audit import postgres as pgmod
 
-        out = self.sql("SELECT seq, record_id, kind, query_id, recorded_at, event_at, organ, "
-                       "subject_pseudonym, outcome, body, prev_hash, hash FROM {s}.audit_records ORDER BY seq")  # fmt: skip
+        out = self.sql(
+            "SELECT seq, record_id, kind, query_id, recorded_at, event_at, organ, "
+            "subject_pseudonym, outcome, body, prev_hash, hash FROM {s}.audit_records ORDER BY seq"
+        )
         if self.spec.kind == "postgres":
             return [pgmod._stored(t) for t in out]
         return [StoredRow(*t) for t in out]
@@ -294,7 +298,9 @@ class Raw:
             ]
             return
         # Two steps to avoid primary-key collisions while shifting.
-        self.sql("UPDATE {s}.audit_records SET seq = -(seq + %s) WHERE seq >= %s", (delta, from_seq))
+        self.sql(
+            "UPDATE {s}.audit_records SET seq = -(seq + %s) WHERE seq >= %s", (delta, from_seq)
+        )
         self.sql("UPDATE {s}.audit_records SET seq = -seq WHERE seq < 0")
 
     def insert(self, row: StoredRow) -> None:

@@ -28,7 +28,6 @@ from credit_sdk.cli import (
 
 from .conftest import KEY, Raw, StoreSpec, make_completion, make_intent, resident_id
 
-
 # The command line works on durable stores only.
 pytestmark = pytest.mark.durable_only
 
@@ -59,10 +58,13 @@ def key_file(tmp_path: Path) -> Path:
 
 def test_verify_ok(filled: StoreSpec, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "audit", "verify", "--db", filled.db_arg)
-    assert code == EXIT_OK and "chain verified: 6 records" in out
+    assert code == EXIT_OK
+    assert "chain verified: 6 records" in out
     code, out, _ = run(capsys, "audit", "verify", "--db", filled.db_arg, "--json")
     data = json.loads(out)
-    assert code == EXIT_OK and data["ok"] is True and data["count"] == 6
+    assert code == EXIT_OK
+    assert data["ok"] is True
+    assert data["count"] == 6
 
 
 def test_verify_broken_names_the_position(
@@ -71,7 +73,8 @@ def test_verify_broken_names_the_position(
     Raw(filled, None).delete(3)
     code, out, _ = run(capsys, "audit", "verify", "--db", filled.db_arg)
     assert code == EXIT_BROKEN_CHAIN
-    assert "chain broken at position 3" in out and "deleted" in out
+    assert "chain broken at position 3" in out
+    assert "deleted" in out
 
 
 def test_export_by_subject_jsonl(
@@ -83,7 +86,8 @@ def test_export_by_subject_jsonl(
     lines = [json.loads(line) for line in out.splitlines()]
     assert [x["kind"] for x in lines] == ["intent", "completion"] * 2
     assert "exported 4 records" in err
-    assert resident_id(1) not in out and resident_id(1) not in err
+    assert resident_id(1) not in out
+    assert resident_id(1) not in err
 
 
 def test_export_by_organ_and_time_csv(
@@ -96,10 +100,12 @@ def test_export_by_organ_and_time_csv(
     assert code == EXIT_OK, err
     rows = list(csv.DictReader(io.StringIO(target.read_text())))
     assert [r["kind"] for r in rows] == ["intent", "completion"]
-    assert rows[0]["organ"] == "230100-FGW" and rows[1]["outcome"] == "CLEAR"
+    assert rows[0]["organ"] == "230100-FGW"
+    assert rows[1]["outcome"] == "CLEAR"
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     code, out, _ = run(capsys, "audit", "export", "--db", filled.db_arg, "--until", "2000-01-01")
-    assert code == EXIT_OK and out == ""
+    assert code == EXIT_OK
+    assert out == ""
 
 
 def test_export_argument_errors(
@@ -107,20 +113,28 @@ def test_export_argument_errors(
 ) -> None:
     db = filled.db_arg
     code, _, err = run(capsys, "audit", "export", "--db", db, "--subject", resident_id(1))
-    assert code == EXIT_USAGE and "--key-file" in err
+    assert code == EXIT_USAGE
+    assert "--key-file" in err
     bad = resident_id(1)[:-1] + ("0" if resident_id(1)[-1] != "0" else "1")
-    code, _, err = run(capsys, "audit", "export", "--db", db, "--subject", bad, "--key-file", str(key_file))
-    assert code == EXIT_USAGE and "not a valid identifier" in err and bad not in err
+    code, _, err = run(
+        capsys, "audit", "export", "--db", db, "--subject", bad, "--key-file", str(key_file)
+    )
+    assert code == EXIT_USAGE
+    assert "not a valid identifier" in err
+    assert bad not in err
     code, _, err = run(capsys, "audit", "export", "--db", db, "--subject", resident_id(1),
                        "--key-file", str(tmp_path / "missing.key"))  # fmt: skip
-    assert code == EXIT_USAGE and "key file" in err
+    assert code == EXIT_USAGE
+    assert "key file" in err
     short = tmp_path / "short.key"
     short.write_bytes(b"abc")
     code, _, err = run(capsys, "audit", "export", "--db", db, "--subject", resident_id(1),
                        "--key-file", str(short))  # fmt: skip
-    assert code == EXIT_USAGE and "16 bytes" in err
+    assert code == EXIT_USAGE
+    assert "16 bytes" in err
     code, _, err = run(capsys, "audit", "export", "--db", db, "--since", "yesterday")
-    assert code == EXIT_USAGE and "--since" in err
+    assert code == EXIT_USAGE
+    assert "--since" in err
     code, _, err = run(capsys, "audit", "export", "--db", db, "--format", "xml")
     assert code == EXIT_USAGE
 
@@ -128,37 +142,47 @@ def test_export_argument_errors(
 def test_stats(filled: StoreSpec, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "audit", "stats", "--db", filled.db_arg)
     assert code == EXIT_OK
-    assert "records      6" in out and "RESTRICTED" in out and "230100-FGW" in out
+    assert "records      6" in out
+    assert "RESTRICTED" in out
+    assert "230100-FGW" in out
     assert "dead letters 0" in out
     code, out, _ = run(capsys, "audit", "stats", "--db", filled.db_arg, "--json")
     data = json.loads(out)
-    assert data["by_outcome"] == {"CLEAR": 2, "RESTRICTED": 1} and data["outbox"]["dead"] == 0
+    assert data["by_outcome"] == {"CLEAR": 2, "RESTRICTED": 1}
+    assert data["outbox"]["dead"] == 0
 
 
 def test_prune(filled: StoreSpec, capsys: pytest.CaptureFixture[str]) -> None:
     db = filled.db_arg
     code, _, err = run(capsys, "audit", "prune", "--db", db, "--before", "2999-01-01")
-    assert code == EXIT_USAGE and "--yes" in err
+    assert code == EXIT_USAGE
+    assert "--yes" in err
     code, out, _ = run(capsys, "audit", "prune", "--db", db, "--before", "2000-01-01", "--yes")
-    assert code == EXIT_OK and "nothing to prune" in out
+    assert code == EXIT_OK
+    assert "nothing to prune" in out
     from datetime import UTC, datetime
 
     now = datetime.now(UTC).isoformat()
     code, out, _ = run(capsys, "audit", "prune", "--db", db, "--before", now, "--dry-run")
-    assert code == EXIT_OK and "would prune 6 records" in out
+    assert code == EXIT_OK
+    assert "would prune 6 records" in out
     code, out, _ = run(capsys, "audit", "prune", "--db", db, "--before", now, "--yes")
-    assert code == EXIT_OK and "pruned 6 records (1..6)" in out
+    assert code == EXIT_OK
+    assert "pruned 6 records (1..6)" in out
     code, out, _ = run(capsys, "audit", "verify", "--db", db)
-    assert code == EXIT_OK and "6 earlier records pruned" in out
+    assert code == EXIT_OK
+    assert "6 earlier records pruned" in out
     code, _, err = run(capsys, "audit", "prune", "--db", db, "--before", "2999-01-01", "--yes")
-    assert code == EXIT_USAGE and "future" in err
+    assert code == EXIT_USAGE
+    assert "future" in err
 
 
 def test_missing_sqlite_database(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     missing = tmp_path / "nope.db"
     for command in ("verify", "stats"):
         code, _, err = run(capsys, "audit", command, "--db", str(missing))
-        assert code == EXIT_DB_MISSING and "does not exist" in err
+        assert code == EXIT_DB_MISSING
+        assert "does not exist" in err
     assert not missing.exists()  # the CLI never creates a log
 
 
@@ -166,11 +190,13 @@ def test_corrupt_sqlite_database(tmp_path: Path, capsys: pytest.CaptureFixture[s
     garbage = tmp_path / "garbage.db"
     garbage.write_bytes(os.urandom(8192))
     code, _, err = run(capsys, "audit", "verify", "--db", str(garbage))
-    assert code == EXIT_DB_CORRUPT and "not a readable SQLite database" in err
+    assert code == EXIT_DB_CORRUPT
+    assert "not a readable SQLite database" in err
     empty = tmp_path / "empty.db"
     empty.write_bytes(b"")
     code, _, err = run(capsys, "audit", "stats", "--db", str(empty))
-    assert code == EXIT_DB_CORRUPT and "not a credit-sdk query log" in err
+    assert code == EXIT_DB_CORRUPT
+    assert "not a credit-sdk query log" in err
     import sqlite3
 
     other = tmp_path / "other.db"
@@ -194,7 +220,8 @@ def test_newer_schema_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[s
     conn.execute("PRAGMA user_version = 99")
     conn.close()
     code, _, err = run(capsys, "audit", "verify", "--db", str(path))
-    assert code == EXIT_DB_CORRUPT and "upgrade" in err
+    assert code == EXIT_DB_CORRUPT
+    assert "upgrade" in err
 
 
 @pytest.mark.postgres
@@ -214,7 +241,9 @@ def test_postgres_unreachable(capsys: pytest.CaptureFixture[str]) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    code, _, err = run(capsys, "audit", "verify", "--db", f"postgresql://nobody:secret@127.0.0.1:{port}/x")
+    code, _, err = run(
+        capsys, "audit", "verify", "--db", f"postgresql://nobody:secret@127.0.0.1:{port}/x"
+    )
     assert code == EXIT_DB_UNAVAILABLE
     assert "secret" not in err
 
@@ -222,7 +251,8 @@ def test_postgres_unreachable(capsys: pytest.CaptureFixture[str]) -> None:
 def test_usage_errors(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.delenv("CREDIT_SDK_AUDIT_DB", raising=False)
     code, _, err = run(capsys, "audit", "verify")
-    assert code == EXIT_USAGE and "CREDIT_SDK_AUDIT_DB" in err
+    assert code == EXIT_USAGE
+    assert "CREDIT_SDK_AUDIT_DB" in err
     assert run(capsys)[0] == EXIT_USAGE
     assert run(capsys, "audit")[0] == EXIT_USAGE
     assert run(capsys, "audit", "frobnicate")[0] == EXIT_USAGE
@@ -236,9 +266,12 @@ def test_env_default_and_help(
     monkeypatch.setenv("CREDIT_SDK_AUDIT_DB", filled.db_arg)
     assert run(capsys, "audit", "verify")[0] == EXIT_OK
     code, out, _ = run(capsys, "audit", "verify", "--help")
-    assert code == EXIT_OK and "exit codes:" in out and "3  the database does not exist" in out
+    assert code == EXIT_OK
+    assert "exit codes:" in out
+    assert "3  the database does not exist" in out
     code, out, _ = run(capsys, "--version")
-    assert code == EXIT_OK and "credit-sdk" in out
+    assert code == EXIT_OK
+    assert "credit-sdk" in out
 
 
 def test_console_script_runs(tmp_path: Path) -> None:
@@ -248,7 +281,8 @@ def test_console_script_runs(tmp_path: Path) -> None:
         [sys.executable, "-m", "credit_sdk.cli", "audit", "verify", "--db", str(path)],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
-    assert proc.returncode == 0 and "chain verified: 0 records" in proc.stdout
+    assert proc.returncode == 0
+    assert "chain verified: 0 records" in proc.stdout
     proc = subprocess.run(
         [sys.executable, "-m", "credit_sdk.cli", "audit", "verify", "--db", str(tmp_path / "x.db")],
         capture_output=True, text=True, check=False,

@@ -94,5 +94,3 @@ def test_several_processes_share_one_sqlite_file(tmp_path: Path) -> None:
         stored = {(r.kind, r.query_id) for r in log.export()}
     assert {tuple(line.split()) for line in acknowledged} <= stored
     assert result.count >= len(acknowledged)
-
-

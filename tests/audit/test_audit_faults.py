@@ -91,7 +91,8 @@ def test_sqlite_fault_fails_every_caller_and_recovers(faulty: Any, fault: str) -
     FaultyConnection.fault = fault
     ok, errors = _hammer(faulty, 8)
     assert ok == []
-    assert len(errors) == 8 and all(isinstance(e, AuditError) for e in errors)
+    assert len(errors) == 8
+    assert all(isinstance(e, AuditError) for e in errors)
     message = str(errors[0])
     assert {"readonly": "readonly", "commit": "I/O"}[fault] in message
     with pytest.raises(AuditError):
@@ -100,15 +101,18 @@ def test_sqlite_fault_fails_every_caller_and_recovers(faulty: Any, fault: str) -
     # Nothing half-written: only the record acknowledged before the fault is there.
     FaultyConnection.fault = None
     result = faulty.verify()
-    assert result.ok and result.count == 1
+    assert result.ok
+    assert result.count == 1
     assert faulty.outbox_stats().pending == 0
 
     # The fault cleared: the same store object writes again, the chain goes on.
     ok, errors = _hammer(faulty, 8)
-    assert errors == [] and len(ok) == 8
+    assert errors == []
+    assert len(ok) == 8
     faulty.enqueue_feedback([make_feedback(1)])
     result = faulty.verify()
-    assert result.ok and result.count == 9
+    assert result.ok
+    assert result.count == 9
 
 
 def test_sqlite_disk_full_loses_nothing_acknowledged(faulty: Any) -> None:
@@ -118,21 +122,24 @@ def test_sqlite_disk_full_loses_nothing_acknowledged(faulty: Any) -> None:
     # then fail; each failed batch is rolled back whole.
     FaultyConnection.fault = "full"
     failures = 0
+    messages: list[str] = []
     for n in range(1, 400):
         batch = [make_intent(n * 10 + i) for i in range(5)]
         try:
             faulty.append(batch)
         except AuditError as err:
-            assert "full" in str(err)
+            messages.append(str(err))
             failures += 1
             if failures == 3:
                 break
         else:
             acknowledged.extend(batch)
     assert failures == 3
+    assert all("full" in m for m in messages)
     FaultyConnection.fault = None
     result = faulty.verify()
-    assert result.ok and result.count == len(acknowledged)
+    assert result.ok
+    assert result.count == len(acknowledged)
     assert [r.query_id for r in faulty.export()] == [i.query_id for i in acknowledged]
     faulty.append([make_intent(5000)])
     assert faulty.verify().count == len(acknowledged) + 1
@@ -197,7 +204,8 @@ def test_postgres_backends_terminated_between_writes(spec: StoreSpec) -> None:
     per_row.record_intent(make_intent(4))
     assert len(per_row.claim_feedback(5, 30)) == 1
     result = log.verify()
-    assert result.ok and result.count == 4
+    assert result.ok
+    assert result.count == 4
 
 
 @pytest.mark.postgres
@@ -211,7 +219,8 @@ def test_postgres_stopped_mid_run(spec: StoreSpec) -> None:
     spec.pg.stop()
     try:
         ok, errors = _hammer(log, 4)
-        assert ok == [] and len(errors) == 4
+        assert ok == []
+        assert len(errors) == 4
         assert all(isinstance(e, AuditError) for e in errors)
         with pytest.raises(AuditError):
             log.enqueue_feedback([make_feedback(1)])
@@ -220,7 +229,9 @@ def test_postgres_stopped_mid_run(spec: StoreSpec) -> None:
     finally:
         spec.pg.start()
     ok, errors = _hammer(log, 4)
-    assert errors == [] and len(ok) == 4
+    assert errors == []
+    assert len(ok) == 4
     result = log.verify()
-    assert result.ok and result.count == 5
+    assert result.ok
+    assert result.count == 5
     assert log.outbox_stats().pending == 0

@@ -42,9 +42,12 @@ def test_intent_and_completion_are_chained_records(store: Any) -> None:
     assert records[1].prev_hash == records[0].hash
     assert records[0].intent() == intent
     completion = records[1].completion()
-    assert completion is not None and completion.applied_measure_ids == ("N-41-3",)
+    assert completion is not None
+    assert completion.applied_measure_ids == ("N-41-3",)
     result = store.verify()
-    assert result.ok and result.count == 2 and result.head_hash == records[1].hash
+    assert result.ok
+    assert result.count == 2
+    assert result.head_hash == records[1].hash
 
 
 def test_hash_is_recomputable_from_an_export(store: Any) -> None:
@@ -108,7 +111,9 @@ def test_concurrent_writers_keep_one_linear_chain(store: Any) -> None:
     position = {}
     for r in store.export():
         position[(r.kind, r.query_id)] = r.seq
-    assert all(position[("intent", q)] < seq for (k, q), seq in position.items() if k == "completion")
+    assert all(
+        position[("intent", q)] < seq for (k, q), seq in position.items() if k == "completion"
+    )
 
 
 def test_export_filters_by_subject_organ_and_time(store: Any) -> None:
@@ -159,7 +164,8 @@ def test_stats_count_outcomes_organs_days(store: Any) -> None:
     assert dict(stats.by_organ) == {"230100-FGW": 1, "230100-SCJGJ": 3}
     assert dict(stats.by_day) == {"2026-03-01": 3, "2026-03-02": 1}
     assert stats.head_seq == 7
-    assert stats.first_recorded_at is not None and stats.first_recorded_at.tzinfo is not None
+    assert stats.first_recorded_at is not None
+    assert stats.first_recorded_at.tzinfo is not None
 
 
 def test_prune_leaves_a_verifiable_chain_with_a_checkpoint(store: Any) -> None:
@@ -178,7 +184,8 @@ def test_prune_leaves_a_verifiable_chain_with_a_checkpoint(store: Any) -> None:
     records = list(store.export())
     assert [r.seq for r in records] == [6, 7, 8, 9]
     checkpoint = records[-1]
-    assert checkpoint.kind == "checkpoint" and checkpoint.prev_hash == head_before
+    assert checkpoint.kind == "checkpoint"
+    assert checkpoint.prev_hash == head_before
     assert checkpoint.data["pruned_count"] == 5
     assert checkpoint.data["pruned_head_hash"] == records[0].prev_hash
 
@@ -189,9 +196,12 @@ def test_prune_leaves_a_verifiable_chain_with_a_checkpoint(store: Any) -> None:
     # Writing goes on after the checkpoint; a second prune chains a second checkpoint.
     store.record_intent(make_intent(20))
     second = store.prune(datetime.now(UTC))
-    assert second.pruned == 5 and second.first_pruned_seq == 6
+    assert second.pruned == 5
+    assert second.first_pruned_seq == 6
     final = store.verify()
-    assert final.ok and final.count == 1 and final.pruned == 10
+    assert final.ok
+    assert final.count == 1
+    assert final.pruned == 10
     assert store.stats().checkpoints == 1
 
 
@@ -243,7 +253,8 @@ def test_per_row_mode_and_group_commit_share_one_chain(spec: StoreSpec) -> None:
     for i in range(10):
         (grouped if i % 2 else per_row).record_intent(make_intent(i))
     result = per_row.verify()
-    assert result.ok and result.count == 10
+    assert result.ok
+    assert result.count == 10
 
 
 @pytest.mark.durable_only
@@ -264,7 +275,8 @@ def test_close_flushes_pending_writes(spec: StoreSpec) -> None:
     log.close()
     with spec.open() as again:
         ids = {r.query_id for r in again.export()}
-    assert set(done) <= ids and len(done) == 20
+    assert set(done) <= ids
+    assert len(done) == 20
 
 
 @pytest.mark.durable_only
@@ -304,4 +316,5 @@ def test_export_records_serialise_to_json(store: Any) -> None:
     store.record_intent(make_intent(1))
     (record,) = store.export()
     data = json.loads(json.dumps(record.to_dict()))
-    assert data["kind"] == "intent" and data["data"]["organ"] == "230100-SCJGJ"
+    assert data["kind"] == "intent"
+    assert data["data"]["organ"] == "230100-SCJGJ"

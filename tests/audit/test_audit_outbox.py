@@ -61,7 +61,8 @@ def test_expired_lease_is_claimed_again(store: Any) -> None:
     assert store.claim_feedback(1, lease_seconds=0.2) == []
     time.sleep(0.3)  # the sender died without reporting: at-least-once means it comes back
     (second,) = store.claim_feedback(1, lease_seconds=30)
-    assert second.outbox_id == first.outbox_id and second.attempt == 2
+    assert second.outbox_id == first.outbox_id
+    assert second.attempt == 2
 
 
 def test_failed_delivery_is_retried_then_dead_lettered(spec: StoreSpec) -> None:
@@ -72,7 +73,8 @@ def test_failed_delivery_is_retried_then_dead_lettered(spec: StoreSpec) -> None:
         assert [c.attempt for c in claimed] == [attempt]
         store.mark_failed([claimed[0].outbox_id], "HTTP 503 from platform")
     stats = store.outbox_stats()
-    assert stats.dead == 1 and stats.pending == 1
+    assert stats.dead == 1
+    assert stats.pending == 1
     remaining = store.claim_feedback(5, 30)
     assert [c.item.query_id for c in remaining] == ["q000002"]
     assert store.stats().outbox.dead == 1
@@ -132,7 +134,8 @@ def test_concurrent_senders_never_share_an_item(store: Any) -> None:
         t.start()
     for t in threads:
         t.join()
-    assert len(seen) == 60 and len(set(seen)) == 60
+    assert len(seen) == 60
+    assert len(set(seen)) == 60
     assert store.outbox_stats().delivered == 60
 
 

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from credit_sdk import SQLiteQueryLog
-
 from credit_sdk._identifiers import compute_uscc_check
 
 from .conftest import Raw, StoreSpec, make_completion, make_feedback, make_intent, resident_id
+
 
 def _uscc(n: int) -> str:
     body = f"91230100MA{n:02d}C2X3Y"

@@ -5,12 +5,10 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
 
 import pytest
 
 from credit_sdk import FeedbackItem, InvalidQuery, QueryCompletion, QueryIntent, new_query_id
-
 from credit_sdk._identifiers import compute_uscc_check
 
 from .conftest import make_completion, make_feedback, make_intent, resident_id, uscc
@@ -36,13 +34,17 @@ def test_required_intent_fields(field: str) -> None:
 
 
 @pytest.mark.parametrize("raw", RAW_IDS)
-@pytest.mark.parametrize("field", ["purpose", "matter_code", "subject_display", "operator", "trace_id"])
+@pytest.mark.parametrize(
+    "field", ["purpose", "matter_code", "subject_display", "operator", "trace_id"]
+)
 def test_raw_identifiers_are_refused_without_echo(field: str, raw: str) -> None:
     with pytest.raises(InvalidQuery) as info:
         dataclasses.replace(make_intent(1), **{field: f"application of {raw} (urgent)"})
     message = str(info.value)
-    assert field in message and info.value.rule == "raw_identifier"
-    assert raw not in message and raw[6:14] not in message
+    assert field in message
+    assert info.value.rule == "raw_identifier"
+    assert raw not in message
+    assert raw[6:14] not in message
 
 
 @pytest.mark.parametrize("raw", RAW_IDS)
@@ -74,7 +76,9 @@ def test_intent_formats() -> None:
         dataclasses.replace(base, purpose="a\x00b")
     with pytest.raises(InvalidQuery, match="longer"):
         dataclasses.replace(base, purpose="x" * 3000)
-    shifted = dataclasses.replace(base, requested_at=datetime.fromisoformat("2026-01-01T08:00:00+08:00"))
+    shifted = dataclasses.replace(
+        base, requested_at=datetime.fromisoformat("2026-01-01T08:00:00+08:00")
+    )
     assert shifted.requested_at == datetime(2026, 1, 1, tzinfo=UTC)
 
 
@@ -122,8 +126,6 @@ def test_round_trip_through_body() -> None:
     assert QueryCompletion.from_body(completion.to_body()) == completion
 
 
-
-
 @pytest.mark.parametrize(
     ("seq", "kind", "record_id", "prev", "at"),
     [
@@ -144,6 +146,9 @@ def test_fast_header_matches_canonical_json(
         b"credit-sdk/query-log\x00" + header_json(seq, kind, record_id, prev, at).encode()
         + b"\n" + b"{}"
     ).hexdigest()  # fmt: skip
-    assert record_hash(
-        seq=seq, kind=kind, record_id=record_id, prev_hash=prev, recorded_at=at, body="{}"
-    ) == expected
+    assert (
+        record_hash(
+            seq=seq, kind=kind, record_id=record_id, prev_hash=prev, recorded_at=at, body="{}"
+        )
+        == expected
+    )

@@ -30,7 +30,9 @@ def ten(store: Any) -> list[Any]:
 def check(store: Any, position: int, kind: str, record_id: str | None) -> None:
     result = store.verify()
     assert not result.ok, result
-    assert (result.position, result.break_kind, result.record_id) == (position, kind, record_id), result
+    assert (result.position, result.break_kind, result.record_id) == (position, kind, record_id), (
+        result
+    )
     assert result.count == position - 1
     with pytest.raises(Exception, match="chain broken at position"):
         result.raise_if_broken()
@@ -38,7 +40,9 @@ def check(store: Any, position: int, kind: str, record_id: str | None) -> None:
 
 def test_untouched_chain_verifies(store: Any, ten: list[Any]) -> None:
     result = store.verify()
-    assert result.ok and result.count == 10 and result.head_hash == ten[-1].hash
+    assert result.ok
+    assert result.count == 10
+    assert result.head_hash == ten[-1].hash
 
 
 def test_edited_body_is_changed_at_its_position(store: Any, raw: Raw, ten: list[Any]) -> None:
@@ -136,4 +140,5 @@ def test_tampering_with_a_pruned_chain_is_found(store: Any, raw: Raw, ten: list[
     checkpoint = next(r for r in rows if r.kind == "checkpoint")
     raw.delete(checkpoint.seq)
     result = store.verify()
-    assert not result.ok and result.break_kind == "deleted"
+    assert not result.ok
+    assert result.break_kind == "deleted"
