@@ -45,7 +45,8 @@ import threading
 import time
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Self, TypeVar
@@ -57,7 +58,6 @@ from credit_sdk._audit._types import (
     QueryCompletion,
     QueryIntent,
     QueryLog,
-    new_query_id,
 )
 from credit_sdk._cache import CachedReport, CatalogSnapshot, ListStore, ReportCache
 from credit_sdk._catalog import Catalog, MeasureList
@@ -95,7 +95,7 @@ from credit_sdk._providers import (
 )
 from credit_sdk._query import DEFAULT_AUTHORIZATION_FAMILIES, Authorization, QueryContext
 from credit_sdk._scenarios import Scenario, ScenarioFamily
-from credit_sdk._telemetry import CheckInfo, Hook, Telemetry, decision_attributes
+from credit_sdk._telemetry import CheckInfo, Hook, Telemetry, _Span
 from credit_sdk._transport import (
     AsyncTransport,
     BearerToken,
@@ -241,15 +241,43 @@ class _Prepared:
     query_id: str
     pseudonym: str
     cache_key: Hashable
-    info: CheckInfo
-    query: ReportQuery
+    grant_id: str | None
+
+    def info(self) -> CheckInfo:
+        """What hooks may see (built only when there are hooks or spans)."""
+        return CheckInfo(
+            self.query_id,
+            self.scenario.value,
+            _subject_kind(self.ident),
+            self.ident.masked,
+            self.ctx.organ,
+        )
+
+    def query(self) -> ReportQuery:
+        """The platform request (built only on a cache miss)."""
+        return ReportQuery(self.query_id, self.ident, self.scenario, self.ctx, self.grant_id)
 
 
 @dataclass(slots=True)
 class _Conclusion:
     decision: Decision
-    completion: QueryCompletion
+    # Built when it is written (step 7), so that a client without audit (benchmarks) pays
+    # nothing for records it does not keep.
+    completion: Callable[[], QueryCompletion]
     raise_error: BaseException | None = None
+
+
+_DECISION_FIELDS = tuple(f.name for f in fields(Decision))
+
+
+def _with_query_id(decision: Decision, query_id: str) -> Decision:
+    """``replace(decision, query_id=...)`` without re-running the dataclass machinery: a
+    memoised decision is copied for each check that uses it (cached checks are hot)."""
+    clone = object.__new__(Decision)
+    for name in _DECISION_FIELDS:
+        object.__setattr__(clone, name, getattr(decision, name))
+    object.__setattr__(clone, "query_id", query_id)
+    return clone
 
 
 def _subject_kind(ident: Identifier) -> str:
@@ -597,10 +625,9 @@ class BaseClient:
                 "needs the person's Authorization covering it (Art. 25, 56)",
                 rule="authorization_missing",
             )
-        query_id = new_query_id()
+        query_id = os.urandom(16).hex()  # as new_query_id(), without uuid's overhead
         pseudonym = ident.pseudonym(self._key)
         grant = authorization.grant_id if authorization is not None else None
-        info = CheckInfo(query_id, scenario.value, _subject_kind(ident), ident.masked, ctx.organ)
         return _Prepared(
             ident=ident,
             scenario=scenario,
@@ -610,8 +637,7 @@ class BaseClient:
             query_id=query_id,
             pseudonym=pseudonym,
             cache_key=(pseudonym, grant),
-            info=info,
-            query=ReportQuery(query_id, ident, scenario, ctx, grant),
+            grant_id=grant,
         )
 
     def _intent(self, p: _Prepared, trace_id: str | None) -> QueryIntent:
@@ -728,7 +754,7 @@ class BaseClient:
             decision = self._indeterminate(p, None, err)
             return _Conclusion(
                 decision,
-                self._completion(p, decision, error=err, trace_id=trace_id),
+                partial(self._completion, p, decision, error=err, trace_id=trace_id),
                 err if policy.raise_on_unavailable else None,
             )
         if self._lists.is_stale(snap):
@@ -745,7 +771,7 @@ class BaseClient:
                 decision = decision.with_flags(*flags)
             return _Conclusion(
                 decision,
-                self._completion(p, decision, error=error, trace_id=trace_id),
+                partial(self._completion, p, decision, error=error, trace_id=trace_id),
                 error if policy.raise_on_unavailable else None,
             )
         try:
@@ -754,7 +780,7 @@ class BaseClient:
             # e.g. a policy profile not in force on as_of: logged, then raised to the caller.
             return _Conclusion(
                 self._indeterminate(p, snap, err),
-                self._completion(p, None, error=err, trace_id=trace_id),
+                partial(self._completion, p, None, error=err, trace_id=trace_id),
                 err,
             )
         if stale_age is not None:
@@ -772,10 +798,12 @@ class BaseClient:
             )
         if flags:
             decision = decision.with_flags(*flags)
-        decision = replace(decision, query_id=p.query_id)
+        decision = _with_query_id(decision, p.query_id)
         return _Conclusion(
             decision,
-            self._completion(p, decision, error=error if stale_age else None, trace_id=trace_id),
+            partial(
+                self._completion, p, decision, error=error if stale_age else None, trace_id=trace_id
+            ),
         )
 
     def _report_completion(
@@ -1110,6 +1138,12 @@ class CreditClient(BaseClient):
 
     # -- I/O helpers -------------------------------------------------------------------------
 
+    def _record_intent(self, p: _Prepared, trace_id: str | None) -> None:
+        self._audit.record_intent(self._intent(p, trace_id))
+
+    def _record_completion(self, done: _Conclusion) -> None:
+        self._audit.record_completion(done.completion())
+
     def _snapshot(self) -> CatalogSnapshot | None:
         snap = self._lists.snapshot
         if snap is None:
@@ -1138,30 +1172,40 @@ class CreditClient(BaseClient):
         """
         p = self._prepare(subject, scenario, ctx, authorization, as_of)
         self._start()
-        with self._telemetry.check(p.scenario.value) as span:
-            self._telemetry.before(p.info)
+        tel = self._telemetry
+        if not tel.hooks and not tel.live():
+            return self._run(p, None)  # nobody is watching: skip the no-op span machinery
+        with tel.check(p.scenario.value) as span:
+            info = p.info()
+            tel.before(info)
             try:
-                trace_id = span.trace_id()
-                self._audit.record_intent(self._intent(p, trace_id))  # 3
-                snap = self._snapshot()
-                entry = self._cache.get_fresh(p.cache_key)
-                cache_hit = entry is not None
-                error: PlatformError | None = None
-                if entry is None and snap is not None:
-                    try:
-                        entry = self._cache.put(p.cache_key, self._provider.query_report(p.query))
-                    except PlatformError as err:
-                        error = err
-                done = self._conclude(p, entry, error, snap, trace_id)
-                self._audit.record_completion(done.completion)  # 7
-                span.attributes.update(decision_attributes(done.decision, cache_hit))
-                if done.raise_error is not None:
-                    raise done.raise_error
+                decision = self._run(p, span)
             except BaseException as err:
-                self._telemetry.error(p.info, err)
+                tel.error(info, err)
                 raise
-            self._telemetry.after(p.info, done.decision)
-            return done.decision
+            tel.after(info, decision)
+            return decision
+
+    def _run(self, p: _Prepared, span: _Span | None) -> Decision:
+        """Steps 3-8 of one check."""
+        trace_id = span.trace_id() if span is not None else None
+        self._record_intent(p, trace_id)  # 3
+        snap = self._snapshot()
+        entry = self._cache.get_fresh(p.cache_key)
+        cache_hit = entry is not None
+        error: PlatformError | None = None
+        if entry is None and snap is not None:
+            try:
+                entry = self._cache.put(p.cache_key, self._provider.query_report(p.query()))
+            except PlatformError as err:
+                error = err
+        done = self._conclude(p, entry, error, snap, trace_id)
+        self._record_completion(done)  # 7
+        if span is not None:
+            span.set_decision(done.decision, cache_hit)
+        if done.raise_error is not None:
+            raise done.raise_error
+        return done.decision
 
     def check_many(
         self,
@@ -1207,7 +1251,7 @@ class CreditClient(BaseClient):
                     chunk: Sequence[tuple[int, _Prepared]],
                 ) -> list[CreditReport | PlatformError]:
                     try:
-                        return self._provider.query_reports([p.query for _, p in chunk])
+                        return self._provider.query_reports([p.query() for _, p in chunk])
                     except PlatformError as err:
                         return [err] * len(chunk)
 
@@ -1228,7 +1272,7 @@ class CreditClient(BaseClient):
                 entry = got if isinstance(got, CachedReport) else None
                 error = got if isinstance(got, PlatformError) else None
                 conclusions.append((i, p, self._conclude(p, entry, error, snap, trace_id)))
-            self._audit.append([c.completion for _, _, c in conclusions])  # 7
+            self._audit.append([c.completion() for _, _, c in conclusions])  # 7
             span.attributes["credit_sdk.batch.size"] = len(prepared)
             for i, p, c in conclusions:
                 err = c.raise_error
@@ -1266,7 +1310,7 @@ class CreditClient(BaseClient):
         self._start()
         self._audit.record_intent(self._intent(p, None))
         try:
-            report = self._provider.query_report(p.query)
+            report = self._provider.query_report(p.query())
         except PlatformError as err:
             self._audit.record_completion(self._report_completion(p, None, err))
             raise
@@ -1448,31 +1492,41 @@ class AsyncCreditClient(BaseClient):
         """Async twin of :meth:`CreditClient.check`."""
         p = self._prepare(subject, scenario, ctx, authorization, as_of)
         self._start()
-        with self._telemetry.check(p.scenario.value) as span:
-            self._telemetry.before(p.info)
+        tel = self._telemetry
+        if not tel.hooks and not tel.live():
+            return await self._run(p, None)
+        with tel.check(p.scenario.value) as span:
+            info = p.info()
+            tel.before(info)
             try:
-                trace_id = span.trace_id()
-                await self._log(self._audit.record_intent, self._intent(p, trace_id))  # 3
-                snap = await self._snapshot()
-                entry = self._cache.get_fresh(p.cache_key)
-                cache_hit = entry is not None
-                error: PlatformError | None = None
-                if entry is None and snap is not None:
-                    try:
-                        report = await self._provider.query_report(p.query)
-                        entry = self._cache.put(p.cache_key, report)
-                    except PlatformError as err:
-                        error = err
-                done = self._conclude(p, entry, error, snap, trace_id)
-                await self._log(self._audit.record_completion, done.completion)  # 7
-                span.attributes.update(decision_attributes(done.decision, cache_hit))
-                if done.raise_error is not None:
-                    raise done.raise_error
+                decision = await self._run(p, span)
             except BaseException as err:
-                self._telemetry.error(p.info, err)
+                tel.error(info, err)
                 raise
-            self._telemetry.after(p.info, done.decision)
-            return done.decision
+            tel.after(info, decision)
+            return decision
+
+    async def _run(self, p: _Prepared, span: _Span | None) -> Decision:
+        """Steps 3-8 of one check (async twin of :meth:`CreditClient._run`)."""
+        trace_id = span.trace_id() if span is not None else None
+        await self._log(self._audit.record_intent, self._intent(p, trace_id))  # 3
+        snap = await self._snapshot()
+        entry = self._cache.get_fresh(p.cache_key)
+        cache_hit = entry is not None
+        error: PlatformError | None = None
+        if entry is None and snap is not None:
+            try:
+                report = await self._provider.query_report(p.query())
+                entry = self._cache.put(p.cache_key, report)
+            except PlatformError as err:
+                error = err
+        done = self._conclude(p, entry, error, snap, trace_id)
+        await self._log(self._audit.record_completion, done.completion())  # 7
+        if span is not None:
+            span.set_decision(done.decision, cache_hit)
+        if done.raise_error is not None:
+            raise done.raise_error
+        return done.decision
 
     async def check_many(
         self,
@@ -1511,7 +1565,7 @@ class AsyncCreditClient(BaseClient):
                 ) -> list[CreditReport | PlatformError]:
                     async with gate:
                         try:
-                            return await self._provider.query_reports([p.query for _, p in chunk])
+                            return await self._provider.query_reports([p.query() for _, p in chunk])
                         except PlatformError as err:
                             return [err] * len(chunk)
 
@@ -1530,7 +1584,7 @@ class AsyncCreditClient(BaseClient):
                 entry = got if isinstance(got, CachedReport) else None
                 error = got if isinstance(got, PlatformError) else None
                 conclusions.append((i, p, self._conclude(p, entry, error, snap, trace_id)))
-            await self._log(self._audit.append, [c.completion for _, _, c in conclusions])
+            await self._log(self._audit.append, [c.completion() for _, _, c in conclusions])
             span.attributes["credit_sdk.batch.size"] = len(prepared)
             for i, p, c in conclusions:
                 err = c.raise_error
@@ -1555,7 +1609,7 @@ class AsyncCreditClient(BaseClient):
         self._start()
         await self._log(self._audit.record_intent, self._intent(p, None))
         try:
-            report = await self._provider.query_report(p.query)
+            report = await self._provider.query_report(p.query())
         except PlatformError as err:
             await self._log(self._audit.record_completion, self._report_completion(p, None, err))
             raise

@@ -78,6 +78,12 @@ class _Span:
     def recording(self) -> bool:
         return self.span is not None and bool(self.span.is_recording())
 
+    def set_decision(self, decision: Decision, cache_hit: bool) -> None:
+        self.attributes["credit_sdk.outcome"] = decision.outcome.value
+        self.attributes["credit_sdk.cache_hit"] = cache_hit
+        if self.recording:
+            self.attributes.update(decision_attributes(decision, cache_hit))
+
     def trace_id(self) -> str | None:
         if self.span is None:
             return None
@@ -110,6 +116,8 @@ class Telemetry:
         self._checks: Any = None
         self._errors: Any = None
         self._duration: Any = None
+        self._live = False
+        self._next_probe = 0.0
 
     def _setup(self) -> None:
         from opentelemetry import metrics, trace
@@ -126,10 +134,37 @@ class Telemetry:
             "credit_sdk.check.duration", unit="s", description="duration of a check"
         )
 
+    def _active(self) -> bool:
+        """Whether the host configured an OpenTelemetry SDK (tracing or metrics).
+
+        Without one every API call is a no-op; skipping them keeps a cached check cheap.
+        """
+        from opentelemetry import metrics, trace
+
+        tracer_provider = trace.get_tracer_provider()
+        meter_provider = metrics.get_meter_provider()
+        return not (
+            isinstance(tracer_provider, trace.ProxyTracerProvider | trace.NoOpTracerProvider)
+            and type(meter_provider).__name__ in ("_ProxyMeterProvider", "NoOpMeterProvider")
+        )
+
+    def live(self) -> bool:
+        """Whether spans and metrics go anywhere; re-probed at most once a second until they
+        do (a host may configure its SDK after building the client), then for good."""
+        if not self.enabled:
+            return False
+        if self._live:
+            return True
+        now = time.monotonic()
+        if now >= self._next_probe:
+            self._next_probe = now + 1.0
+            self._live = self._active()
+        return self._live
+
     @contextmanager
     def check(self, scenario: str, name: str = "credit_sdk.check") -> Iterator[_Span]:
         """Wrap one check: a span, the duration histogram and the counters."""
-        if not self.enabled:
+        if not self.live():
             yield _Span(None)
             return
         if self._tracer is None:
