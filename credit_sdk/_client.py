@@ -59,6 +59,7 @@ from credit_sdk._audit._types import (
     QueryIntent,
     QueryLog,
 )
+from credit_sdk._audit.memory import MemoryQueryLog
 from credit_sdk._cache import CachedReport, CatalogSnapshot, ListStore, ReportCache
 from credit_sdk._catalog import Catalog, MeasureList
 from credit_sdk._decision import (
@@ -484,7 +485,7 @@ class BaseClient:
             families.add(item.value if isinstance(item, Scenario | ScenarioFamily) else str(item))
         self._auth_required = frozenset(families)
         self._telemetry = Telemetry(hooks, enabled=telemetry)
-        self._blocking_log = type(audit).__name__ != "MemoryQueryLog"
+        self._blocking_log = not isinstance(audit, MemoryQueryLog)
         self._sender = FeedbackSender(
             audit,
             poll_interval=feedback_poll_interval,

@@ -26,6 +26,7 @@ import asyncio
 import email.utils
 import logging
 import os
+import random
 import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -440,8 +441,9 @@ class _TransportBase:
         import tenacity  # imported on first request, not at `import credit_sdk`
 
         policy = self.config.retry
+        # Attempt numbers restart at 1 inside the loop, which begins at the second attempt.
         jitter = tenacity.wait_random_exponential(
-            multiplier=policy.initial_backoff, max=policy.max_backoff
+            multiplier=policy.initial_backoff * 2, max=policy.max_backoff
         )
 
         def wait(state: tenacity.RetryCallState) -> float:
@@ -461,7 +463,7 @@ class _TransportBase:
             )
 
         return {
-            "stop": tenacity.stop_after_attempt(policy.max_attempts),
+            "stop": tenacity.stop_after_attempt(policy.max_attempts - 1),
             "wait": wait,
             "retry": tenacity.retry_if_exception(
                 lambda e: isinstance(e, _AttemptFailed) and e.retryable
@@ -470,8 +472,18 @@ class _TransportBase:
             "before_sleep": before_sleep,
         }
 
-    def _may_retry(self, method: str, idempotency_key: str | None) -> bool:
-        return method in ("GET", "HEAD") or idempotency_key is not None
+    def _should_retry(
+        self, failed: _AttemptFailed, method: str, idempotency_key: str | None
+    ) -> bool:
+        safe = method in ("GET", "HEAD") or idempotency_key is not None
+        return safe and failed.retryable and self.config.retry.max_attempts > 1
+
+    def _first_wait(self, failed: _AttemptFailed) -> float:
+        """The wait before the second attempt (later ones are tenacity's)."""
+        policy = self.config.retry
+        if failed.retry_after is not None:
+            return min(failed.retry_after, policy.retry_after_cap)
+        return random.uniform(0.0, min(policy.max_backoff, policy.initial_backoff))  # noqa: S311
 
     def _settle(self, failed: _AttemptFailed) -> PlatformError:
         """Count a final failure in the breaker and return the error to raise."""
@@ -538,21 +550,22 @@ class SyncTransport(_TransportBase):
         """Send one request with retries and the breaker; return the successful answer or
         raise a :class:`PlatformError`."""
         self.breaker.before_call()
-        if not self._may_retry(method, idempotency_key):
-            try:
-                response = self._once(method, path, body, idempotency_key, headers)
-            except _AttemptFailed as failed:
+        try:
+            # The first attempt runs outside tenacity: most requests succeed, and building a
+            # retry loop for each would cost more than the rest of the client's own work.
+            response = self._once(method, path, body, idempotency_key, headers)
+        except _AttemptFailed as failed:
+            if not self._should_retry(failed, method, idempotency_key):
                 raise self._settle(failed) from failed.error.__cause__
-        else:
+            self._sleep(self._first_wait(failed))
             import tenacity
 
             try:
-                retrying = tenacity.Retrying(sleep=self._sleep, **self._retryer_args())
-                for attempt in retrying:
+                for attempt in tenacity.Retrying(sleep=self._sleep, **self._retryer_args()):
                     with attempt:
                         response = self._once(method, path, body, idempotency_key, headers)
-            except _AttemptFailed as failed:
-                raise self._settle(failed) from failed.error.__cause__
+            except _AttemptFailed as last:
+                raise self._settle(last) from last.error.__cause__
         self.breaker.record_success()
         return response
 
@@ -651,21 +664,22 @@ class AsyncTransport(_TransportBase):
     ) -> Response:
         """Async twin of :meth:`SyncTransport.request`."""
         self.breaker.before_call()
-        if not self._may_retry(method, idempotency_key):
-            try:
-                response = await self._once(method, path, body, idempotency_key, headers)
-            except _AttemptFailed as failed:
+        try:
+            response = await self._once(method, path, body, idempotency_key, headers)
+        except _AttemptFailed as failed:
+            if not self._should_retry(failed, method, idempotency_key):
                 raise self._settle(failed) from failed.error.__cause__
-        else:
+            await self._sleep(self._first_wait(failed))
             import tenacity
 
             try:
-                retrying = tenacity.AsyncRetrying(sleep=self._sleep, **self._retryer_args())
-                async for attempt in retrying:
+                async for attempt in tenacity.AsyncRetrying(
+                    sleep=self._sleep, **self._retryer_args()
+                ):
                     with attempt:
                         response = await self._once(method, path, body, idempotency_key, headers)
-            except _AttemptFailed as failed:
-                raise self._settle(failed) from failed.error.__cause__
+            except _AttemptFailed as last:
+                raise self._settle(last) from last.error.__cause__
         self.breaker.record_success()
         return response
 
