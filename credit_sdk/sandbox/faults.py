@@ -6,9 +6,8 @@ the route itself wins over ``"*"``) and applies to the next ``times`` requests o
 always clear what it set. What a fault does, in order:
 
 1. ``latency_ms``: wait that long first (combines with everything below).
-2. ``mode="reset"``: close the connection without sending anything. The request is *not*
-   processed. A client sees the server disconnect without a response (httpx:
-   ``RemoteProtocolError``).
+2. ``mode="reset"``: reset the connection (TCP RST) without sending anything. The request is
+   *not* processed. A client sees "connection reset by peer" (httpx: ``ReadError``).
 3. ``status`` without ``mode``: answer ``status`` with a problem+json body (and
    ``Retry-After: retry_after`` when given) instead of processing the request.
 4. any other ``mode``: the request **is** processed (feedback is stored, an objection filed:
@@ -38,6 +37,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import socket
+import struct
 import threading
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import asdict, dataclass
@@ -234,6 +235,15 @@ async def _wait_for_disconnect(receive: Receive) -> None:
                     return
 
 
+async def _drain_request(receive: Receive) -> None:
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(2):
+            while True:
+                message = await receive()
+                if message["type"] != "http.request" or not message.get("more_body", False):
+                    return
+
+
 class AbortConnection(Response):
     """Drop the connection without sending a byte (``mode="reset"``).
 
@@ -249,6 +259,16 @@ class AbortConnection(Response):
         transport = scope.get("extensions", {}).get(TRANSPORT_EXTENSION)
         if transport is None:
             raise ConnectionResetError("sandbox fault: connection reset")
+        # The whole request is read first: a reset that lands while the client is still
+        # writing its body surfaces as a write error that httpx reports as a clean
+        # disconnect, so the client's error would depend on timing.
+        await _drain_request(receive)
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            # Linger 0: closing sends a TCP RST, always, instead of a FIN or an RST depending
+            # on whether the request body had been read: the client sees the same error
+            # every time ("connection reset by peer").
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         transport.abort()
         await _wait_for_disconnect(receive)
 
