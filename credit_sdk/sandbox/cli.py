@@ -20,6 +20,7 @@ ArgumentParser(prog='credit-sdk sandbox', ...)
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 from typing import Any, TextIO
@@ -131,7 +132,11 @@ def run(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
     url = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
     try:
         _banner(url, args, state, out)
-        server.run(sockets=[sock])
+        # uvicorn handles SIGINT/SIGTERM (graceful shutdown), then re-raises the signal;
+        # Ctrl-C is how this command is meant to end, so that is a normal exit.
+        with contextlib.suppress(KeyboardInterrupt):
+            server.run(sockets=[sock])
+        print("credit-sdk sandbox: stopped.", file=out, flush=True)
     finally:
         sock.close()
         state.store.close()
