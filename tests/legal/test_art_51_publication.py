@@ -20,10 +20,12 @@ from tests.legal.builders import (
     advisory_codes,
     basis,
     check,
+    court_defaulter,
     day,
     exclusions_for,
     reasons,
     record,
+    red_list,
     report,
     severe_listing,
     severe_record,
@@ -184,6 +186,36 @@ def test_listing_term_a_few_days_beyond_three_years_is_flagged() -> None:
     rep = report(memberships=[severe_listing(listed_on="2026-03-20", term_end="2029-04-10")])
     decision = check(rep, PROCUREMENT)
     assert "PERIOD_OUT_OF_RANGE" in advisory_codes(decision, "L-SEVERE")
+
+
+def test_court_defaulter_listing_follows_the_courts_term() -> None:
+    """Art. 38 ¶2: the court's list has its own 纳入期限, not Art. 51's periods."""
+    rep = report(person=True, memberships=[court_defaulter(term_end="2027-05-11")])
+    assert check(rep, Scenario.OTHER, as_of=day("2027-05-11")).outcome is Outcome.RESTRICTED
+    after = check(rep, Scenario.OTHER, as_of=day("2027-05-12"))
+    assert after.outcome is Outcome.CLEAR
+    assert reasons(after, "L-COURT") == {"RECORD_EXPIRED"}
+
+
+def test_red_list_term_ends_the_incentives() -> None:
+    rep = report(memberships=[red_list(term_end="2026-10-14")])
+    decision = check(rep, LICENSING)
+    assert decision.outcome is Outcome.CLEAR
+    assert reasons(decision, "L-RED") == {"RECORD_EXPIRED"}
+
+
+def test_nothing_is_published_before_it_was_found_or_listed() -> None:
+    """Replaying a decision at an earlier date: a finding or listing made later counts for
+    nothing then (``RECORD_NOT_YET_EFFECTIVE``)."""
+    rep = report(
+        records=[record("R1", finding_date="2026-12-01")],
+        memberships=[severe_listing(listed_on="2026-12-05")],
+    )
+    decision = check(rep, PROCUREMENT)
+    assert decision.outcome is Outcome.CLEAR
+    assert reasons(decision, "R1") == {"RECORD_NOT_YET_EFFECTIVE"}
+    assert reasons(decision, "L-SEVERE") == {"RECORD_NOT_YET_EFFECTIVE"}
+    assert check(rep, PROCUREMENT, as_of=day("2026-12-05")).outcome is Outcome.RESTRICTED
 
 
 # --- continuing acts ---------------------------------------------------------------------------
