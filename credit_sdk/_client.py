@@ -493,6 +493,7 @@ class BaseClient:
             blocking_log=self._blocking_log,
         )
         self._started = False
+        self._started_pid = 0
         self._closed = False
         self._state_lock = threading.Lock()
         self._stop = threading.Event()
@@ -1090,14 +1091,17 @@ class CreditClient(BaseClient):
     # -- lifecycle ---------------------------------------------------------------------------
 
     def _start(self) -> None:
-        if self._started:
+        if self._closed:
+            raise ConfigurationError("the client is closed")
+        pid = os.getpid()
+        if self._started_pid == pid:
             return
         with self._state_lock:
-            if self._started:
+            if self._started_pid == pid:
                 return
-            if self._closed:
-                raise ConfigurationError("the client is closed")
-            self._started = True
+            # First use, or first use in a forked child (the parent's threads do not exist
+            # there): start the background threads for this process.
+            self._started_pid = pid
             self._sender.start(self._provider)
             if not self._lists.pinned and self.list_sync_interval:
                 self._list_thread = threading.Thread(
@@ -1432,10 +1436,10 @@ class AsyncCreditClient(BaseClient):
         return fn(*args)
 
     def _start(self) -> None:
-        if self._started:
-            return
         if self._closed:
             raise ConfigurationError("the client is closed")
+        if self._started:
+            return
         self._started = True
         self._sender.start_task(self._provider)
         if not self._lists.pinned and self.list_sync_interval:

@@ -521,6 +521,7 @@ def test_status_reports_lists_breaker_and_outbox(client: CreditClient, catalog: 
 
 
 def test_closed_client_refuses_new_work(client: CreditClient, ctx: QueryContext) -> None:
+    client.check(COMPANY, Scenario.BIDDING, ctx)
     client.close()
     client.close()  # idempotent
     with pytest.raises(Exception, match="closed"):
@@ -536,3 +537,23 @@ def test_context_manager_closes(
         assert thread is not None
         assert thread.is_alive()
     assert not thread.is_alive()
+
+
+def test_a_forked_child_starts_its_own_background_threads(
+    client: CreditClient, ctx: QueryContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    client.check(COMPANY, Scenario.BIDDING, ctx)
+    parent_thread = client._sender._thread
+    real = os.getpid()
+    monkeypatch.setattr(os, "getpid", lambda: real + 1)
+    client._sender._thread = None  # as after fork(): the parent's thread does not exist
+    client.check(COMPANY, Scenario.BIDDING, ctx)
+    child_thread = client._sender._thread
+    assert child_thread is not None
+    assert child_thread is not parent_thread
+    monkeypatch.undo()
+    client._sender.stop()
+    assert parent_thread is not None
+    parent_thread.join(5)
