@@ -29,6 +29,7 @@ import datetime as dt
 import json
 import logging
 import os
+import re
 import tempfile
 import threading
 import time
@@ -54,6 +55,7 @@ from credit_sdk._providers import (
 __all__ = ["CachedReport", "CatalogSnapshot", "ListStore", "ReportCache"]
 
 _log = logging.getLogger("credit_sdk.cache")
+_HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(slots=True)
@@ -373,9 +375,10 @@ class ListStore:
             _atomic_write(
                 self.lists_dir / self.MANIFEST, json.dumps(manifest, indent=1).encode("utf-8")
             )
-            keep = {f"{sha}.json" for _, _, sha in snap.refs} | {self.MANIFEST}
+            keep = {f"{sha}.json" for _, _, sha in snap.refs}
             for stale in self.lists_dir.glob("*.json"):
-                if stale.name not in keep:
+                # Only editions this store wrote (named by their sha256) are ever removed.
+                if _HEX64.fullmatch(stale.stem) and stale.name not in keep:
                     stale.unlink(missing_ok=True)
         except OSError as err:
             # Deciding goes on with the verified lists in memory; only restart resilience suffers.

@@ -299,3 +299,27 @@ def test_sandbox_client_says_what_it_defaults(caplog: pytest.LogCaptureFixture) 
         assert "in memory" in caplog.text
         assert "random key" in caplog.text
         assert "sandbox-token" not in repr(client)
+
+
+def test_old_editions_are_pruned_but_other_files_are_left_alone(tmp_path: Path) -> None:
+    (tmp_path / "notes.json").write_text("{}")
+    store = ListStore(lists_dir=tmp_path, use_shipped=False)
+    store.sync(MemoryProvider(lists=raw_lists()))
+    store.sync(MemoryProvider(lists=[edited(raw_lists()[0], "next.4"), *raw_lists()[1:]]))
+    editions = [p for p in tmp_path.glob("*.json") if len(p.stem) == 64]
+    assert len(editions) == len(LIST_FILES)
+    assert (tmp_path / "notes.json").exists()
+
+
+def test_importing_the_sdk_starts_nothing_and_loads_no_optional_machinery() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, threading, credit_sdk\n"
+        "assert threading.active_count() == 1, threading.enumerate()\n"
+        "loaded = [m for m in ('tenacity', 'opentelemetry', 'chinese_calendar') "
+        "if m in sys.modules]\n"
+        "assert not loaded, loaded\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
