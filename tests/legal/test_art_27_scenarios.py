@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from credit_sdk import InvalidQuery, Outcome, Scenario, ScenarioFamily
+from credit_sdk import CreditReport, InvalidQuery, Outcome, Scenario, ScenarioFamily
 from tests.legal.builders import check, range_items, report, severe_listing, severe_record
 
 ART_27_ITEMS = {
@@ -25,7 +25,7 @@ ART_27_ITEMS = {
 }
 
 
-def _severe_supplier() -> object:
+def _severe_supplier() -> CreditReport:
     return report(records=[severe_record()], memberships=[severe_listing()])
 
 

@@ -11,6 +11,8 @@ normal spot-check rate comes from the policy profile.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from credit_sdk import RiskLevel, Scenario
@@ -100,7 +102,7 @@ def test_no_evaluation_means_the_normal_rate() -> None:
     ],
 )
 def test_active_dishonesty_means_high_risk_whatever_the_grade(
-    case: str, items: dict[str, object]
+    case: str, items: dict[str, Any]
 ) -> None:
     rep = report(evaluations=[evaluation("E-IND", "industry", "low", grade="A")], **items)
     sup = check(rep, SCENARIO).supervision

@@ -10,6 +10,7 @@ link concerns natural persons only.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -31,7 +32,7 @@ from tests.legal.builders import (
 REVIEW = Scenario.QUALIFICATION_REVIEW  # 国有企业董事、监事、高级管理人员任职资格审核
 
 
-def _director_candidate(role: str = "legal_representative", **link: str | None) -> CreditReport:
+def _director_candidate(role: str = "legal_representative", **link: Any) -> CreditReport:
     """A person whose company (示例建设工程有限公司) was put on the severe list on 2026-03-01."""
     return report(person=True, linked_parties=[linked_party([severe_listing()], role, **link)])
 

@@ -111,7 +111,7 @@ def test_removing_voluntary_measures_changes_nothing_else(name: str) -> None:
     rep, has_voluntary = REPORTS[name]
     full = Catalog.default()
     bare = _without_voluntary(full)
-    seen = set()
+    seen: set[str] = set()
     for scenario in Scenario:
         with_v = check(rep, scenario, catalog=full)
         without = check(rep, scenario, catalog=bare)

@@ -13,6 +13,8 @@ document, has 12-36 months for serious information and no long-term category.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from credit_sdk import CreditReport, Decision, Outcome, PolicyError, PolicyProfile, Scenario
@@ -37,7 +39,7 @@ PROCUREMENT = Scenario.GOVERNMENT_PROCUREMENT
 NATIONAL = "cn-national-2026"
 
 
-def _false_materials(finding_date: str = "2026-05-01", **extra: object) -> CreditReport:
+def _false_materials(finding_date: str = "2026-05-01", **extra: Any) -> CreditReport:
     """提供虚假材料, found (by default) on 1 May 2026 by an effective penalty decision."""
     return report(records=[record("R1", finding_date=finding_date, **extra)])
 
@@ -101,7 +103,7 @@ def test_stated_period_below_the_minimum_is_raised_and_flagged() -> None:
 # --- severe dishonesty: 6 months to 3 years ----------------------------------------------------
 
 
-def _severe_found(on: str, **extra: object) -> CreditReport:
+def _severe_found(on: str, **extra: Any) -> CreditReport:
     return report(records=[severe_record("R-S", finding_date=on, **extra)])
 
 

@@ -8,6 +8,8 @@ gives the decision that was right then.
 
 from __future__ import annotations
 
+from typing import Any
+
 from credit_sdk import CreditReport, Outcome, Scenario
 from tests.legal.builders import (
     check,
@@ -25,7 +27,7 @@ LICENSING = Scenario.ADMIN_LICENSING
 PROCUREMENT = Scenario.GOVERNMENT_PROCUREMENT
 
 
-def _pollution_penalty(**extra: object) -> CreditReport:
+def _pollution_penalty(**extra: Any) -> CreditReport:
     """超标排放 penalty decision of 8 April 2026, set aside on administrative reconsideration."""
     return report(
         records=[

@@ -136,7 +136,7 @@ def test_sample_decided_at_its_window(state: str) -> None:
         assert decision.incentives == ()
     if want.outcome is not Outcome.REVIEW:
         assert decision.held_for_review == ()
-    assert decision.provenance.report_id.startswith("RPT-SAMPLE-")
+    assert (decision.provenance.report_id or "").startswith("RPT-SAMPLE-")
 
 
 @pytest.mark.parametrize("state", NOTHING_APPLIES)
