@@ -34,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import binascii
 import contextlib
+import copy
 import datetime as dt
 import hashlib
 import hmac
@@ -495,6 +496,7 @@ class BaseClient:
         self._started = False
         self._started_pid = 0
         self._closed = False
+        self._is_view = False
         self._state_lock = threading.Lock()
         self._stop = threading.Event()
 
@@ -565,6 +567,37 @@ class BaseClient:
             pseudonym_key=pseudonym_key,
             **kwargs,
         )
+
+    # -- per-call overrides --------------------------------------------------------------------
+
+    def with_options(
+        self,
+        *,
+        failure_policy: FailurePolicy | None = None,
+        profile: PolicyProfile | str | None = None,
+    ) -> Self:
+        """A view of this client with another failure policy or policy profile, sharing its
+        connection pool, caches, lists, query log and background work (closing the view does
+        nothing; close the client).
+
+        >>> strict = client.with_options(
+        ...     failure_policy=FailurePolicy.fail_closed(raise_on_unavailable=True))
+        ... # doctest: +SKIP
+        """
+        view = copy.copy(self)
+        if failure_policy is not None:
+            if failure_policy.mode == "serve_stale" and (
+                failure_policy.max_staleness > self._cache.retention
+            ):
+                raise ConfigurationError(
+                    "this client keeps reports for at most "
+                    f"{self._cache.retention:g} s; build it with serve_stale to serve older ones"
+                )
+            view.failure_policy = failure_policy
+        if profile is not None:
+            view.profile = PolicyProfile.get(profile) if isinstance(profile, str) else profile
+        view._is_view = True
+        return view
 
     # -- representation: never a secret -----------------------------------------------------
 
@@ -1118,6 +1151,8 @@ class CreditClient(BaseClient):
     def close(self) -> None:
         """Stop the background threads and close the connection pool (the query log is the
         caller's: close it yourself). Idempotent."""
+        if self._is_view:
+            return
         with self._state_lock:
             if self._closed:
                 return
@@ -1455,7 +1490,7 @@ class AsyncCreditClient(BaseClient):
 
     async def aclose(self) -> None:
         """Cancel the background tasks and close the connection pool. Idempotent."""
-        if self._closed:
+        if self._is_view or self._closed:
             return
         self._closed = True
         self._stop.set()

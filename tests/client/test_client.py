@@ -557,3 +557,20 @@ def test_a_forked_child_starts_its_own_background_threads(
     client._sender.stop()
     assert parent_thread is not None
     parent_thread.join(5)
+
+
+def test_with_options_shares_the_client_but_not_its_policy(
+    client: CreditClient, platform: MemoryProvider, audit: MemoryQueryLog, ctx: QueryContext
+) -> None:
+    strict = client.with_options(
+        failure_policy=FailurePolicy.fail_closed(raise_on_unavailable=True)
+    )
+    platform.fail_next(PlatformUnavailable("down"), times=2)
+    assert client.check(OTHER_COMPANY, Scenario.BIDDING, ctx).outcome is Outcome.INDETERMINATE
+    with pytest.raises(PlatformUnavailable):
+        strict.check(OTHER_COMPANY, Scenario.BIDDING, ctx)
+    strict.close()  # a view: the client stays usable
+    assert client.check(COMPANY, Scenario.BIDDING, ctx).outcome is Outcome.RESTRICTED
+    assert audit.stats().completions == 3
+    with pytest.raises(ValueError, match="serve_stale"):
+        client.with_options(failure_policy=FailurePolicy.serve_stale(3600))
