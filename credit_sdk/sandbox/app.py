@@ -25,7 +25,7 @@ import hashlib
 import json
 import logging
 import re
-import secrets
+import threading
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -36,7 +36,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -172,6 +172,8 @@ class SandboxState:
     faults: FaultTable
     auth: Authenticator
     started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    stopping: threading.Event = field(default_factory=threading.Event)
+    """Set by whoever stops the server: injected latency ends early, so shutdown stays fast."""
 
     @property
     def credentials(self) -> Credentials:
@@ -331,6 +333,11 @@ async def _handle(
         return await handler(request, body, state, request_id)
     except _Refusal as refusal:
         return refusal.response
+    except ClientDisconnect:
+        # The client hung up (typically after its timeout, during injected latency): this
+        # answer goes nowhere, but ending normally keeps the server's log free of tracebacks.
+        log.debug("client went away before sending its body (request %s)", request_id)
+        return problem(400, "Bad Request", "the client disconnected", "disconnected", request_id)
 
 
 def _state(request: Request) -> SandboxState:
@@ -351,7 +358,7 @@ def _contract(
         if fault is not None:
             log.info("fault on %s: %s (request %s)", route, fault.to_json(), request_id)
             if fault.latency_ms:
-                await asyncio.sleep(fault.latency_ms / 1000)
+                await _pause(fault.latency_ms / 1000, state.stopping)
             if fault.mode is FaultMode.RESET:
                 return AbortConnection()
             if fault.mode is None and fault.status is not None:
@@ -363,6 +370,18 @@ def _contract(
         return response
 
     return endpoint
+
+
+async def _pause(seconds: float, stopping: threading.Event) -> None:
+    # Sleep in short steps so that a server being stopped does not wait out (or cancel, and
+    # log) a long injected latency.
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while not stopping.is_set():
+        left = deadline - loop.time()
+        if left <= 0:
+            return
+        await asyncio.sleep(min(left, 0.05))
 
 
 def _fault_status(fault: Fault, request_id: str) -> Response:
@@ -861,7 +880,3 @@ def create_app(
     app.state.sandbox = state
     return app
 
-
-def new_token() -> str:
-    """A random bearer token (for ``credit-sdk sandbox --token random``)."""
-    return secrets.token_urlsafe(24)

@@ -305,6 +305,9 @@ def _oversized(size: int) -> StreamingResponse:
             n = min(left, len(chunk))
             yield chunk[:n]
             left -= n
+            # Let the loop run between chunks: when the client hangs up, the server learns it
+            # only from a callback, and until then every write fails (and asyncio logs it).
+            await asyncio.sleep(0)
         yield tail
 
     return StreamingResponse(

@@ -255,6 +255,8 @@ class SandboxServer:
         if self._admin is not None:
             self._admin.close()
             self._admin = None
+        if self._state is not None:
+            self._state.stopping.set()
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None:

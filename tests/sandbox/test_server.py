@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -253,3 +254,29 @@ def test_python_dash_m_runs_the_sandbox_and_stops_on_ctrl_c() -> None:
         for stream in (process.stdout, process.stderr):
             if stream is not None:
                 stream.close()
+
+
+def test_stop_during_injected_latency_is_fast_and_quiet(caplog: pytest.LogCaptureFixture) -> None:
+    server = SandboxServer().start()
+    try:
+        server.admin.inject_fault("health", latency_ms=60_000)
+        with pytest.raises(httpx.ReadTimeout):
+            httpx.get(server.url + "/v1/health", timeout=httpx.Timeout(5, read=0.2))
+        with caplog.at_level(logging.WARNING):
+            started = time.perf_counter()
+            server.stop()
+            assert time.perf_counter() - started < 1.0
+    finally:
+        server.stop()
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+def test_a_client_hanging_up_on_an_oversized_body_leaves_no_noise(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.WARNING), SandboxServer() as server:
+        server.admin.inject_fault("health", mode="oversized", times=1)
+        with httpx.Client(base_url=server.url) as client, client.stream("GET", "/v1/health") as r:
+            next(r.iter_bytes())
+        assert httpx.get(server.url + "/v1/health").status_code == 200
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
