@@ -144,30 +144,53 @@ def add_months(day: dt.date, months: int) -> dt.date:
 _DAYS_IN_MONTH = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
-def _months_between(start: dt.date, end: dt.date) -> int:
-    months = (end.year - start.year) * 12 + end.month - start.month
-    return months if end.day >= start.day else months - 1
-
-
 def _clamp_period(
     stated: int | None, rule: PeriodRule, item_id: str, advisories: list[Advisory]
 ) -> int:
-    """The period to apply: the stated one if lawful, else the nearest lawful bound (flagged)."""
+    """The period to apply, in months (Art. 51): the stated one if lawful, else the nearest
+    legal bound, flagged; the maximum when none is stated (publication stops there)."""
     if stated is None:
-        # Publication stops automatically at the maximum (Art. 51; national practice).
         return rule.max_months
     if rule.min_months <= stated <= rule.max_months:
         return stated
-    bounded = min(max(stated, rule.min_months), rule.max_months)
-    advisories.append(
-        Advisory(
-            _RC_PERIOD_OUT_OF_RANGE,
-            f"stated publication period of {stated} months lies outside the legal range "
-            f"{rule.min_months}-{rule.max_months} months (Art. 51); {bounded} months applied",
-            item_id,
-        )
+    applied = min(max(stated, rule.min_months), rule.max_months)
+    advisories.append(_out_of_range(f"{stated} months", rule, f"{applied} months", item_id))
+    return applied
+
+
+def _out_of_range(stated: str, rule: PeriodRule, applied: str, item_id: str) -> Advisory:
+    return Advisory(
+        _RC_PERIOD_OUT_OF_RANGE,
+        f"stated publication period of {stated} lies outside the legal range "
+        f"{rule.min_months}-{rule.max_months} months (Art. 51); {applied} applied",
+        item_id,
     )
-    return bounded
+
+
+def _listing_end(
+    listed_on: dt.date,
+    term_end: dt.date | None,
+    rule: PeriodRule,
+    item_id: str,
+    advisories: list[Advisory],
+) -> dt.date:
+    """First day off a severe listing: the day after its stated last day, kept within the legal
+    range from the listing date (flagged when it had to be moved), Art. 51."""
+    earliest = add_months(listed_on, rule.min_months)
+    latest = add_months(listed_on, rule.max_months)
+    if term_end is None:
+        return latest
+    end = term_end + _ONE_DAY
+    if earliest <= end <= latest:
+        return end
+    applied = min(max(end, earliest), latest)
+    advisories.append(
+        _out_of_range(f"until {term_end}", rule, f"until {applied - _ONE_DAY}", item_id)
+    )
+    return applied
+
+
+_ONE_DAY = dt.timedelta(days=1)
 
 
 def publication_end(
@@ -181,7 +204,7 @@ def publication_end(
         and rec.consequences & profile.long_term_consequences
     ):
         return None
-    if profile.period_anchor is _PA_DECISION_DATE and rec.basis is not None:
+    if profile.period_anchor == _PA_DECISION_DATE and rec.basis is not None:
         anchor = rec.basis.issued_on
     else:
         anchor = rec.finding_date
@@ -300,7 +323,9 @@ class _Run:
         if m.objection is not None and m.objection.upheld_at(as_of):
             self.leave_out(_RC_RECORD_CORRECTED, mid, "异议成立，移出名单 (Art. 53)")
             return None
-        if m.term_end is not None and as_of > m.term_end:
+        if m.list_type is not _LT_SEVERE_DISHONESTY and m.term_end and as_of > m.term_end:
+            # Severe listings are bounded by Art. 51 below; red lists and the court's list
+            # (Art. 38 ¶2) end with their own term.
             self.leave_out(_RC_RECORD_EXPIRED, mid, f"纳入期限已于 {m.term_end} 届满")
             return None
         if m.list_type is _LT_RED_LIST:
@@ -316,14 +341,7 @@ class _Run:
             )
             if not long_term:
                 rule = self.profile.severe_period_for(m.domain)
-                # term_end is the last day on the list, so the term runs to the day after it.
-                stated = (
-                    None
-                    if m.term_end is None
-                    else _months_between(m.listed_on, m.term_end + dt.timedelta(days=1))
-                )
-                months = _clamp_period(stated, rule, mid, self.advisories)
-                end = add_months(m.listed_on, months)
+                end = _listing_end(m.listed_on, m.term_end, rule, mid, self.advisories)
                 if as_of >= end:
                     self.leave_out(
                         _RC_RECORD_EXPIRED, mid, f"严重失信信息公示期限已于 {end} 前届满"
@@ -407,12 +425,26 @@ def decide(
                 t = run.membership(m, lp.role, via)
                 if t is not None:
                     negatives.append(t)
-        if report.integrity_points is not None:
-            pts = report.integrity_points
+    points: int | None = None
+    pts = report.integrity_points
+    if pts is not None:
+        if subject_kind is not _SK_NATURAL_PERSON:
+            run.leave_out(_RC_NOT_RELATED, pts.scheme, "integrity points are for natural persons")
+        elif pts.assessed_on > as_of:
+            run.leave_out(_RC_RECORD_NOT_YET_EFFECTIVE, pts.scheme, "assessed after the query date")
+        else:
+            points = pts.score
             positives.append(
                 TriggerRef("integrity_points", pts.scheme, _G_INTEGRITY_POINTS, str(pts.score))
             )
-    points = report.integrity_points.score if report.integrity_points is not None else None
+    if report.linked_parties and subject_kind is not _SK_NATURAL_PERSON:
+        for lp in report.linked_parties:
+            for m in lp.memberships:
+                run.leave_out(
+                    _RC_NOT_RELATED,
+                    m.membership_id,
+                    "Art. 45 extends a listing to natural persons in the listed entity only",
+                )
 
     in_force = catalog.in_force(as_of)
     matches: dict[tuple[str, str], tuple[IndexedMeasure, list[TriggerRef]]] = {}
@@ -471,18 +503,19 @@ def decide(
     # Incentives for a subject with active dishonesty (Art. 36, 40): trustworthiness incentives
     # presuppose no active dishonesty. Under SUPPRESS any undisputed negative item suppresses
     # them; under SUPPRESS_IF_SEVERE only severe ones do. Disputed negatives hold them for review.
-    if profile.incentives_with_dishonesty is _IP_SUPPRESS:
+    if profile.incentives_with_dishonesty == _IP_SUPPRESS:
         blocking = negatives
     else:
         blocking = [t for t in negatives if t.ground in _SEVERE_GROUNDS]
-    suppress = any(not t.disputed for t in blocking)
+    on_dispute = profile.on_dispute
+    # Under APPLY a disputed item counts as established, for incentives as for restrictions.
+    suppress = any(not t.disputed or on_dispute == _DP_APPLY for t in blocking)
     hold_incentives = not suppress and bool(blocking)
 
     restrictions: list[AppliedMeasure] = []
     incentives: list[AppliedMeasure] = []
     voluntary: list[AppliedMeasure] = []
     held: list[AppliedMeasure] = []
-    on_dispute = profile.on_dispute
     for entry, trigs in matches.values():
         measure = entry.measure
         if measure.kind is _MK_INCENTIVE and suppress:
@@ -500,16 +533,16 @@ def decide(
             voluntary.append(applied)
             continue
         if measure.kind is _MK_INCENTIVE:
-            if hold_incentives and on_dispute is not _DP_APPLY:
+            if hold_incentives:
                 held.append(applied)
             else:
                 incentives.append(applied)
             continue
         if all(t.disputed for t in trigs):
-            if on_dispute is _DP_REVIEW:
+            if on_dispute == _DP_REVIEW:
                 held.append(applied)
                 continue
-            if on_dispute is _DP_SUSPEND:
+            if on_dispute == _DP_SUSPEND:
                 run.exclusions.append(
                     Exclusion(
                         _RC_RECORD_DISPUTED,

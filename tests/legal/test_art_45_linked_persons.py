@@ -154,11 +154,6 @@ def test_links_are_not_applied_when_the_subject_is_an_organisation(scenario: Sce
     assert decision.commitment_eligible
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: an organisation subject's linked-party listings are dropped silently, "
-    "with no reason code (DESIGN.md §3: nothing is filtered silently)",
-)
 def test_links_of_an_organisation_are_left_out_with_a_reason() -> None:
     decision = check(_organisation_with_links(), REVIEW)
     assert reasons(decision, "L-SEVERE") == {"NOT_RELATED"}

@@ -67,11 +67,6 @@ def test_a_high_score_does_not_outweigh_dishonesty() -> None:
     assert "INCENTIVE_SUPPRESSED_BY_DISHONESTY" in reasons(decision)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: integrity points assessed after as_of still feed incentives at as_of "
-    "(records, listings, commitments and evaluations dated after as_of are all ignored)",
-)
 def test_points_assessed_after_the_query_date_are_not_used() -> None:
     rep = report(person=True, integrity_points=points(900, assessed_on="2027-03-01"))
     decision = check(rep, PUBLIC_SERVICE)

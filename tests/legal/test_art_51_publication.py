@@ -167,11 +167,6 @@ def test_one_year_listing_term_runs_to_its_last_day() -> None:
     assert reasons(after, "L-SEVERE") == {"RECORD_EXPIRED"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: a listing term that is not a whole number of months is truncated to "
-    "whole months, so a listing from 20 March to 31 December is expired from 20 December",
-)
 def test_listing_term_of_months_and_days_runs_to_its_last_day() -> None:
     rep = report(memberships=[severe_listing(listed_on="2026-03-20", term_end="2026-12-31")])
     decision = check(rep, PROCUREMENT, as_of=day("2026-12-25"))
@@ -179,23 +174,12 @@ def test_listing_term_of_months_and_days_runs_to_its_last_day() -> None:
     assert "RECORD_EXPIRED" not in reasons(decision, "L-SEVERE")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: a listing term of 36 months and 21 days rounds down to 36 months, so "
-    "the term beyond Art. 51's three years is not flagged PERIOD_OUT_OF_RANGE",
-)
 def test_listing_term_a_few_days_beyond_three_years_is_flagged() -> None:
     rep = report(memberships=[severe_listing(listed_on="2026-03-20", term_end="2029-04-10")])
     decision = check(rep, PROCUREMENT)
     assert "PERIOD_OUT_OF_RANGE" in advisory_codes(decision, "L-SEVERE")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: a severe listing whose term is below Art. 51's six-month minimum is "
-    "flagged '6 months applied' while on the list, yet expires at its stated term_end "
-    "(the term_end check runs before the Art. 51 bound)",
-)
 def test_listing_term_below_six_months_is_raised_to_the_minimum() -> None:
     rep = report(memberships=[severe_listing(listed_on="2026-03-01", term_end="2026-05-31")])
     during = check(rep, PROCUREMENT, as_of=day("2026-04-01"))

@@ -149,13 +149,6 @@ def test_record_objection_upheld_corrects_the_record() -> None:
     assert reasons(decision, "R1") == {"RECORD_CORRECTED"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: under on_dispute=apply a disputed dishonesty record is applied as "
-    "established (its restrictions are imposed) yet does not suppress incentives, so one "
-    "decision both refuses and grants 容缺受理 (docs/decisions.md: active dishonesty suppresses "
-    "incentives; disputed-only dishonesty holds them)",
-)
 def test_apply_policy_does_not_grant_incentives_beside_the_disputed_restrictions() -> None:
     rep = report(
         records=[record("R-FALSE", category="false_materials", objection=objection())],

@@ -90,3 +90,31 @@ def test_a_person_cannot_be_an_organisation() -> None:
 def test_bad_list_json_is_a_catalog_error(text: str) -> None:
     with pytest.raises(CatalogError, match="rule format"):
         MeasureList.from_json(text, source="broken.json")
+
+
+def test_profile_copies_with_plain_strings_behave_like_enum_values() -> None:
+    # `model_copy(update=...)` does not validate: the engine must still honour plain strings.
+    from credit_sdk import PolicyProfile
+
+    body = "91230100MA1C2X3Y4"
+    rep = CreditReport.model_validate(
+        {
+            "report_id": "edge",
+            "generated_at": "2026-11-29T00:00:00Z",
+            "subject": {"kind": "legal_person", "identifier": body + compute_uscc_check(body)},
+            "list_memberships": [
+                {
+                    "membership_id": "L1",
+                    "list_type": "severe_dishonesty",
+                    "listed_on": "2026-06-01",
+                    "listing_body": "示例认定单位",
+                    "decision": basis(kind="severe_list_decision", issued_on="2026-06-01"),
+                    "objection": {"objection_id": "O1", "filed_on": "2026-11-20"},
+                }
+            ],
+        }
+    )
+    suspend = PolicyProfile.default().model_copy(update={"on_dispute": "suspend"})
+    d = decide(rep, "government_procurement", as_of=dt.date(2026, 11, 29), profile=suspend)
+    assert d.outcome is Outcome.CLEAR
+    assert "RECORD_DISPUTED" in {e.reason.value for e in d.exclusions}
