@@ -5,11 +5,10 @@ plus sandbox-only administration under ``/_sandbox/`` (same credentials; never f
 counted). It is a development server with synthetic data, **not a production platform**, and
 says so in its health payload and in an ``X-Credit-Sandbox`` header on every answer.
 
->>> from starlette.testclient import TestClient
 >>> app = create_app(token="test-token-0123456789")
->>> with TestClient(app) as http:
-...     http.get("/v1/health").json()["status"]
-'ok'
+>>> sorted(route.path for route in app.routes if route.path.startswith("/v1/"))[:3]
+['/v1/feedback', '/v1/health', '/v1/measure-lists']
+>>> app.state.sandbox.store.close()   # (the app's lifespan does this when it runs)
 
 Everything a client sees: JSON bodies, ``application/problem+json`` errors with a
 ``request_id``, ``X-Request-Id`` on every response, ``ETag``/``304`` on measure lists,
@@ -823,6 +822,7 @@ def create_app(
     >>> app = create_app(token="my-test-token")
     >>> app.state.sandbox.credentials.app_id
     'sandbox-app'
+    >>> app.state.sandbox.store.close()
     """
     secret = DEFAULT_APP_SECRET if app_secret is None else app_secret
     if isinstance(secret, str):

@@ -1,7 +1,7 @@
 """``credit-sdk sandbox``: run the sandbox platform in the foreground.
 
 The ``credit-sdk`` command calls :func:`register` to add the subcommand; the parser it adds
-sets ``func`` to :func:`run`, which returns the exit status. ``python -m credit_sdk.sandbox``
+sets ``handler`` to :func:`run`, which returns the exit status. ``python -m credit_sdk.sandbox``
 runs :func:`main` with the same options::
 
     credit-sdk sandbox [--host 127.0.0.1] [--port 8765] [--db PATH] [--token T]
@@ -11,8 +11,7 @@ Loopback by default. Another interface needs an explicit ``--token`` and ``--app
 that this is not a production platform.
 
 >>> parser = argparse.ArgumentParser(prog="credit-sdk")
->>> register(parser.add_subparsers(dest="command"))  # doctest: +ELLIPSIS
-ArgumentParser(prog='credit-sdk sandbox', ...)
+>>> register(parser.add_subparsers(dest="command"))
 >>> parser.parse_args(["sandbox", "--port", "0"]).port
 0
 """
@@ -50,11 +49,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def register(subparsers: Any) -> argparse.ArgumentParser:
+def register(subparsers: Any) -> None:
     """Add the ``sandbox`` subcommand to the ``credit-sdk`` parser's subparsers.
 
     ``subparsers`` is what ``ArgumentParser.add_subparsers()`` returned. The new parser sets
-    ``func=run``: the caller dispatches with ``return args.func(args)``.
+    ``handler`` (and ``func``, the same) to :func:`run`: the caller dispatches with
+    ``return args.handler(args)``.
     """
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "sandbox",
@@ -62,8 +62,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         description=_DESCRIPTION,
     )
     add_arguments(parser)
-    parser.set_defaults(func=run)
-    return parser
+    parser.set_defaults(handler=run, func=run)
 
 
 def _banner(url: str, args: argparse.Namespace, state: Any, out: TextIO) -> None:

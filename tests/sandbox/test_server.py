@@ -199,6 +199,7 @@ def test_register_adds_the_sandbox_subcommand() -> None:
     assert (args.command, args.host, args.port, args.db, args.token) == (
         "sandbox", "127.0.0.1", 0, "x.db", "t",
     )  # fmt: skip
+    assert args.handler is run
     assert args.func is run
     assert parser.parse_args(["sandbox"]).port == 8765
 
