@@ -377,6 +377,11 @@ class BaseClient:
     """
 
     _provider: Any
+    #: Connections per client when ``max_connections`` is not given. The async pool is smaller:
+    #: httpcore's async pool scans every connection on each request, so beyond a few
+    #: connections it costs more CPU than the extra parallelism brings on a loopback or LAN
+    #: platform (see benchmarks/client_bench.py); excess requests wait on a semaphore instead.
+    _default_pool = 10
 
     def __init__(
         self,
@@ -399,7 +404,7 @@ class BaseClient:
         cache_size: int = 10_000,
         connect_timeout: float = 2.0,
         read_timeout: float = 10.0,
-        max_connections: int = 10,
+        max_connections: int | None = None,
         max_response_bytes: int = 8 * 1024 * 1024,
         retry: RetryPolicy | None = None,
         breaker_threshold: int = 5,
@@ -451,8 +456,8 @@ class BaseClient:
                 credentials=_credentials(credentials, token, app_id, app_secret),
                 connect_timeout=connect_timeout,
                 read_timeout=read_timeout,
-                max_connections=max_connections,
-                max_keepalive=max_connections,
+                max_connections=max_connections or self._default_pool,
+                max_keepalive=max_connections or self._default_pool,
                 max_response_bytes=max_response_bytes,
                 retry=retry or RetryPolicy(),
             )
@@ -1453,6 +1458,7 @@ class AsyncCreditClient(BaseClient):
 
     _provider: AsyncProvider
     _list_task: asyncio.Task[None] | None = None
+    _default_pool = 4
 
     def _adapt_provider(self, provider: Any) -> Any:
         # A MemoryProvider never blocks: it serves the async client through a thin wrapper.

@@ -641,6 +641,17 @@ class AsyncTransport(_TransportBase):
         super().__init__(config, breaker=breaker, transport=transport)
         self._sleep = sleep
         self._client: httpx.AsyncClient | None = None
+        self._gate: asyncio.Semaphore | None = None
+        self._gate_loop: asyncio.AbstractEventLoop | None = None
+
+    def _admission(self) -> asyncio.Semaphore:
+        # Requests beyond the pool size wait here, not in httpcore's pool queue, which rescans
+        # every waiting request on each release and slows down as the queue grows.
+        loop = asyncio.get_running_loop()
+        if self._gate is None or self._gate_loop is not loop:
+            self._gate = asyncio.Semaphore(self.config.max_connections)
+            self._gate_loop = loop
+        return self._gate
 
     def _http(self) -> httpx.AsyncClient:
         client = self._client
@@ -685,6 +696,17 @@ class AsyncTransport(_TransportBase):
         return response
 
     async def _once(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None,
+        idempotency_key: str | None,
+        headers: Mapping[str, str] | None,
+    ) -> Response:
+        async with self._admission():
+            return await self._exchange(method, path, body, idempotency_key, headers)
+
+    async def _exchange(
         self,
         method: str,
         path: str,
