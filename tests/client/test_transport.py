@@ -432,3 +432,43 @@ def test_transport_config_is_validated() -> None:
         BearerToken(" ")
     with pytest.raises(ValueError, match="16 bytes"):
         HmacCredentials("app", b"short")
+
+
+def test_the_async_transport_retries_and_limits_like_the_sync_one(router: respx.MockRouter) -> None:
+    import asyncio
+
+    from credit_sdk import AsyncHttpProvider
+    from credit_sdk._transport import AsyncTransport
+
+    waits: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    route = router.post(REPORT_PATH).mock(
+        side_effect=[problem(503, **{"Retry-After": "1"}), httpx.ConnectError("x"), ok_report()]
+    )
+    config = TransportConfig(
+        BASE,
+        BearerToken(TOKEN),
+        max_connections=2,
+        retry=RetryPolicy(max_attempts=3, retry_after_cap=5),
+    )
+
+    async def main() -> None:
+        provider = AsyncHttpProvider(AsyncTransport(config, sleep=fake_sleep))
+        try:
+            report = await provider.query_report(query())
+            assert report.subject.identifier == parse_identifier(COMPANY)
+            route.mock(return_value=httpx.Response(200, text="<html/>"))
+            with pytest.raises(PlatformProtocolError):
+                await provider.query_report(query())
+            route.mock(return_value=ok_report())
+            reports = await asyncio.gather(*(provider.query_report(query()) for _ in range(10)))
+            assert len(reports) == 10
+        finally:
+            await provider.aclose()
+
+    asyncio.run(main())
+    assert waits[0] == 1.0
+    assert len(waits) == 2
