@@ -200,15 +200,17 @@ class ObjectionReceipt:
 
     ``label_due``: the record must carry the objection label (异议标注) by this working day;
     ``decision_due``: the correction decision is due by this working day (three, or seven when
-    another unit must help verify).
+    another unit must help verify). Both are ``None``, with ``due_dates_unavailable`` saying
+    why, when the working-day calendar has no official arrangement yet for those weeks.
     """
 
     objection_id: str
     received_on: dt.date
     status: str
     needs_assistance: bool
-    label_due: dt.date
-    decision_due: dt.date
+    label_due: dt.date | None
+    decision_due: dt.date | None
+    due_dates_unavailable: str | None = None  # why the dates could not be computed
 
 
 @dataclass(frozen=True, slots=True)
@@ -929,11 +931,6 @@ class BaseClient:
             )
         if not isinstance(reason, str) or not reason.strip():
             raise InvalidQuery("an objection needs a reason (Art. 53)", rule="objection")
-        # Check the calendar covers the coming weeks before anything is filed, so that a receipt
-        # never lacks its due dates.
-        from credit_sdk._workdays import is_working_day
-
-        is_working_day(self._today() + dt.timedelta(days=30))
         request = ObjectionRequest(
             ident,
             item_id.strip(),
@@ -953,13 +950,27 @@ class BaseClient:
     def _receipt(self, ack: Any, needs_assistance: bool) -> ObjectionReceipt:
         from credit_sdk._workdays import objection_due_dates
 
-        due = objection_due_dates(
-            ack.received_on,
-            needs_assistance=needs_assistance,
-            label_days=self.profile.objection_label_working_days,
-            decision_days=self.profile.objection_decision_working_days,
-            assisted_decision_days=self.profile.objection_assisted_decision_working_days,
-        )
+        # The objection is the subject's right (Art. 53): it is filed even when the working-day
+        # calendar has no holiday arrangement yet for the weeks ahead; the receipt then says
+        # why its due dates are missing instead of guessing them.
+        try:
+            due = objection_due_dates(
+                ack.received_on,
+                needs_assistance=needs_assistance,
+                label_days=self.profile.objection_label_working_days,
+                decision_days=self.profile.objection_decision_working_days,
+                assisted_decision_days=self.profile.objection_assisted_decision_working_days,
+            )
+        except ConfigurationError as err:
+            return ObjectionReceipt(
+                ack.objection_id,
+                ack.received_on,
+                ack.status,
+                needs_assistance,
+                None,
+                None,
+                str(err),
+            )
         return ObjectionReceipt(
             ack.objection_id,
             ack.received_on,

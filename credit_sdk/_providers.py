@@ -23,7 +23,7 @@ import hashlib
 import json
 import threading
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -596,8 +596,10 @@ class MemoryProvider:
         reports: Mapping[str | Identifier, CreditReport | Mapping[str, Any]] | None = None,
         *,
         lists: Sequence[MeasureList | Mapping[str, Any] | bytes | str] = (),
+        today: Callable[[], dt.date] = dt.date.today,
     ) -> None:
         self._lock = threading.Lock()
+        self._today = today  # the platform's date for objection receipts
         self._reports: dict[Identifier, CreditReport] = {}
         self._lists: dict[tuple[str, str], FetchedList] = {}
         self._failures: list[PlatformError] = []
@@ -715,7 +717,7 @@ class MemoryProvider:
         with self._lock:
             self.objections.append(request)
             number = len(self.objections)
-        return ObjectionAck(f"OBJ-{number:06d}", dt.date.today(), "pending")
+        return ObjectionAck(f"OBJ-{number:06d}", self._today(), "pending")
 
     def health(self) -> Mapping[str, Any]:
         self._enter("health")

@@ -98,7 +98,7 @@ def dishonest_person_report() -> dict[str, Any]:
 
 @pytest.fixture
 def platform() -> MemoryProvider:
-    return MemoryProvider({COMPANY: severe_company_report()})
+    return MemoryProvider({COMPANY: severe_company_report()}, today=lambda: AS_OF)
 
 
 @pytest.fixture

@@ -41,6 +41,7 @@ from tests.client.conftest import (
     PERSON,
     FakeClock,
     dishonest_person_report,
+    severe_company_report,
 )
 from tests.legal.builders import AS_OF
 
@@ -448,21 +449,31 @@ def test_file_objection_returns_the_art_53_due_dates(
 ) -> None:
     receipt = client.file_objection(COMPANY, "L1", "the listing was revoked", ctx=ctx)
     assert receipt.objection_id.startswith("OBJ-")
+    assert receipt.label_due is not None
+    assert receipt.decision_due is not None
     assert receipt.label_due > receipt.received_on
     assert receipt.decision_due > receipt.label_due
     assisted = client.file_objection(COMPANY, "L1", "again", needs_assistance=True, ctx=ctx)
     assert assisted.needs_assistance
+    assert assisted.decision_due is not None
     assert assisted.decision_due > receipt.decision_due
     assert platform.objections[0].organ == "230100-SCJGJ"
 
 
-def test_file_objection_refuses_when_the_calendar_has_no_data(
-    make_client: Callable[..., CreditClient], platform: MemoryProvider
+def test_file_objection_files_even_without_calendar_data(
+    make_client: Callable[..., CreditClient], ctx: QueryContext
 ) -> None:
-    client = make_client(today=lambda: dt.date(2099, 6, 1))
-    with pytest.raises(Exception, match="chinese-calendar"):
-        client.file_objection(COMPANY, "L1", "reason")
-    assert platform.calls["file_objection"] == 0
+    # Art. 53 objections are the subject's right: filed even when the working-day calendar has
+    # no official arrangement yet; the receipt says why it carries no due dates.
+    far = MemoryProvider({COMPANY: severe_company_report()}, today=lambda: dt.date(2099, 6, 1))
+    client = make_client(provider=far)
+    receipt = client.file_objection(COMPANY, "L1", "reason", ctx=ctx)
+    assert far.calls["file_objection"] == 1
+    assert receipt.objection_id.startswith("OBJ-")
+    assert receipt.label_due is None
+    assert receipt.decision_due is None
+    assert receipt.due_dates_unavailable is not None
+    assert "chinese-calendar" in receipt.due_dates_unavailable
 
 
 # --- hooks, status, lifecycle --------------------------------------------------------------------
