@@ -85,7 +85,7 @@ OUTCOME_EXIT_CODES: dict[str, int] = {
 }
 
 EXIT_CODES = """\
-exit codes (the same for every command):
+exit codes: (one table for every command)
    0  success; check: CLEAR or INCENTIVES (incentives block nothing; --json tells them apart)
    1  audit verify/prune: the query log's hash chain does not verify
    2  bad arguments: unknown option, invalid identifier, date or file, a missing
