@@ -87,12 +87,12 @@ OUTCOME_EXIT_CODES: dict[str, int] = {
 EXIT_CODES = """\
 exit codes: (one table for every command)
    0  success; check: CLEAR or INCENTIVES (incentives block nothing; --json tells them apart)
-   1  audit verify/prune: the query log's hash chain does not verify
-   2  bad arguments: unknown option, invalid identifier, date or file, a missing
-      authorisation for a natural person (Art. 25, 56), an unreadable key file
-   3  the query-log database does not exist
-   4  the database is not a readable credit-sdk query log
-   5  the query log could not be used (server down, locked, permission denied, write
+   1  the query log's hash chain does not verify (audit verify, audit prune)
+   2  bad arguments (unknown option, unreadable file or key file, invalid identifier or
+      date, a natural person's authorisation missing in a personnel scenario, Art. 25, 56)
+   3  the database does not exist (file missing, PostgreSQL database absent)
+   4  the database is not a readable credit-sdk query log (garbage, damaged, other schema)
+   5  the database could not be used (server down, locked, permission denied, write
       failed); a check fails closed with this code: nothing was decided
    6  configuration: the CREDIT_SDK_* environment or the --sandbox options cannot make a
       client (missing URL, credential, query log or key); sandbox: cannot listen
@@ -102,8 +102,8 @@ exit codes: (one table for every command)
    9  feedback flush: dead letters wait for a person (see credit-sdk audit stats)
   10  check: RESTRICTED, a restriction or punishment applies
   11  check: REVIEW, a measure depends on a record under objection (Art. 53)
-  12  check: INDETERMINATE, no usable credit data: never read this as clear
-      check --file: the highest code of any subject; a row not checked counts as 12
+  12  check: INDETERMINATE, no usable credit data: never read this as clear;
+      check --file: the highest code of any subject, a row not checked counts as 12
  130  interrupted (Ctrl-C)
 """
 
