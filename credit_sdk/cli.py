@@ -415,9 +415,10 @@ def _client(
 ) -> Iterator[CreditClient]:
     """The client a command works through, and its query log; both closed on exit.
 
-    ``--sandbox URL`` builds ``CreditClient.sandbox(...)``; otherwise ``CreditClient.from_env()``
-    with ``--db`` (if given) in place of ``CREDIT_SDK_AUDIT_DB``. Configuration problems become
-    exit code 6, with the message that names what is missing.
+    ``--sandbox URL`` builds ``CreditClient.sandbox(...)`` (honouring ``CREDIT_SDK_AUDIT_DB``,
+    ``CREDIT_SDK_PSEUDONYM_KEY`` and ``CREDIT_SDK_LISTS_DIR`` when set); otherwise
+    ``CreditClient.from_env()`` with ``--db`` (if given) in place of ``CREDIT_SDK_AUDIT_DB``.
+    Configuration problems become exit code 6, with the message that names what is missing.
     """
     from credit_sdk._audit import open_query_log
     from credit_sdk._client import CreditClient, _env_kwargs, _pseudonym_key, _read_secret_env
@@ -435,7 +436,12 @@ def _client(
             key = _pseudonym_key(raw_key) if raw_key else None
             # Per-row commits: a one-shot command has no concurrent checks to group.
             log = open_query_log(target, create=create_log, group_commit=False) if target else None
-            client = CreditClient.sandbox(args.sandbox, token=token, audit=log, pseudonym_key=key)
+            extra: dict[str, Any] = {}
+            if os.environ.get("CREDIT_SDK_LISTS_DIR"):
+                extra["lists_dir"] = os.environ["CREDIT_SDK_LISTS_DIR"]
+            client = CreditClient.sandbox(
+                args.sandbox, token=token, audit=log, pseudonym_key=key, **extra
+            )
         else:
             environ = dict(os.environ)
             if args.db:
