@@ -509,7 +509,8 @@ def subject_text(value: Any) -> str | Identifier:
 
 
 def context_from_fields(
-    places: Sequence[tuple[str, Mapping[str, Any]]], headers: Mapping[str, str] | None = None
+    places: Sequence[tuple[str, Mapping[str, Any]]],
+    header: Callable[[str], str | None] | None = None,
 ) -> QueryContext:
     """Build a :class:`~credit_sdk.QueryContext` from fields named ``organ``, ``operator``,
     ``matter_code`` and ``purpose`` (then the ``X-Credit-*`` headers); a missing one is an
@@ -518,13 +519,13 @@ def context_from_fields(
     absent = []
     for name in CONTEXT_FIELDS:
         value = field_value(name, places)
-        if value is None and headers is not None:
-            value = headers.get(CONTEXT_HEADERS[name])
+        if value is None and header is not None:
+            value = header(CONTEXT_HEADERS[name])
         if value is None:
             absent.append(name)
         values[name] = value
     if absent:
-        labels = [label for label, _ in places] + (["headers"] if headers is not None else [])
+        labels = [label for label, _ in places] + (["headers"] if header is not None else [])
         raise InvalidQuery(
             f"no query context: missing {', '.join(absent)} in {', '.join(labels)} "
             "(Art. 23, 25 need the organ, operator, matter and purpose of every query)",
@@ -652,7 +653,7 @@ def decide_request_sync(
     spec: RouteCheck,
     request: Any,
     places: Callable[[], Places],
-    headers: Mapping[str, str],
+    header: Callable[[str], str | None],
     policy: RefusalPolicy,
 ) -> Decision | Problem:
     """Extract, check and gate one request in blocking code (Flask, Django).
@@ -670,7 +671,7 @@ def decide_request_sync(
         elif spec.context is not None:
             ctx = ensure_context(_no_coroutine(spec.context(request)))
         else:
-            ctx = context_from_fields(places(), headers)
+            ctx = context_from_fields(places(), header)
         grant = (
             ensure_authorization(_no_coroutine(spec.authorization(request)))
             if spec.authorization is not None
@@ -690,7 +691,7 @@ async def decide_request_async(
     spec: RouteCheck,
     request: Any,
     places: Callable[[], Awaitable[Places]],
-    headers: Mapping[str, str],
+    header: Callable[[str], str | None],
     policy: RefusalPolicy,
     *,
     run_sync: Callable[[Callable[[], Decision]], Awaitable[Decision]] | None = None,
@@ -707,7 +708,7 @@ async def decide_request_async(
         elif spec.context is not None:
             ctx = ensure_context(await maybe_await(spec.context(request)))
         else:
-            ctx = context_from_fields(await places(), headers)
+            ctx = context_from_fields(await places(), header)
         grant = (
             ensure_authorization(await maybe_await(spec.authorization(request)))
             if spec.authorization is not None

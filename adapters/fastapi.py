@@ -239,7 +239,7 @@ def credit_check(
             elif context is not None:
                 ctx = ensure_context(_unwrap(context_value))
             else:
-                ctx = context_from_fields(await _places(request), request.headers)
+                ctx = context_from_fields(await _places(request), request.headers.get)
             grant = ensure_authorization(_unwrap(grant_value))
             decision = await check_async(
                 active, checked, subject_text(value), ctx, grant, run_sync=run_in_threadpool

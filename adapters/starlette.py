@@ -237,7 +237,7 @@ class CreditCheckMiddleware:
             check,
             request,
             places,
-            request.headers,
+            request.headers.get,
             check.policy_or(self._policy),
             run_sync=run_in_threadpool,
         )
