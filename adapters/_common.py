@@ -249,10 +249,16 @@ def _measure_summary(m: AppliedMeasure) -> dict[str, Any]:
 
 
 def _reason_codes(decision: Decision) -> list[str]:
+    """Every reason code the decision carries, except the uninformative ``APPLIED``: why the
+    commitment route is closed (Art. 28), why measures were held or left out, advisories and
+    flags."""
     codes = {a.code.value for a in decision.advisories}
     codes.update(e.reason.value for e in decision.exclusions)
     codes.update(m.reason.value for m in (*decision.restrictions, *decision.held_for_review))
+    if not decision.commitment_eligible:
+        codes.add(decision.commitment.reason.value)
     codes.update(decision.flags)
+    codes.discard("APPLIED")
     return sorted(codes)
 
 
