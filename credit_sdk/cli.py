@@ -46,6 +46,7 @@ from credit_sdk._errors import (
     InvalidIdentifier,
     InvalidQuery,
     PlatformError,
+    PolicyError,
 )
 from credit_sdk._version import __version__
 
@@ -451,7 +452,7 @@ def _client(
                 environ["CREDIT_SDK_AUDIT_DB"].strip(), create=create_log, group_commit=False
             )
             client = CreditClient.from_env(environ, audit=log)
-    except ConfigurationError as err:
+    except (ConfigurationError, PolicyError) as err:  # PolicyError: an unknown profile id
         if log is not None:
             log.close()
         raise _ConfigError(str(err)) from err
@@ -1287,6 +1288,9 @@ def main(argv: list[str] | None = None) -> int:
     except CatalogError as exc:
         _err(str(exc))
         return EXIT_INVALID_LIST
+    except PolicyError as exc:  # e.g. --as-of outside the policy profile's dates
+        _err(str(exc))
+        return EXIT_USAGE
     except PlatformError as exc:
         _err(f"platform: {exc}")
         return EXIT_PLATFORM

@@ -339,3 +339,16 @@ def test_batch_argument_errors(run: Run, sandbox: SandboxServer, raw: Raw, tmp_p
     )  # fmt: skip
     assert code == EXIT_USAGE
     assert "grant_* columns" in err
+
+
+def test_policy_profile_errors(
+    run: Run, env_client: Path, raw: Raw, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CREDIT_SDK_POLICY_PROFILE", "no-such-profile")
+    result = run("check", raw("clean"), "--scenario", "bidding", *CONTEXT)
+    assert result.code == EXIT_CONFIG
+    assert "hlj-draft-2021" in result.err  # names the shipped profiles
+    monkeypatch.setenv("CREDIT_SDK_POLICY_PROFILE", "cn-national-2026")
+    result = run("check", raw("clean"), "--scenario", "bidding", *CONTEXT, "--as-of", "2020-01-01")
+    assert result.code == EXIT_USAGE
+    assert "not in force on 2020-01-01" in result.err
