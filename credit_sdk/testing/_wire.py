@@ -230,7 +230,7 @@ class HttpCreditPlatform:
         self, request: httpx.Request, handler: Callable[[httpx.Request], httpx.Response]
     ) -> httpx.Response:
         try:
-            if handler is not self._health:
+            if handler != self._health:
                 self._authenticate(request)
             return handler(request)
         except _Reject as rejected:

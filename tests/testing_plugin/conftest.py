@@ -1,0 +1,3 @@
+"""The plugin's own tests run sample integrator test files through pytest (``pytester``)."""
+
+pytest_plugins = ["pytester"]
