@@ -202,12 +202,7 @@ def _store_round(open_log: Callable[..., Any], pools: Pools, raw: float) -> Roun
 def _raw_values(pools: Pools) -> list[tuple[Any, ...]]:
     """The rows the raw loops insert: the same intents' columns, in the stores' column order
     (``seq`` and the two hashes are filled in per row)."""
-    pending = [encode(i) for i in pools.flat]
-    return [
-        (p.record_id, p.kind, p.query_id, p.event_at, p.organ, p.subject_pseudonym, p.outcome,
-         p.body)
-        for p in pending
-    ]  # fmt: skip
+    return [encode(i).columns for i in pools.flat]
 
 
 _RAW_COLUMNS = (
@@ -223,11 +218,11 @@ def _raw_sqlite_rate(path: Path, values: list[tuple[Any, ...]]) -> float:
     """The baseline: sqlite3 alone, one transaction per row, same table, same pragmas."""
     import sqlite3
 
-    pragmas = ("PRAGMA synchronous=FULL",)  # as the store sets them
+    from credit_sdk._audit.sqlite import PRAGMAS
 
     SQLiteQueryLog(path).close()  # the same schema and indexes
     conn = sqlite3.connect(path, isolation_level=None)
-    for pragma in pragmas:
+    for pragma in PRAGMAS:
         conn.execute(pragma)
     insert = f"INSERT INTO audit_records ({_RAW_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
     at = values[0][3]

@@ -26,16 +26,28 @@ _log = logging.getLogger("credit_sdk.audit")
 class Op:
     """One caller's operation: a kind, a payload and how many rows it adds (for batch size)."""
 
-    __slots__ = ("done", "error", "kind", "payload", "size")
+    __slots__ = ("_done", "error", "kind", "payload", "size")
 
     def __init__(self, kind: str, payload: Any, size: int) -> None:
         self.kind = kind
         self.payload = payload
         self.size = size
-        self.done = threading.Event()
+        # A plain lock, taken now and released by the writer once the operation is settled:
+        # the cheapest one-shot signal between two threads (an Event is a Condition, a lock
+        # and a waiter list).
+        self._done = threading.Lock()
+        self._done.acquire()
         # Set by the batch runner for an operation that failed on its own (e.g. a duplicate),
         # or by the writer for every operation of a batch that failed as a whole.
         self.error: AuditError | None = None
+
+    def settle(self) -> None:
+        """Wake the caller (once, after the operation committed or failed)."""
+        self._done.release()
+
+    def wait(self, timeout: float) -> bool:
+        """Block until :meth:`settle`; ``False`` if ``timeout`` seconds passed first."""
+        return self._done.acquire(timeout=timeout)
 
 
 _STOP = Op("stop", None, 0)
@@ -85,7 +97,7 @@ class GroupCommitWriter:
                 )
                 self._thread.start()
             self._queue.put(op)
-        if not op.done.wait(self._timeout):
+        if not op.wait(self._timeout):
             raise AuditError(
                 f"the query log did not confirm the write within {self._timeout:g} s; "
                 "treat the check as failed"
@@ -143,4 +155,4 @@ class GroupCommitWriter:
                         _log.exception("query log: cleanup after a failed batch failed")
             finally:
                 for o in batch:
-                    o.done.set()
+                    o.settle()

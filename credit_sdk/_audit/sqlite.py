@@ -32,12 +32,21 @@ import threading
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
+from itertools import chain
 from pathlib import Path
 from types import TracebackType
 from typing import Any, ClassVar, Self
 
 from credit_sdk._audit import _common
-from credit_sdk._audit._chain import StoredRow, chain, checkpoint_record, encode, verify_rows
+from credit_sdk._audit._chain import (
+    LINKED_COLUMNS,
+    PendingRecord,
+    StoredRow,
+    checkpoint_record,
+    encode,
+    link,
+    verify_rows,
+)
 from credit_sdk._audit._common import StoreCorrupt, StoreNotFound
 from credit_sdk._audit._types import (
     AuditRecord,
@@ -63,6 +72,10 @@ _log = logging.getLogger("credit_sdk.audit")
 # the schema version: a CLI pointed at the wrong file says so instead of guessing.
 APPLICATION_ID = 0x4353514C
 SCHEMA_VERSION = 1
+
+#: Set on every connection. ``synchronous=FULL`` makes a commit durable when it returns (WAL:
+#: the log is synced at every commit).
+PRAGMAS = ("PRAGMA synchronous=FULL",)
 
 _SCHEMA = """
 CREATE TABLE audit_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -113,8 +126,30 @@ _COLUMNS = (
     "seq, record_id, kind, query_id, recorded_at, event_at, organ, subject_pseudonym, outcome, "
     "body, prev_hash, hash"
 )
-# Built from fixed column names only.
-_INSERT_RECORD = f"INSERT INTO audit_records ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"  # noqa: S608
+# Built from fixed column names only; rows come from link() in LINKED_COLUMNS order.
+_INSERT_RECORD = f"INSERT INTO audit_records ({LINKED_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"  # noqa: S608
+# Rows go in with multi-row INSERTs of up to _CHUNK rows: one statement step (one release of
+# the GIL) per chunk instead of one per row, so caller threads preparing the next records do
+# not make the writer wait for the GIL once per row. Chunk sizes are powers of two, so a few
+# prepared statements serve every batch size.
+_CHUNK = 256
+_INSERT_MANY = {
+    n: f"INSERT INTO audit_records ({LINKED_COLUMNS}) VALUES "  # noqa: S608 -- placeholders only
+    + ",".join(["(?,?,?,?,?,?,?,?,?,?,?,?)"] * n)
+    for n in (1 << k for k in range(_CHUNK.bit_length()))
+}
+
+
+def _insert_rows(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
+    start, total = 0, len(rows)
+    while start < total:
+        n = min(_CHUNK, 1 << ((total - start).bit_length() - 1))
+        conn.execute(_INSERT_MANY[n], list(chain.from_iterable(rows[start : start + n])))
+        start += n
+
+
+_SELECT_HEAD = "SELECT seq, hash FROM audit_chain_head WHERE id = 1"
+_UPDATE_HEAD = "UPDATE audit_chain_head SET seq = ?, hash = ? WHERE id = 1"
 _SELECT_ROWS = f"SELECT {_COLUMNS} FROM audit_records"  # noqa: S608
 _INSERT_FEEDBACK = (
     "INSERT INTO feedback_outbox (idempotency_key, query_id, measure_id, applied, reason, "
@@ -125,13 +160,6 @@ _FEEDBACK_COLUMNS = (
     "id, idempotency_key, query_id, measure_id, applied, reason, case_id, "
     "implementing_department, occurred_at, amount, attempts, enqueued_at"
 )
-
-
-def _row_tuple(r: StoredRow) -> tuple[Any, ...]:
-    return (
-        r.seq, r.record_id, r.kind, r.query_id, r.recorded_at, r.event_at, r.organ,
-        r.subject_pseudonym, r.outcome, r.body, r.prev_hash, r.hash,
-    )  # fmt: skip
 
 
 def _stored(t: Sequence[Any]) -> StoredRow:
@@ -154,10 +182,10 @@ def _feedback_item(t: Sequence[Any]) -> FeedbackItem:
     )  # fmt: skip
 
 
-def _place(appends: list[Op], existing: set[str], seq: int, head: str, now: str) -> list[StoredRow]:
-    """Chain the records of ``appends`` after the head; an operation holding a record id that
-    is stored already (or earlier in the batch) is refused alone, the others go ahead."""
-    pending = []
+def _place(appends: list[Op], existing: set[str]) -> list[PendingRecord]:
+    """The records of ``appends`` to write; an operation holding a record id that is stored
+    already (or earlier in the batch) is refused alone, the others go ahead."""
+    pending: list[PendingRecord] = []
     batch_ids: set[str] = set()
     for op in appends:
         op.error = None
@@ -168,7 +196,7 @@ def _place(appends: list[Op], existing: set[str], seq: int, head: str, now: str)
             continue
         batch_ids |= ids
         pending.extend(op.payload)
-    return chain(pending, seq, head, now)
+    return pending
 
 
 def _rollback(conn: sqlite3.Connection) -> None:
@@ -302,7 +330,8 @@ class SQLiteQueryLog:
         except sqlite3.Error as err:
             raise self._convert(err, "open") from err
         try:
-            conn.execute("PRAGMA synchronous=FULL")
+            for pragma in PRAGMAS:
+                conn.execute(pragma)
         except sqlite3.Error as err:
             conn.close()
             raise self._convert(err, "open") from err
@@ -418,31 +447,38 @@ class SQLiteQueryLog:
                 conn.close()
 
     def _write(self, conn: sqlite3.Connection, ops: list[Op]) -> None:
+        appends = [op for op in ops if op.kind == "append"]
+        pending: list[PendingRecord] = (
+            appends[0].payload if len(appends) == 1 else [p for op in appends for p in op.payload]
+        )
+        # Optimistic: the UNIQUE index finds duplicates (stored already, or two callers in one
+        # batch); only then is the transaction redone with a lookup, so the common case costs
+        # no extra statement.
+        try:
+            self._transaction(conn, ops, pending)
+        except sqlite3.IntegrityError:
+            if not pending:
+                raise
+            self._transaction(conn, ops, None)
+
+    def _transaction(
+        self, conn: sqlite3.Connection, ops: list[Op], pending: list[PendingRecord] | None
+    ) -> None:
+        """One transaction: chain and insert ``pending`` (``None``: look up which records are
+        stored already and refuse the operations holding them), feedback, head, commit."""
         conn.execute("BEGIN IMMEDIATE")
         try:
-            seq, head = conn.execute(
-                "SELECT seq, hash FROM audit_chain_head WHERE id = 1"
-            ).fetchone()
+            seq, head = conn.execute(_SELECT_HEAD).fetchone()
             now = iso(_common.now())
-            appends = [op for op in ops if op.kind == "append"]
-            rows = _place(appends, set(), seq, head, now)
-            if rows:
-                # Optimistic: the UNIQUE index finds duplicates; only then look them up, so
-                # the common case costs no extra query.
-                conn.execute("SAVEPOINT append")
-                try:
-                    conn.executemany(_INSERT_RECORD, map(_row_tuple, rows))
-                except sqlite3.IntegrityError:
-                    conn.execute("ROLLBACK TO append")
-                    wanted = [p.record_id for op in appends for p in op.payload]
-                    rows = _place(appends, self._existing_ids(conn, wanted), seq, head, now)
-                    conn.executemany(_INSERT_RECORD, map(_row_tuple, rows))
-                conn.execute("RELEASE append")
-            if rows:
-                conn.execute(
-                    "UPDATE audit_chain_head SET seq = ?, hash = ? WHERE id = 1",
-                    (rows[-1].seq, rows[-1].hash),
-                )
+            if pending is None:
+                appends = [op for op in ops if op.kind == "append"]
+                wanted = [p.record_id for op in appends for p in op.payload]
+                pending = _place(appends, self._existing_ids(conn, wanted))
+            if pending:
+                rows = link(pending, seq, head, now)
+                _insert_rows(conn, rows)
+                last = rows[-1]
+                conn.execute(_UPDATE_HEAD, (last[-3], last[-1]))
             feedback = [
                 _feedback_tuple(i, now) for op in ops if op.kind == "feedback" for i in op.payload
             ]
@@ -661,18 +697,17 @@ class SQLiteQueryLog:
                 newest_recorded_at=newest,
             )
             conn.execute("DELETE FROM audit_records WHERE seq <= ?", (last,))
-            (row,) = chain([cp], head_seq, head_hash, iso(_common.now()))
-            conn.execute(_INSERT_RECORD, _row_tuple(row))
-            conn.execute(
-                "UPDATE audit_chain_head SET seq = ?, hash = ? WHERE id = 1", (row.seq, row.hash)
-            )
+            (row,) = link([cp], head_seq, head_hash, iso(_common.now()))
+            cp_seq, cp_hash = row[-3], row[-1]
+            conn.execute(_INSERT_RECORD, row)
+            conn.execute(_UPDATE_HEAD, (cp_seq, cp_hash))
         return PruneResult(
             pruned=int(count),
             first_pruned_seq=first,
             last_pruned_seq=last,
             pruned_head_hash=pruned_hash,
-            checkpoint_seq=row.seq,
-            checkpoint_hash=row.hash,
+            checkpoint_seq=cp_seq,
+            checkpoint_hash=cp_hash,
         )
 
     # -- the feedback outbox (Art. 46) -------------------------------------------------------

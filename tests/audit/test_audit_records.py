@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from credit_sdk import FeedbackItem, InvalidQuery, QueryCompletion, QueryIntent, new_query_id
+from credit_sdk import (
+    FeedbackItem,
+    InvalidQuery,
+    ListSnapshot,
+    QueryCompletion,
+    QueryIntent,
+    new_query_id,
+)
+from credit_sdk._audit._chain import encode
+from credit_sdk._audit._types import OUTCOMES, canonical_json, looks_like_raw_identifier
 from credit_sdk._identifiers import compute_uscc_check
 
 from .conftest import make_completion, make_feedback, make_intent, resident_id, uscc
@@ -152,3 +164,91 @@ def test_fast_header_matches_canonical_json(
         )
         == expected
     )
+
+
+# -- the hashed bytes, built field by field, equal the reference canonical JSON -----------------
+
+_TEXT = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+    min_size=1,
+    max_size=30,
+).filter(lambda s: s.strip() != "" and not looks_like_raw_identifier(s))
+_OPT_TEXT = st.none() | _TEXT
+_TIMES = st.datetimes(
+    min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.timezones()
+)
+_HEX64 = st.text(alphabet="0123456789abcdef", min_size=64, max_size=64)
+_QUERY_IDS = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,40}", fullmatch=True).filter(
+    lambda s: not looks_like_raw_identifier(s)
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    query_id=_QUERY_IDS, at=_TIMES, organ=_TEXT, operator=_TEXT, matter=st.just("") | _TEXT,
+    purpose=_TEXT, scenario=_TEXT, pseudonym=_HEX64, display=_TEXT, kind=_TEXT,
+    authorization=_OPT_TEXT, trace=_OPT_TEXT,
+)  # fmt: skip
+def test_intent_canonical_body_is_canonical_json(
+    query_id: str, at: datetime, organ: str, operator: str, matter: str, purpose: str,
+    scenario: str, pseudonym: str, display: str, kind: str, authorization: str | None,
+    trace: str | None,
+) -> None:  # fmt: skip
+    intent = QueryIntent(
+        query_id=query_id, requested_at=at, organ=organ, operator=operator, matter_code=matter,
+        purpose=purpose, scenario=scenario, subject_pseudonym=pseudonym, subject_display=display,
+        subject_kind=kind, authorization_id=authorization, trace_id=trace,
+    )  # fmt: skip
+    assert intent.canonical_body() == canonical_json(intent.to_body())
+    pending = encode(intent)
+    assert pending.body == intent.canonical_body()
+    assert pending.columns[3] == intent.to_body()["requested_at"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    query_id=_QUERY_IDS, at=_TIMES, outcome=st.sampled_from(sorted(OUTCOMES)), profile=_TEXT,
+    measures=st.lists(_TEXT, max_size=3), report=_OPT_TEXT,
+    lists=st.lists(st.tuples(_TEXT, _TEXT, _HEX64), max_size=3), version=_TEXT, trace=_OPT_TEXT,
+    flags=st.lists(st.from_regex(r"[A-Z][A-Z0-9_]{0,10}", fullmatch=True), max_size=3),
+    error=st.none() | st.from_regex(r"[A-Za-z_][A-Za-z0-9_.]{0,20}", fullmatch=True),
+)  # fmt: skip
+def test_completion_canonical_body_is_canonical_json(
+    query_id: str, at: datetime, outcome: str, profile: str, measures: list[str],
+    report: str | None, lists: list[tuple[str, str, str]], version: str, trace: str | None,
+    flags: list[str], error: str | None,
+) -> None:  # fmt: skip
+    completion = QueryCompletion(
+        query_id=query_id, completed_at=at, outcome=outcome, policy_profile=profile,
+        applied_measure_ids=tuple(measures), report_id=report,
+        lists=tuple(ListSnapshot(*item) for item in lists), sdk_version=version, trace_id=trace,
+        flags=tuple(flags), error=error,
+    )  # fmt: skip
+    assert completion.canonical_body() == canonical_json(completion.to_body())
+    assert encode(completion).body == completion.canonical_body()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    seq=st.integers(min_value=0, max_value=2**62), kind=_TEXT, record_id=_TEXT, prev=_TEXT,
+    at=_TEXT, body=st.text(max_size=50), count=st.integers(min_value=1, max_value=4),
+)  # fmt: skip
+def test_linked_hashes_are_the_documented_digest(
+    seq: int, kind: str, record_id: str, prev: str, at: str, body: str, count: int
+) -> None:
+    """``link`` hashes bytes it assembles from parts prepared ahead; each digest must be the
+    one the format defines (domain, header_json, LF, body), whatever the strings hold."""
+    from credit_sdk._audit._chain import PendingRecord, header_json, link
+
+    pending = [
+        PendingRecord(f"{record_id}{i}", kind, None, None, None, None, None, body)  # type: ignore[arg-type]
+        for i in range(count)
+    ]
+    expected_prev = prev
+    for i, row in enumerate(link(pending, seq, prev, at)):
+        header = header_json(seq + i + 1, kind, f"{record_id}{i}", expected_prev, at)
+        digest = hashlib.sha256(
+            b"credit-sdk/query-log\x00" + header.encode() + b"\n" + body.encode()
+        ).hexdigest()
+        assert row[-4:] == (at, seq + i + 1, expected_prev, digest)
+        expected_prev = digest
