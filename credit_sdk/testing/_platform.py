@@ -64,6 +64,7 @@ PSEUDONYM_KEY = b"credit-sdk.testing pseudonym key"
 ROUTES = frozenset({"reports", "lists", "feedback", "objections", "health"})
 
 _MAX_BATCH = 100  # the contract's bound on reports:batchQuery
+_CHINA = dt.timezone(dt.timedelta(hours=8), "CST")
 
 
 @dataclass(slots=True)
@@ -95,7 +96,8 @@ class CreditPlatform:
     """An in-memory credit platform: subjects built in the test, faults on demand.
 
     ``today`` is the platform's date: builders count back from it, and clients built by
-    :meth:`client` decide on it (pass ``today=`` for a fixed date; default: the real today).
+    :meth:`client` decide on it (pass ``today=`` for a fixed date; default: today in China,
+    the date the SDK's clients decide on).
     ``lists`` are the measure-list editions it serves (default: the lists shipped with the SDK).
 
     >>> import datetime as dt
@@ -143,8 +145,8 @@ class CreditPlatform:
 
     @property
     def today(self) -> dt.date:
-        """The platform's date (the real today unless one was set)."""
-        return self._today or dt.date.today()
+        """The platform's date: the one set, else today in China (UTC+8), as the clients'."""
+        return self._today or dt.datetime.now(_CHINA).date()
 
     @today.setter
     def today(self, value: dt.date) -> None:

@@ -1,0 +1,1 @@
+"""Runnable integration examples (each against the sandbox platform)."""
