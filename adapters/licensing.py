@@ -355,6 +355,7 @@ def check_applicant(
 
     >>> check = check_applicant(client, "91230100MA1C2X3Y4K", ctx)      # doctest: +SKIP
     >>> check.commitment_route.allowed, [m.measure_id for m in check.green_channel]
+    ... # doctest: +SKIP
     (True, ['HLJ-INC-40.1-01'])
     """
     scen = _licensing_scenario(scenario)
