@@ -782,7 +782,7 @@ def add_check_command(groups: Any) -> None:
   # a natural person in a personnel scenario needs their authorisation (Art. 25, 56)
   credit-sdk check 23010319850715023X --scenario civil_service_hiring --organ 230100-RSJ \\
       --operator u7 --purpose "2026 recruitment" --grant-id G-2026-0042 \\
-      --grant-expires 2026-12-31
+      --grant-expires 2027-06-30
 
   # every bidder of a tender; progress on stderr, one row per subject
   credit-sdk check --file bidders.csv --scenario bidding --organ 230100-GGZY \\
@@ -1092,7 +1092,11 @@ def add_lists_commands(groups: Any) -> None:
     show.add_argument("--version", metavar="V", help="with --list: this edition")
     show.add_argument("--json", action="store_true", help="print JSON")
     show.add_argument(
-        "--timeout", type=float, default=10.0, metavar="S", help="wait for the platform's lists"
+        "--timeout",
+        type=float,
+        default=10.0,
+        metavar="S",
+        help="wait at most S seconds for the platform's lists (default 10)",
     )
     _add_client_options(show)
     show.set_defaults(handler=_cmd_lists_show)
@@ -1182,7 +1186,11 @@ def add_feedback_commands(groups: Any) -> None:
         formatter_class=_RAW,
     )
     flush.add_argument(
-        "--timeout", type=float, default=30.0, metavar="S", help="give up after S seconds"
+        "--timeout",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="give up after S seconds (default 30)",
     )
     flush.add_argument("--json", action="store_true", help="print the counts as JSON")
     _add_client_options(flush, db_help=_DB_HELP + " (it holds the outbox)")
