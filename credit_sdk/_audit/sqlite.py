@@ -107,7 +107,6 @@ CREATE TABLE audit_records (
     prev_hash TEXT NOT NULL,
     hash TEXT NOT NULL
 );
-CREATE INDEX audit_records_subject ON audit_records (subject_pseudonym) WHERE kind = 'intent';
 CREATE TABLE feedback_outbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     idempotency_key TEXT NOT NULL UNIQUE,
@@ -130,6 +129,9 @@ CREATE TABLE feedback_outbox (
 CREATE INDEX feedback_outbox_state ON feedback_outbox (state, id);
 INSERT INTO audit_chain_head (id, seq, hash) VALUES (1, 0, '{genesis}');
 """
+
+# An index that logs created by earlier versions have; see _drop_legacy_index.
+_LEGACY_INDEX = "audit_records_subject"
 
 _COLUMNS = (
     "seq, record_id, kind, query_id, recorded_at, event_at, organ, subject_pseudonym, outcome, "
@@ -360,6 +362,8 @@ class SQLiteQueryLog:
         try:
             app_id, version, tables = self._identify(conn)
             if app_id == APPLICATION_ID and version == SCHEMA_VERSION:
+                if create:
+                    self._drop_legacy_index(conn)
                 return
             if app_id == APPLICATION_ID and version > SCHEMA_VERSION:
                 raise StoreCorrupt(
@@ -390,6 +394,27 @@ class SQLiteQueryLog:
                 raise
         except sqlite3.Error as err:
             raise self._convert(err, "schema check") from err
+
+    @staticmethod
+    def _drop_legacy_index(conn: sqlite3.Connection) -> None:
+        """Logs created by earlier versions index the subject pseudonym. Its keys are random,
+        so every record cost a random page write for an index that only a subject's export
+        uses; a writer drops it once (the schema is otherwise the same). Best effort: a file
+        that cannot be written now keeps it, and works the same."""
+        if not conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?", (_LEGACY_INDEX,)
+        ).fetchone():
+            return
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute(f"DROP INDEX IF EXISTS {_LEGACY_INDEX}")
+                conn.execute("COMMIT")
+            except BaseException:
+                _rollback(conn)
+                raise
+        except sqlite3.Error as err:
+            _log.info("query log: keeping the legacy subject index for now: %s", err)
 
     @staticmethod
     def _identify(conn: sqlite3.Connection) -> tuple[int, int, list[str]]:
@@ -606,14 +631,14 @@ class SQLiteQueryLog:
                     if value is not None:
                         where.append(f"{column} {op} ?")
                         params.append(value)
+                # One pass over the intents finds the matching queries (no index on the subject:
+                # see _drop_legacy_index); their records are then fetched by record id.
+                matching = " AND ".join(where)  # fixed column names, values as parameters
                 cursor = conn.execute(
-                    f"{_SELECT_ROWS} WHERE record_id IN ("  # noqa: S608 -- fixed column names
-                    "SELECT 'intent:' || query_id FROM audit_records WHERE "
-                    + " AND ".join(where)
-                    + " UNION ALL SELECT 'completion:' || query_id FROM audit_records WHERE "
-                    + " AND ".join(where)
-                    + ") ORDER BY seq",
-                    params * 2,
+                    f"WITH q AS MATERIALIZED (SELECT query_id FROM audit_records WHERE {matching}) "  # noqa: S608
+                    f"{_SELECT_ROWS} WHERE record_id IN (SELECT 'intent:' || query_id FROM q "
+                    "UNION ALL SELECT 'completion:' || query_id FROM q) ORDER BY seq",
+                    params,
                 )
             for t in cursor:
                 yield _stored(t).to_record()
