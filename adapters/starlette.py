@@ -104,12 +104,15 @@ def decision_of(request: Request) -> Decision | None:
 
 
 class _Body:
-    """The request body, read once when a field lookup needs it, then replayed to the app."""
+    """The request body, read once when someone needs it, then replayed to each reader.
+
+    The middleware's own lookups (and the host's functions given the middleware's request) and
+    the application downstream each get their own ``receive`` that replays the same bytes.
+    """
 
     def __init__(self, receive: Receive) -> None:
         self._receive = receive
         self._chunks: list[bytes] | None = None
-        self._replayed = False
         self._disconnected = False
 
     async def read(self) -> bytes:
@@ -125,14 +128,26 @@ class _Body:
                     break
         return b"".join(self._chunks)
 
-    async def receive(self) -> Message:
-        # The app reads the body we already consumed as one message, then the live channel.
-        if self._chunks is not None and not self._replayed:
-            self._replayed = True
+    def replay(self) -> Receive:
+        """A ``receive`` for one reader: the whole body as one message, then the live channel
+        (for the disconnect)."""
+        replayed = False
+
+        async def receive() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await self._receive()
+            replayed = True
+            body = await self.read()
             if self._disconnected:
                 return {"type": "http.disconnect"}
-            return {"type": "http.request", "body": b"".join(self._chunks), "more_body": False}
-        return await self._receive()
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        return receive
+
+    @property
+    def touched(self) -> bool:
+        return self._chunks is not None
 
 
 class CreditCheckMiddleware:
@@ -221,7 +236,7 @@ class CreditCheckMiddleware:
             return
         check, path_params = matched
         body = _Body(receive)
-        request = Request(scope, body.receive)
+        request = Request(scope, body.replay())
         places_cache: list[Places] = []
 
         async def places() -> Places:
@@ -242,8 +257,9 @@ class CreditCheckMiddleware:
             run_sync=run_in_threadpool,
         )
         if isinstance(result, Problem):
-            await problem_response(result)(scope, body.receive, send)
+            await problem_response(result)(scope, receive, send)
             return
         scope.setdefault("state", {})[DECISION_KEY] = result
-        # The app's own exceptions are not ours to handle: they propagate unchanged.
-        await self.app(scope, body.receive, send)
+        # An untouched body streams to the app as it came; a read one is replayed. The app's
+        # own exceptions are not ours to handle: they propagate unchanged.
+        await self.app(scope, body.replay() if body.touched else receive, send)
