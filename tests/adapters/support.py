@@ -28,6 +28,7 @@ __all__ = [
     "assert_masked_only",
     "assert_problem",
     "assert_restricted",
+    "corrupted",
     "masked",
     "raw",
 ]
@@ -53,6 +54,12 @@ CONTEXT_FIELDS = {
 def raw(state: str) -> str:
     """The raw (synthetic) identifier of the seeded subject in ``state``: what a form sends."""
     return seeded_subject(state).identifier.reveal()
+
+
+def corrupted(state: str) -> str:
+    """The seeded identifier with a wrong check character (rule ``check_character``)."""
+    value = raw(state)
+    return value[:-1] + ("0" if value[-1] != "0" else "1")
 
 
 def masked(state: str) -> str:

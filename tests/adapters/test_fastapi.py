@@ -32,6 +32,7 @@ from tests.adapters.support import (
     assert_masked_only,
     assert_problem,
     assert_restricted,
+    corrupted,
     masked,
     raw,
 )
@@ -154,7 +155,7 @@ def test_platform_down_fails_closed_with_503_and_retry_after(backend: Backend) -
 
 def test_invalid_identifier_is_422_naming_the_rule_before_any_query(backend: Backend) -> None:
     app, _ = licence_app(backend.client())
-    bad = raw("severe_list")[:-1] + ("0" if raw("severe_list")[-1] != "0" else "1")
+    bad = corrupted("severe_list")
     with TestClient(app) as tc:
         response = post(tc, bad)
     problem = assert_problem(
