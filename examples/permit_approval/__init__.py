@@ -1,0 +1,18 @@
+"""Permit approval example: a food-business licence window in FastAPI (see app.py, README.md).
+
+``run_demo`` and ``create_app`` load on first use, so that ``python -m
+examples.permit_approval.app`` runs that module once, as the script.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__all__ = ["create_app", "run_demo"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        return getattr(importlib.import_module("examples.permit_approval.app"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
