@@ -275,10 +275,10 @@ def _decision_detail(decision: Decision) -> str:
     where = _scenario_text(decision.scenario)
     if decision.outcome is Outcome.RESTRICTED:
         n = len(decision.restrictions)
-        return (
-            f"{n} published restriction{'s' if n != 1 else ''} apply to {who} for {where}; "
-            "each is listed with its legal basis."
+        measures = "1 published restriction applies" if n == 1 else (
+            f"{n} published restrictions apply"
         )
+        return f"{measures} to {who} for {where}; each is listed with its legal basis."
     if decision.outcome is Outcome.REVIEW:
         return (
             f"a measure for {who} ({where}) depends on information under objection (Art. 53): "
