@@ -33,7 +33,6 @@ from credit_sdk import AsyncCreditClient, ConfigurationError, Decision, QueryCon
 
 from ._common import (
     DEFAULT_POLICY,
-    AnyClient,
     CheckRefused,
     ClientSource,
     RefusalPolicy,
@@ -99,7 +98,7 @@ def _context(
 
 
 def credit_check(
-    client: ClientSource,
+    client: ClientSource | str,
     scenario: Scenario | str,
     *,
     subject: Source,
@@ -110,7 +109,8 @@ def credit_check(
     """Check a subject before a function runs; refuse the call or pass the decision in.
 
     ``client``: a :class:`~credit_sdk.CreditClient` or :class:`~credit_sdk.AsyncCreditClient`,
-    or a function returning one (so the decorator can be applied before the client exists).
+    a function returning one (so the decorator can be applied before the client exists), or
+    the name of an argument holding it (``"self.credit"`` for a service object's client).
     Blocking functions need a ``CreditClient``; ``async def`` functions take either (a
     ``CreditClient`` runs in a worker thread). ``subject``: an argument name or dotted path, or
     a function of the bound arguments. ``context``: a :class:`~credit_sdk.QueryContext`, an
@@ -132,6 +132,7 @@ def credit_check(
         raise ConfigurationError("context must be a QueryContext, an argument name or a function")
 
     def decorate(fn: Callable[_P, _R]) -> Callable[_P, _R]:
+        where = f"credit_check on {fn.__qualname__}"
         signature = inspect.signature(fn)
         takes_decision = DECISION_PARAMETER in signature.parameters
         call_signature = signature
@@ -152,8 +153,13 @@ def credit_check(
             if value is None or value == "":
                 name = subject if isinstance(subject, str) else getattr(subject, "__name__", "?")
                 raise missing("subject", name, ["arguments"])
+            ctx = _context(context, arguments)
             grant = ensure_authorization(_value(authorization, arguments))
-            return subject_text(value), _context(context, arguments), grant
+            if isinstance(client, str):
+                active = resolve_client(field_value(client, [("arguments", arguments)]), where)
+            else:
+                active = resolve_client(client, where)
+            return active, subject_text(value), ctx, grant
 
         def finish(decision: Decision, kwargs: dict[str, Any]) -> None:
             status = chosen.status_for_outcome(decision.outcome)
@@ -164,14 +170,12 @@ def credit_check(
             if takes_decision:
                 kwargs[DECISION_PARAMETER] = decision
 
-        where = f"credit_check on {fn.__qualname__}"
         if inspect.iscoroutinefunction(fn):
             async_fn = cast(Callable[..., Any], fn)
 
             @functools.wraps(fn)
             async def async_checked(*args: Any, **kwargs: Any) -> Any:
-                subject_value, ctx, grant = prepare(args, kwargs)
-                active: AnyClient = resolve_client(client, where)
+                active, subject_value, ctx, grant = prepare(args, kwargs)
                 decision = await check_async(active, parsed, subject_value, ctx, grant)
                 finish(decision, kwargs)
                 return await async_fn(*args, **kwargs)
@@ -180,8 +184,8 @@ def credit_check(
 
         @functools.wraps(fn)
         def checked(*args: _P.args, **kwargs: _P.kwargs) -> _R:
-            subject_value, ctx, grant = prepare(args, kwargs)
-            decision = check_sync(resolve_client(client, where), parsed, subject_value, ctx, grant)
+            active, subject_value, ctx, grant = prepare(args, kwargs)
+            decision = check_sync(active, parsed, subject_value, ctx, grant)
             finish(decision, kwargs)
             return fn(*args, **kwargs)
 

@@ -221,3 +221,20 @@ def test_refusal_policy_is_validated() -> None:
         RefusalPolicy().refuse(Outcome.REVIEW, 200)
     with pytest.raises(ValueError, match="NOPE"):
         RefusalPolicy().allow("NOPE")
+
+
+def test_client_named_by_an_argument(backend: Backend) -> None:
+    class SubsidyOffice:
+        def __init__(self, credit: Any) -> None:
+            self.credit = credit
+
+        @credit_check("self.credit", "fiscal_funds", subject="applicant", context=CONTEXT)
+        def grant(self, applicant: str) -> str:
+            return "granted"
+
+    office = SubsidyOffice(backend.client())
+    assert office.grant(raw("clean")) == "granted"
+    with pytest.raises(CheckRefused):
+        office.grant(raw("severe_list"))
+    with pytest.raises(ConfigurationError, match="no credit client"):
+        SubsidyOffice(None).grant(raw("clean"))
