@@ -1,0 +1,7 @@
+"""``python -m examples.decorators``: see services.py."""
+
+import sys
+
+from examples.decorators.services import main
+
+sys.exit(main())
