@@ -224,8 +224,10 @@ def run_demo(sandbox: Sandbox, *, today: dt.date | None = None) -> str:
         lines.append("")
         lines.append("申请 2026-123  申请人 (mistyped code) — a typing error at the window")
         lines.append(f"  → {response.status_code} {problem['title']} (rule {problem['rule']})")
+        outbox = client.flush(timeout=10)  # deliver the Art. 46 feedback before closing
         stats = log.stats()
     lines.append("")
+    lines.append(f"结果反馈 Feedback (Art. 46): {outbox.delivered} applied incentive(s) reported")
     lines.append(f"查询记录 Query log: {stats.completions} checks logged (Art. 25)")
     return "\n".join(lines)
 
