@@ -28,6 +28,7 @@ __all__ = [
     "assert_masked_only",
     "assert_problem",
     "assert_restricted",
+    "configure_django",
     "corrupted",
     "masked",
     "raw",
@@ -49,6 +50,28 @@ CONTEXT_FIELDS = {
     "matter_code": CONTEXT.matter_code,
     "purpose": CONTEXT.purpose,
 }
+
+
+def configure_django() -> None:
+    """Configure Django once per process for the adapter tests (no database, no apps); the
+    URLconf is tests/adapters/test_django.py, and tests override settings as they need."""
+    from django.conf import settings
+
+    if settings.configured:
+        return
+    import django
+
+    settings.configure(
+        DEBUG=False,
+        SECRET_KEY="adapter-tests-not-a-secret",
+        ALLOWED_HOSTS=["testserver"],
+        ROOT_URLCONF="tests.adapters.test_django",
+        INSTALLED_APPS=[],
+        DATABASES={},
+        MIDDLEWARE=["credit_sdk.adapters.django.CreditCheckMiddleware"],
+        USE_TZ=True,
+    )
+    django.setup()
 
 
 def raw(state: str) -> str:

@@ -8,7 +8,6 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import django
 import pytest
 from credit_sdk.adapters.decorators import credit_check as service_check
 from credit_sdk.adapters.django import RefusalPolicy, credit_check, decision_of
@@ -25,22 +24,12 @@ from tests.adapters.support import (
     assert_masked_only,
     assert_problem,
     assert_restricted,
+    configure_django,
     masked,
     raw,
 )
 
-if not settings.configured:
-    settings.configure(
-        DEBUG=False,
-        SECRET_KEY="adapter-tests-not-a-secret",
-        ALLOWED_HOSTS=["testserver"],
-        ROOT_URLCONF=__name__,
-        INSTALLED_APPS=[],
-        DATABASES={},
-        MIDDLEWARE=["credit_sdk.adapters.django.CreditCheckMiddleware"],
-        USE_TZ=True,
-    )
-    django.setup()
+configure_django()
 
 
 class AppError(Exception):
