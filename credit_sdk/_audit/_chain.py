@@ -35,6 +35,7 @@ import json
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from json.encoder import encode_basestring
 from typing import Any
 
 from credit_sdk._audit._types import (
@@ -98,7 +99,8 @@ class PendingRecord:
         self.columns = (
             record_id, kind, query_id, event_at, organ, subject_pseudonym, outcome, body,
         )  # fmt: skip
-        self._id_part = f"{json_str(record_id)},{_KIND_KEY}{json_str(kind)},{_PREV_KEY}".encode()
+        kind_part = _KIND_PARTS.get(kind) or f',"kind":{json_str(kind)},"prev":'
+        self._id_part = (_json_str(record_id) + kind_part).encode()
         self._tail = _HEADER_END + body.encode("utf-8")
 
     @property
@@ -187,14 +189,14 @@ def header_json(seq: int, kind: str, record_id: str, prev_hash: str, recorded_at
 
 
 # The header is formatted directly rather than through canonical_json: keys in sorted order,
-# strings through the same encoder, so the bytes are the same (a test holds the two together).
-_KIND_KEY = '"kind":'
-_PREV_KEY = '"prev":'
+# strings through the same encoder, so the bytes are the same (tests hold the two together).
+_json_str = encode_basestring
+_KIND_PARTS = {k: f',"kind":{json_str(k)},"prev":' for k in ("intent", "completion", "checkpoint")}
 _HEADER_END = f',"v":{FORMAT_VERSION}}}\n'.encode()
 
 
 def _lead(recorded_at: str) -> bytes:
-    return _DOMAIN + f'{{"at":{json_str(recorded_at)},"id":'.encode()
+    return _DOMAIN + f'{{"at":{_json_str(recorded_at)},"id":'.encode()
 
 
 def record_hash(
@@ -204,11 +206,10 @@ def record_hash(
         header = header_json(seq, kind, record_id, prev_hash, recorded_at).encode()
         return hashlib.sha256(_DOMAIN + header + b"\n" + body.encode("utf-8")).hexdigest()
     return hashlib.sha256(
-        b"%s%s,%s%s,%s%s,\"seq\":%d%s%s"
+        b"%s%s,\"kind\":%s,\"prev\":%s,\"seq\":%d%s%s"
         % (
-            _lead(recorded_at), json_str(record_id).encode(), _KIND_KEY.encode(),
-            json_str(kind).encode(), _PREV_KEY.encode(), json_str(prev_hash).encode(), seq,
-            _HEADER_END, body.encode("utf-8"),
+            _lead(recorded_at), _json_str(record_id).encode(), _json_str(kind).encode(),
+            _json_str(prev_hash).encode(), seq, _HEADER_END, body.encode("utf-8"),
         )
     ).hexdigest()  # fmt: skip
 
@@ -230,7 +231,7 @@ def link(
     sha256 = hashlib.sha256
     rows = []
     seq, prev = head_seq, head_hash
-    prev_json = json_str(prev).encode()
+    prev_json = _json_str(prev).encode()
     for p in pending:
         seq += 1
         digest = sha256(b'%s%s%s,"seq":%d%s' % (lead, p._id_part, prev_json, seq, p._tail))

@@ -33,14 +33,17 @@ class Op:
         self.kind = kind
         self.payload = payload
         self.size = size
-        # A plain lock, taken now and released by the writer once the operation is settled:
-        # the cheapest one-shot signal between two threads (an Event is a Condition, a lock
-        # and a waiter list).
-        self._done = threading.Lock()
-        self._done.acquire()
         # Set by the batch runner for an operation that failed on its own (e.g. a duplicate),
         # or by the writer for every operation of a batch that failed as a whole.
         self.error: AuditError | None = None
+
+    def arm(self) -> None:
+        """Prepare the wake-up signal (only operations handed to a writer thread need one):
+        a plain lock, taken now and released by the writer once the operation is settled,
+        the cheapest one-shot signal between two threads (an Event is a Condition, a lock and
+        a waiter list)."""
+        self._done = threading.Lock()
+        self._done.acquire()
 
     def settle(self) -> None:
         """Wake the caller (once, after the operation committed or failed)."""
@@ -92,6 +95,7 @@ class GroupCommitWriter:
 
     def submit(self, op: Op) -> None:
         """Queue ``op`` and wait until it is durable; raise AuditError if it is not."""
+        op.arm()
         with self._lock:
             if self._closed:
                 raise AuditError("the query log is closed")

@@ -152,6 +152,9 @@ _INSERT_MANY = {
 
 
 def _insert_rows(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
+    if len(rows) == 1:
+        conn.execute(_INSERT_RECORD, rows[0])
+        return
     start, total = 0, len(rows)
     while start < total:
         n = min(_CHUNK, 1 << ((total - start).bit_length() - 1))
@@ -439,7 +442,7 @@ class SQLiteQueryLog:
         pending = [encode(r) for r in records]
         if not pending:
             return
-        duplicate = _common.duplicate_within(pending)
+        duplicate = _common.duplicate_within(pending) if len(pending) > 1 else None
         if duplicate is not None:
             raise AuditError(f"record {duplicate} appears twice in one append")
         self._submit(Op("append", pending, len(pending)))
