@@ -165,7 +165,7 @@ Handled = list[tuple[Decision, str]]  # each decision with the organ that asked
 
 
 def permit_window(client: CreditClient, tally: Tally) -> Handled:
-    section("1. Licensing window 行政许可 (Art. 27(1), 28, 40(1)): food business licences")
+    section("1. Licensing window 行政许可 (Art. 27(1), 28, 40(1)), with client.check()")
     ctx = QueryContext(
         organ="230100-SCJGJ",
         operator="officer-1024",
@@ -188,8 +188,8 @@ def permit_window(client: CreditClient, tally: Tally) -> Handled:
     return decisions
 
 
-def tender(client: CreditClient, tally: Tally) -> Handled:
-    section("2. Tender 招标投标 (Art. 27(2), 42(3)): every bidder of tender HLJ-2026-017")
+def tender(client: CreditClient, tally: Tally, *, details: bool) -> Handled:
+    section("2. Tender 招标投标 (Art. 27(2), 40(2), 42(3)), with client.check_many()")
     ctx = QueryContext(
         organ="230100-GGZY",
         operator="evaluator-7",
@@ -228,7 +228,10 @@ def tender(client: CreditClient, tally: Tally) -> Handled:
             f"  {decision.subject:<20}{decision.outcome.value:<13}"
             f"{f'{score:+g}' if score else '':<7}{', '.join(marks)}{flag}"
         )
-    for decision, _ in decisions:
+    if not details:
+        print("\n  (each bidder's file, with the legal basis of every measure: the bidding")
+        print("  platform example in section 5)")
+    for decision, _ in decisions if details else ():
         if decision.outcome.value in ("RESTRICTED", "REVIEW"):
             print(f"\n- Bidder {decision.subject}")
             print(officer_view(decision))
@@ -236,7 +239,7 @@ def tender(client: CreditClient, tally: Tally) -> Handled:
 
 
 def personnel(client: CreditClient, tally: Tally) -> Handled:
-    section("3. Personnel review (Art. 27(5)-(6), 42(6)-(7), 45), with authorisations (Art. 56)")
+    section("3. Personnel review (Art. 27(5)-(6), 42(6)-(7), 45), with an Authorization (Art. 56)")
     hiring = QueryContext(
         organ="230100-RSJ",
         operator="hr-officer-3",
@@ -449,7 +452,11 @@ def main(argv: list[str] | None = None) -> int:
                 for edition in status.lists:
                     print(f"               {edition}")
                 handled = permit_window(client, tally)
-                handled += tender(client, tally)
+                # The bidding example prints every bidder's file; without it, this section does.
+                bidding_example = (
+                    not args.skip_examples and (ROOT / "examples" / "bidding_platform").exists()
+                )
+                handled += tender(client, tally, details=not bidding_example)
                 handled += personnel(client, tally)
                 outage(client, sandbox, tally)
                 if not args.skip_examples:
