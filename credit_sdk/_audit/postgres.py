@@ -37,10 +37,12 @@ from urllib.parse import urlsplit
 from credit_sdk._audit import _common
 from credit_sdk._audit._chain import (
     GENESIS_HASH,
+    LINKED_COLUMNS,
+    PendingRecord,
     StoredRow,
-    chain,
     checkpoint_record,
     encode,
+    link,
     verify_rows,
 )
 from credit_sdk._audit._common import StoreCorrupt, StoreNotFound
@@ -135,6 +137,15 @@ _INSERT_FEEDBACK = (
     "VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) ON CONFLICT (idempotency_key) DO NOTHING"
 )
 _SELECT_ROWS = f"SELECT {_COLUMNS} FROM {{s}}.audit_records"  # noqa: S608 -- fixed column names
+# Rows from link(), in LINKED_COLUMNS order (times as ISO text, which the server parses).
+_INSERT_RECORD = (
+    f"INSERT INTO {{s}}.audit_records ({LINKED_COLUMNS}) "  # noqa: S608 -- fixed column names
+    "VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)"
+)
+_COPY_RECORDS = f"COPY {{s}}.audit_records ({LINKED_COLUMNS}) FROM STDIN"
+_UPDATE_HEAD = "UPDATE {s}.audit_chain_head SET seq = %s, hash = %s WHERE id = 1"
+# Up to this many rows go in one pipelined round trip; more go in with COPY.
+_PIPELINE_ROWS = 64
 _FEEDBACK_COLUMNS = (
     "id, idempotency_key, query_id, measure_id, applied, reason, case_id, "
     "implementing_department, occurred_at, amount, attempts, enqueued_at"
@@ -331,15 +342,22 @@ class PostgresQueryLog:
             raise _InDoubt(str(err)) from err
         return result
 
-    def _side(self, action: str, fn: Callable[[psycopg.Connection[Any]], _T]) -> _T:
+    def _side(
+        self,
+        action: str,
+        fn: Callable[[psycopg.Connection[Any]], _T],
+        *,
+        own_transaction: bool = False,
+    ) -> _T:
         """Run a transaction on a pooled connection, retrying once on a connection that turns
-        out dead before COMMIT (e.g. after a server restart): nothing was written then."""
+        out dead before COMMIT (e.g. after a server restart): nothing was written then.
+        ``own_transaction``: ``fn`` begins and commits itself (and raises ``_InDoubt``)."""
         if self._closed:
             raise AuditError("the query log is closed")
         for attempt in (1, 2):
             try:
                 with self._pool.connection(fresh=attempt == 2) as conn:
-                    return self._tx(conn, fn)
+                    return fn(conn) if own_transaction else self._tx(conn, fn)
             except _InDoubt as err:
                 raise AuditError(
                     f"query log on {self._where}: {action}: the connection failed during "
@@ -411,7 +429,7 @@ class PostgresQueryLog:
         pending = [encode(r) for r in records]
         if not pending:
             return
-        duplicate = _common.duplicate_within(pending)
+        duplicate = _common.duplicate_within(pending) if len(pending) > 1 else None
         if duplicate is not None:
             raise AuditError(f"record {duplicate} appears twice in one append")
         self._submit(Op("append", pending, len(pending)))
@@ -428,7 +446,7 @@ class PostgresQueryLog:
         if self._writer is not None:
             self._writer.submit(op)
             return
-        self._side("write", lambda conn: self._write(conn, [op]))
+        self._side("write", lambda conn: self._write(conn, [op]), own_transaction=True)
         if op.error is not None:
             raise op.error
 
@@ -440,7 +458,7 @@ class PostgresQueryLog:
             try:
                 if conn is None:
                     conn = self._writer_conn = self._connect()
-                self._tx(conn, lambda c: self._write(c, ops))
+                self._write(conn, ops)
                 return
             except _InDoubt as err:
                 self._drop_writer_connection(err)
@@ -464,64 +482,72 @@ class PostgresQueryLog:
                 conn.close()
 
     def _write(self, conn: psycopg.Connection[Any], ops: list[Op]) -> None:
+        """One append transaction in two round trips: BEGIN and the head lock (which also
+        reads the server's clock and finds which of the batch's record ids are stored
+        already), then the rows, the new head and COMMIT. Large batches go in with COPY, which
+        cannot run in a pipeline, between the two."""
         appends = [op for op in ops if op.kind == "append"]
         ids = [p.record_id for op in appends for p in op.payload]
-        # One round trip: lock the head, read the server's clock, and find which of this
-        # batch's record ids are stored already.
-        head = conn.execute(self._q(_LOCK_HEAD_AND_FIND), (ids,)).fetchone()
-        if head is None:
-            raise StoreCorrupt(f"the chain head of schema {self._schema!r} is missing")
-        seq, head_hash, now = int(head[0]), str(head[1]), head[2]
-        existing: set[str] = set(head[3] or ())
-        pending = []
-        batch_ids: set[str] = set()
-        for op in appends:
-            op.error = None  # a retried batch decides afresh
-            own = {p.record_id for p in op.payload}
-            clash = (own & existing) or (own & batch_ids)
-            if clash:
-                op.error = AuditError(f"the query log already holds record {min(clash)}")
-                continue
-            batch_ids |= own
-            pending.extend(op.payload)
-        rows = chain(pending, seq, head_hash, iso(now))
-        feedback_count = sum(len(op.payload) for op in ops if op.kind == "feedback")
-        # Small batches (the usual case) go in one pipelined round trip; large ones use COPY,
-        # which cannot run inside a pipeline.
-        small = len(rows) + feedback_count <= 64
-        with conn.pipeline() if small else contextlib.nullcontext():
-            if rows:
-                values = [
-                    (r.seq, r.record_id, r.kind, r.query_id, now, r.event_at, r.organ,
-                     r.subject_pseudonym, r.outcome, r.body, r.prev_hash, r.hash)
-                    for r in rows
-                ]  # fmt: skip
-                with conn.cursor() as cur:
-                    if small:
-                        cur.executemany(
-                            self._q(f"INSERT INTO {{s}}.audit_records ({_COLUMNS}) VALUES "  # noqa: S608
-                                    "(%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)"),
-                            values,
-                        )  # fmt: skip
-                    else:
-                        with cur.copy(
-                            self._q(f"COPY {{s}}.audit_records ({_COLUMNS}) FROM STDIN")
-                        ) as copy:
-                            for v in values:
-                                copy.write_row(v)
-                conn.execute(
-                    self._q("UPDATE {s}.audit_chain_head SET seq = %s, hash = %s WHERE id = 1"),
-                    (rows[-1].seq, rows[-1].hash),
-                )
+        try:
+            with conn.pipeline():
+                conn.execute("BEGIN")
+                head = conn.execute(self._q(_LOCK_HEAD_AND_FIND), (ids,)).fetchone()
+        except BaseException:
+            self._rollback(conn)
+            raise
+        try:
+            if head is None:
+                raise StoreCorrupt(f"the chain head of schema {self._schema!r} is missing")
+            seq, head_hash, now = int(head[0]), str(head[1]), iso(head[2])
+            existing: set[str] = set(head[3] or ())
+            pending: list[PendingRecord] = []
+            batch_ids: set[str] = set()
+            for op in appends:
+                op.error = None  # a retried batch decides afresh
+                own = {p.record_id for p in op.payload}
+                clash = (own & existing) or (own & batch_ids)
+                if clash:
+                    op.error = AuditError(f"the query log already holds record {min(clash)}")
+                    continue
+                batch_ids |= own
+                pending.extend(op.payload)
+            rows = link(pending, seq, head_hash, now)
             feedback = [
                 (i.idempotency_key, i.query_id, i.measure_id, i.applied, i.reason, i.case_id,
                  i.implementing_department, i.occurred_at,
                  None if i.amount is None else str(i.amount), now, now)
                 for op in ops if op.kind == "feedback" for i in op.payload
             ]  # fmt: skip
-            if feedback:
-                with conn.cursor() as cur:
+            if len(rows) + len(feedback) > _PIPELINE_ROWS:
+                with conn.cursor() as cur, cur.copy(self._q(_COPY_RECORDS)) as copy:
+                    for row in rows:
+                        copy.write_row(row)
+                rows_in_pipeline: list[tuple[Any, ...]] = []
+            else:
+                rows_in_pipeline = rows
+        except BaseException:
+            self._rollback(conn)
+            raise
+        try:
+            with conn.pipeline(), conn.cursor() as cur:
+                if rows_in_pipeline:
+                    cur.executemany(self._q(_INSERT_RECORD), rows_in_pipeline)
+                if rows:
+                    cur.execute(self._q(_UPDATE_HEAD), (rows[-1][-3], rows[-1][-1]))
+                if feedback:
                     cur.executemany(self._q(_INSERT_FEEDBACK), feedback)
+                cur.execute("COMMIT")
+        except BaseException as err:
+            if conn.closed or conn.broken:
+                # COMMIT went out with the rest: whether it arrived is unknown.
+                raise _InDoubt(str(err)) from err
+            self._rollback(conn)
+            raise
+
+    def _rollback(self, conn: psycopg.Connection[Any]) -> None:
+        if not (conn.closed or conn.broken):
+            with contextlib.suppress(self._psycopg.Error):
+                conn.execute("ROLLBACK")
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -726,24 +752,17 @@ class PostgresQueryLog:
                 newest_recorded_at=iso(newest),
             )
             conn.execute(self._q("DELETE FROM {s}.audit_records WHERE seq <= %s"), (last,))
-            (row,) = chain([cp], head_seq, head_hash, iso(now))
-            conn.execute(
-                self._q(f"INSERT INTO {{s}}.audit_records ({_COLUMNS}) VALUES "  # noqa: S608
-                        "(%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)"),
-                (row.seq, row.record_id, row.kind, None, now, None, None, None, None, row.body,
-                 row.prev_hash, row.hash),
-            )  # fmt: skip
-            conn.execute(
-                self._q("UPDATE {s}.audit_chain_head SET seq = %s, hash = %s WHERE id = 1"),
-                (row.seq, row.hash),
-            )
+            (row,) = link([cp], head_seq, head_hash, iso(now))
+            cp_seq, cp_hash = row[-3], row[-1]
+            conn.execute(self._q(_INSERT_RECORD), row)
+            conn.execute(self._q(_UPDATE_HEAD), (cp_seq, cp_hash))
             return PruneResult(
                 pruned=int(count),
                 first_pruned_seq=int(first),
                 last_pruned_seq=last,
                 pruned_head_hash=str(pruned_hash),
-                checkpoint_seq=row.seq,
-                checkpoint_hash=row.hash,
+                checkpoint_seq=cp_seq,
+                checkpoint_hash=cp_hash,
             )
 
         return self._side("prune", work)
