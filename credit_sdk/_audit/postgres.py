@@ -30,6 +30,7 @@ import threading
 from collections.abc import Callable, Generator, Iterator, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
+from itertools import chain
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 from urllib.parse import urlsplit
@@ -146,6 +147,18 @@ _COPY_RECORDS = f"COPY {{s}}.audit_records ({LINKED_COLUMNS}) FROM STDIN"
 _UPDATE_HEAD = "UPDATE {s}.audit_chain_head SET seq = %s, hash = %s WHERE id = 1"
 # Up to this many rows go in one pipelined round trip; more go in with COPY.
 _PIPELINE_ROWS = 64
+# One statement, one transaction: move the head from the one this store wrote (seq, hash) to
+# the new one, only if it is still there and the record time is within a second of the
+# server's clock (so times stay the server's, give or take, and in chain order), and insert
+# the records only if the head moved. Autocommit makes it one round trip with its COMMIT.
+_FAST_APPEND = (  # fixed names and placeholders only
+    "WITH head AS (UPDATE {s}.audit_chain_head SET seq = %s, hash = %s "  # noqa: S608
+    "WHERE id = 1 AND seq = %s AND hash = %s AND %s::timestamptz "
+    "BETWEEN clock_timestamp() - interval '1 second' AND clock_timestamp() + interval '1 second' "
+    f"RETURNING 1) INSERT INTO {{s}}.audit_records ({LINKED_COLUMNS}) "
+    "SELECT v.* FROM (VALUES {values}) AS v WHERE EXISTS (SELECT 1 FROM head)"
+)
+_FAST_ROW = "(%s,%s,%s,%s::timestamptz,%s,%s,%s,%s,%s::timestamptz,%s::bigint,%s,%s)"
 _FEEDBACK_COLUMNS = (
     "id, idempotency_key, query_id, measure_id, applied, reason, case_id, "
     "implementing_department, occurred_at, amount, attempts, enqueued_at"
@@ -275,6 +288,10 @@ class PostgresQueryLog:
             self._pool.close()
             raise
         self._writer_conn: psycopg.Connection[Any] | None = None
+        # (seq, hash, recorded_at) of the chain head as this store last wrote it: a hint for
+        # the one-round-trip append, which checks it in the database before relying on it.
+        self._known_head: tuple[int, str, str] | None = None
+        self._fast_sql: dict[int, str] = {}
         self._writer: GroupCommitWriter | None = (
             GroupCommitWriter(
                 "credit-sdk-audit-pg-writer",
@@ -482,6 +499,77 @@ class PostgresQueryLog:
                 conn.close()
 
     def _write(self, conn: psycopg.Connection[Any], ops: list[Op]) -> None:
+        if not self._write_after_known_head(conn, ops):
+            self._write_locked(conn, ops)
+
+    def _write_after_known_head(self, conn: psycopg.Connection[Any], ops: list[Op]) -> bool:
+        """The common case in one round trip: when this store wrote the chain head last, chain
+        the records after it and send one statement (its own transaction, in autocommit) that
+        moves the head only if it is still that head and the record time is within a second
+        of the server's clock, and inserts the records only if it moved it. ``False`` (nothing
+        written) when the head was not known or had moved, a record id is already stored, or
+        the batch is large or holds feedback: then the locked path decides."""
+        known = self._known_head
+        if known is None or any(op.kind != "append" for op in ops):
+            return False
+        pending = ops[0].payload if len(ops) == 1 else [p for op in ops for p in op.payload]
+        if not 0 < len(pending) <= _PIPELINE_ROWS:
+            return False
+        if len(ops) > 1 and _common.duplicate_within(pending) is not None:
+            return False  # two callers with one record id: the locked path refuses the second
+        seq, head_hash, last_at = known
+        now = iso(_common.now())
+        at = now if now > last_at else last_at  # never before the record it follows
+        rows = link(pending, seq, head_hash, at)
+        new_seq, new_hash = rows[-1][-3], rows[-1][-1]
+        self._known_head = None
+        try:
+            inserted = conn.execute(
+                self._fast_insert(len(rows)),
+                [new_seq, new_hash, seq, head_hash, at, *chain.from_iterable(rows)],
+            ).rowcount
+        except self._psycopg.IntegrityError:
+            return False  # a record id stored already; the statement wrote nothing
+        except self._psycopg.OperationalError:
+            if not (conn.closed or conn.broken):
+                raise
+            # The statement commits by itself: look whether it did before trying again.
+            if self._stored_hash(rows[0][0]) == rows[0][-1]:
+                self._settled(ops)
+                return True
+            raise  # not written: the caller retries on a fresh connection
+        if inserted != len(rows):
+            return False  # another writer moved the head (or clocks disagree): nothing written
+        self._known_head = (new_seq, new_hash, at)
+        self._settled(ops)
+        return True
+
+    @staticmethod
+    def _settled(ops: list[Op]) -> None:
+        for op in ops:
+            op.error = None
+
+    def _stored_hash(self, record_id: str) -> str | None:
+        """The hash stored for ``record_id``, read on a new connection; raises ``_InDoubt``
+        when even that cannot be learned."""
+        try:
+            with contextlib.closing(self._connect()) as conn:
+                row = conn.execute(
+                    self._q("SELECT hash FROM {s}.audit_records WHERE record_id = %s"), (record_id,)
+                ).fetchone()
+        except (AuditError, self._psycopg.Error) as err:
+            raise _InDoubt(str(err)) from err
+        return None if row is None else str(row[0])
+
+    def _fast_insert(self, n: int) -> str:
+        sql = self._fast_sql.get(n)
+        if sql is None:
+            sql = self._fast_sql[n] = self._q(_FAST_APPEND).replace(
+                "{values}", ",".join([_FAST_ROW] * n)
+            )
+        return sql
+
+    def _write_locked(self, conn: psycopg.Connection[Any], ops: list[Op]) -> None:
         """One append transaction in two round trips: BEGIN and the head lock (which also
         reads the server's clock and finds which of the batch's record ids are stored
         already), then the rows, the new head and COMMIT. Large batches go in with COPY, which
@@ -543,6 +631,8 @@ class PostgresQueryLog:
                 raise _InDoubt(str(err)) from err
             self._rollback(conn)
             raise
+        # This store wrote the head: the next append may take the one-round-trip path.
+        self._known_head = (rows[-1][-3], rows[-1][-1], now) if rows else (seq, head_hash, now)
 
     def _rollback(self, conn: psycopg.Connection[Any]) -> None:
         if not (conn.closed or conn.broken):
