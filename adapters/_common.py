@@ -126,6 +126,16 @@ _TITLES = {
 # --- the policy -----------------------------------------------------------------------------
 
 
+def _outcome(value: Outcome | str) -> Outcome:
+    try:
+        return Outcome(value)
+    except ValueError:
+        accepted = ", ".join(o.value for o in Outcome)
+        raise ConfigurationError(
+            f"RefusalPolicy: unknown outcome {value!r}; outcomes are {accepted}"
+        ) from None
+
+
 @dataclass(frozen=True, slots=True)
 class RefusalPolicy:
     """Which outcomes refuse a request, with which HTTP status, and how problems are typed.
@@ -157,7 +167,7 @@ class RefusalPolicy:
     def __post_init__(self) -> None:
         normalised: dict[Outcome, int] = {}
         for outcome, status in dict(self.statuses).items():
-            key = Outcome(outcome)
+            key = _outcome(outcome)
             if not isinstance(status, int) or not 400 <= status <= 599:
                 raise ConfigurationError(
                     f"RefusalPolicy: the status for {key.value} must be an HTTP error status "
@@ -175,11 +185,11 @@ class RefusalPolicy:
 
     def refuse(self, outcome: Outcome | str, status: int) -> RefusalPolicy:
         """A copy that refuses ``outcome`` with ``status``."""
-        return self._with({**self.statuses, Outcome(outcome): status})
+        return self._with({**self.statuses, _outcome(outcome): status})
 
     def allow(self, *outcomes: Outcome | str) -> RefusalPolicy:
         """A copy that lets ``outcomes`` through to the handler."""
-        drop = {Outcome(o) for o in outcomes}
+        drop = {_outcome(o) for o in outcomes}
         return self._with({o: s for o, s in self.statuses.items() if o not in drop})
 
     def _with(self, statuses: Mapping[Outcome, int]) -> RefusalPolicy:
@@ -202,6 +212,7 @@ class RefusalPolicy:
 
 
 DEFAULT_POLICY = RefusalPolicy()
+
 
 
 # --- problem documents ---------------------------------------------------------------------

@@ -9,15 +9,16 @@ Then, under the :class:`RefusalPolicy`:
 * an outcome the policy refuses (by default ``RESTRICTED``, ``REVIEW``, ``INDETERMINATE``)
   raises :class:`CheckRefused`, which carries the decision and its problem document;
 * any other outcome runs the function, passing the decision as its ``decision`` argument when
-  it declares one. ``policy=RefusalPolicy.never()`` refuses nothing: the function decides.
+  it declares one (give it the default :data:`INJECTED` so that type checkers do not ask
+  callers for it). ``policy=RefusalPolicy.never()`` refuses nothing: the function decides.
 
 SDK errors (an invalid identifier, a missing authorisation, an unwritable query log) propagate
 as they are, and so does everything the function raises.
 
->>> from credit_sdk.adapters.decorators import credit_check          # doctest: +SKIP
+>>> from credit_sdk.adapters.decorators import INJECTED, credit_check   # doctest: +SKIP
 >>> @credit_check(client, "admin_licensing", subject="application.applicant_id",
 ...               context="ctx")
-... def approve(application, ctx, *, decision=None):
+... def approve(application, ctx, *, decision: Decision = INJECTED) -> bool:
 ...     return decision.commitment_eligible
 >>> approve(application, ctx)          # raises CheckRefused for a severe-list applicant
 """
@@ -49,13 +50,34 @@ from ._common import (
     subject_text,
 )
 
-__all__ = ["CheckRefused", "RefusalPolicy", "credit_check"]
+__all__ = ["INJECTED", "CheckRefused", "RefusalPolicy", "credit_check"]
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
 #: The parameter through which the decision is passed in.
 DECISION_PARAMETER = "decision"
+
+
+class _Injected:
+    """The default of a decorated function's ``decision`` parameter (see :data:`INJECTED`)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<decision passed in by credit_check>"
+
+    def __getattr__(self, name: str) -> Any:
+        raise ConfigurationError(
+            f"no credit decision here (asked for .{name}): the function was called without "
+            "its credit_check decorator"
+        )
+
+
+#: Default for the ``decision`` parameter of a decorated function, so that type checkers do not
+#: ask callers for it: ``def grant(application, *, decision: Decision = INJECTED)``. The
+#: decorator always passes the real decision; the default is never seen inside the function.
+INJECTED: Any = _Injected()
 
 
 def _arguments(
@@ -121,7 +143,7 @@ def credit_check(
     >>> class Reviews:                                                 # doctest: +SKIP
     ...     @credit_check(get_client, "qualification_review", subject="candidate.id_number",
     ...                   authorization="candidate.consent")
-    ...     async def qualify(self, candidate, ctx, *, decision=None):
+    ...     async def qualify(self, candidate, ctx, *, decision: Decision = INJECTED):
     ...         return decision.outcome
     """
     parsed = Scenario.parse(scenario)

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from credit_sdk.adapters.decorators import CheckRefused, RefusalPolicy, credit_check
+from credit_sdk.adapters.decorators import INJECTED, CheckRefused, RefusalPolicy, credit_check
 
 from credit_sdk import (
     AsyncCreditClient,
@@ -71,7 +71,9 @@ class SubsidyOffice:
         subject="application.applicant_id",
         context=lambda args: args["self"].context(args["application"], args["officer"]),
     )
-    def grant(self, application: SubsidyApplication, officer: str, *, decision: Decision) -> str:
+    def grant(
+        self, application: SubsidyApplication, officer: str, *, decision: Decision = INJECTED
+    ) -> str:
         priority = " (red list: paid first, Art. 40)" if decision.incentives else ""
         return f"granted {application.amount_yuan:,} yuan{priority}"
 
@@ -88,7 +90,9 @@ class HonoursCommittee:
         subject="nominee",
         policy=RefusalPolicy().allow(Outcome.REVIEW),
     )
-    async def nominate(self, nominee: str, ctx: QueryContext, *, decision: Decision) -> str:
+    async def nominate(
+        self, nominee: str, ctx: QueryContext, *, decision: Decision = INJECTED
+    ) -> str:
         if decision.outcome is Outcome.REVIEW:
             return "deferred: a record is under objection (Art. 53); decide after the objection"
         return "nominated"

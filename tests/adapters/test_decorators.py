@@ -238,3 +238,17 @@ def test_client_named_by_an_argument(backend: Backend) -> None:
         office.grant(raw("severe_list"))
     with pytest.raises(ConfigurationError, match="no credit client"):
         SubsidyOffice(None).grant(raw("clean"))
+
+
+def test_injected_default_keeps_callers_simple(memory_backend: Backend) -> None:
+    from credit_sdk.adapters.decorators import INJECTED
+
+    @credit_check(memory_backend.client(), "bidding", subject="bidder", context=CONTEXT)
+    def admit(bidder: str, *, decision: Decision = INJECTED) -> str:
+        return decision.outcome.value
+
+    assert admit(raw("red_list")) == "INCENTIVES"
+    undecorated = admit.__wrapped__  # type: ignore[attr-defined]
+    with pytest.raises(ConfigurationError, match="without its credit_check decorator"):
+        undecorated(raw("red_list"))
+    assert "credit_check" in repr(INJECTED)

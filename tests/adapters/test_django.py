@@ -253,6 +253,8 @@ def test_async_view_with_the_async_client(backend: Backend) -> None:
         async with backend.async_client() as client:
             if backend.name == "sandbox":
                 await client.sync_lists()
+            # Django's async handler runs its sync parts on asgiref's process-wide single
+            # thread; that idle thread is Django's, it outlives this test by design.
             with override_settings(CREDIT_SDK={"CLIENT": client}):
                 tc = AsyncClient()
                 return [
