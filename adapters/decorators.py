@@ -16,11 +16,11 @@ SDK errors (an invalid identifier, a missing authorisation, an unwritable query 
 as they are, and so does everything the function raises.
 
 >>> from credit_sdk.adapters.decorators import INJECTED, credit_check   # doctest: +SKIP
->>> @credit_check(client, "admin_licensing", subject="application.applicant_id",
+>>> @credit_check(client, "admin_licensing", subject="application.applicant_id",  # doctest: +SKIP
 ...               context="ctx")
 ... def approve(application, ctx, *, decision: Decision = INJECTED) -> bool:
 ...     return decision.commitment_eligible
->>> approve(application, ctx)          # raises CheckRefused for a severe-list applicant
+>>> approve(application, ctx)      # CheckRefused for a severe-list applicant  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -68,6 +68,8 @@ class _Injected:
         return "<decision passed in by credit_check>"
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)  # introspection (copy, inspect, pickle) asks for these
         raise ConfigurationError(
             f"no credit decision here (asked for .{name}): the function was called without "
             "its credit_check decorator"

@@ -22,7 +22,7 @@ goes on carries the decision in ``request.credit_decision`` (and the view's ``de
 argument if it declares one). Exceptions raised by views pass through untouched.
 
 >>> from credit_sdk.adapters.django import credit_check             # doctest: +SKIP
->>> @require_POST
+>>> @require_POST  # doctest: +SKIP
 ... @credit_check("admin_licensing", subject="applicant_id")
 ... def apply(request, decision):
 ...     return JsonResponse({"outcome": decision.outcome})

@@ -15,14 +15,14 @@ officer from your own auth dependency...). A string ``subject`` names a field lo
 path parameters, then the JSON or form body, then the query string.
 
 >>> from fastapi import Depends, FastAPI                             # doctest: +SKIP
->>> from credit_sdk import Decision, QueryContext
->>> from credit_sdk.adapters.fastapi import credit_check, install
->>> app = FastAPI()
->>> install(app, client)
->>> def query_context(application: Application) -> QueryContext:
+>>> from credit_sdk import Decision, QueryContext  # doctest: +SKIP
+>>> from credit_sdk.adapters.fastapi import credit_check, install  # doctest: +SKIP
+>>> app = FastAPI()  # doctest: +SKIP
+>>> install(app, client)  # doctest: +SKIP
+>>> def query_context(application: Application) -> QueryContext:  # doctest: +SKIP
 ...     return QueryContext(organ="230100-SCJGJ", operator="u1024", matter_code="LIC-FOOD",
 ...                         purpose=f"food business licence application {application.number}")
->>> @app.post("/licences")
+>>> @app.post("/licences")  # doctest: +SKIP
 ... def apply(application: Application,
 ...           decision: Decision = Depends(credit_check(
 ...               "admin_licensing", subject="applicant_id", context=query_context))):
@@ -116,7 +116,7 @@ def install(
     latter raised by decorated service functions called from a route).
 
     >>> app = FastAPI(lifespan=lifespan)                                # doctest: +SKIP
-    >>> install(app, client)
+    >>> install(app, client)  # doctest: +SKIP
     """
     if client is not None:
         setattr(app.state, _STATE_CLIENT, client)

@@ -12,10 +12,10 @@ missing subject); otherwise the view runs with the decision in ``g.credit_decisi
 The client must be a blocking :class:`~credit_sdk.CreditClient` (Flask views are synchronous).
 
 >>> from flask import Flask                                          # doctest: +SKIP
->>> from credit_sdk.adapters.flask import CreditSDK, credit_check
->>> app = Flask(__name__)
->>> CreditSDK(app, client=client, context=query_context)
->>> @app.post("/reviews/<int:case>")
+>>> from credit_sdk.adapters.flask import CreditSDK, credit_check  # doctest: +SKIP
+>>> app = Flask(__name__)  # doctest: +SKIP
+>>> CreditSDK(app, client=client, context=query_context)  # doctest: +SKIP
+>>> @app.post("/reviews/<int:case>")  # doctest: +SKIP
 ... @credit_check("qualification_review", subject="candidate_id", authorization=consent)
 ... def review(case, decision):
 ...     return {"outcome": decision.outcome}
@@ -106,7 +106,7 @@ class CreditSDK:
     ``matter_code`` and ``purpose`` (then ``X-Credit-*`` headers).
 
     >>> credit = CreditSDK(client=client)                              # doctest: +SKIP
-    >>> def create_app():
+    >>> def create_app():  # doctest: +SKIP
     ...     app = Flask(__name__)
     ...     credit.init_app(app)
     ...     return app

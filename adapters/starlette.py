@@ -14,14 +14,14 @@ otherwise the handler runs and finds the decision in ``request.state.credit_deci
 :func:`decision_of`). Exceptions raised by the application pass through untouched.
 
 >>> from starlette.applications import Starlette                 # doctest: +SKIP
->>> from starlette.middleware import Middleware
->>> from starlette.routing import Route
->>> async def apply(request):
+>>> from starlette.middleware import Middleware  # doctest: +SKIP
+>>> from starlette.routing import Route  # doctest: +SKIP
+>>> async def apply(request):  # doctest: +SKIP
 ...     decision = decision_of(request)
 ...     return JSONResponse({"outcome": decision.outcome})
 >>> app = Starlette(routes=[Route("/licences", apply, methods=["POST"], middleware=[
 ...     Middleware(CreditCheckMiddleware, client=client, scenario="admin_licensing",
-...                subject="applicant_id", context=query_context)])])
+...                subject="applicant_id", context=query_context)])])  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -89,7 +89,8 @@ async def check_refused_handler(request: Request, exc: Exception) -> Response:
     """An exception handler that answers :class:`CheckRefused` (raised by a decorated service
     function inside a view) with its problem document.
 
-    >>> app = Starlette(routes=..., exception_handlers={CheckRefused: check_refused_handler})
+    >>> app = Starlette(routes=...,
+    ...                 exception_handlers={CheckRefused: check_refused_handler})
     ... # doctest: +SKIP
     """
     if not isinstance(exc, CheckRefused):  # pragma: no cover - registered for CheckRefused only

@@ -252,3 +252,4 @@ def test_injected_default_keeps_callers_simple(memory_backend: Backend) -> None:
     with pytest.raises(ConfigurationError, match="without its credit_check decorator"):
         undecorated(raw("red_list"))
     assert "credit_check" in repr(INJECTED)
+    assert not hasattr(INJECTED, "__wrapped__")  # introspection sees a plain object
