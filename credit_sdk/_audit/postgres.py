@@ -145,8 +145,10 @@ _INSERT_RECORD = (
 )
 _COPY_RECORDS = f"COPY {{s}}.audit_records ({LINKED_COLUMNS}) FROM STDIN"
 _UPDATE_HEAD = "UPDATE {s}.audit_chain_head SET seq = %s, hash = %s WHERE id = 1"
-# Up to this many rows go in one pipelined round trip; more go in with COPY.
+# Up to this many rows go in one pipelined round trip; more go in with COPY, chained and
+# streamed _COPY_CHUNK rows at a time.
 _PIPELINE_ROWS = 64
+_COPY_CHUNK = 256
 # One statement, one transaction: move the head from the one this store wrote (seq, hash) to
 # the new one, only if it is still there and the record time is within a second of the
 # server's clock (so times stay the server's, give or take, and in chain order), and insert
@@ -569,13 +571,20 @@ class PostgresQueryLog:
             )
         return sql
 
-    def _write_locked(self, conn: psycopg.Connection[Any], ops: list[Op]) -> None:
+    def _write_locked(
+        self, conn: psycopg.Connection[Any], ops: list[Op], *, look_up: bool | None = None
+    ) -> None:
         """One append transaction in two round trips: BEGIN and the head lock (which also
         reads the server's clock and finds which of the batch's record ids are stored
         already), then the rows, the new head and COMMIT. Large batches go in with COPY, which
-        cannot run in a pipeline, between the two."""
+        cannot run in a pipeline, between the two; they skip the lookup (for thousands of ids
+        it costs a quarter of the insert): the UNIQUE index finds a stored record id, and only
+        then is the transaction redone with the lookup."""
         appends = [op for op in ops if op.kind == "append"]
-        ids = [p.record_id for op in appends for p in op.payload]
+        large = sum(len(op.payload) for op in appends) > _PIPELINE_ROWS
+        if look_up is None:
+            look_up = not large
+        ids = [p.record_id for op in appends for p in op.payload] if look_up else []
         try:
             with conn.pipeline():
                 conn.execute("BEGIN")
@@ -599,29 +608,40 @@ class PostgresQueryLog:
                     continue
                 batch_ids |= own
                 pending.extend(op.payload)
-            rows = link(pending, seq, head_hash, now)
             feedback = [
                 (i.idempotency_key, i.query_id, i.measure_id, i.applied, i.reason, i.case_id,
                  i.implementing_department, i.occurred_at,
                  None if i.amount is None else str(i.amount), now, now)
                 for op in ops if op.kind == "feedback" for i in op.payload
             ]  # fmt: skip
-            if len(rows) + len(feedback) > _PIPELINE_ROWS:
+            new_seq, new_hash = seq, head_hash
+            rows: list[tuple[Any, ...]] = []
+            if large:
+                # Chained a chunk at a time while COPY streams the previous one to the server.
                 with conn.cursor() as cur, cur.copy(self._q(_COPY_RECORDS)) as copy:
-                    for row in rows:
-                        copy.write_row(row)
-                rows_in_pipeline: list[tuple[Any, ...]] = []
-            else:
-                rows_in_pipeline = rows
+                    for start in range(0, len(pending), _COPY_CHUNK):
+                        chunk = pending[start : start + _COPY_CHUNK]
+                        for row in link(chunk, new_seq, new_hash, now):
+                            copy.write_row(row)
+                        new_seq, new_hash = row[-3], row[-1]
+            elif pending:
+                rows = link(pending, seq, head_hash, now)
+                new_seq, new_hash = rows[-1][-3], rows[-1][-1]
+        except self._psycopg.IntegrityError:
+            self._rollback(conn)
+            if look_up:
+                raise
+            self._write_locked(conn, ops, look_up=True)
+            return
         except BaseException:
             self._rollback(conn)
             raise
         try:
             with conn.pipeline(), conn.cursor() as cur:
-                if rows_in_pipeline:
-                    cur.executemany(self._q(_INSERT_RECORD), rows_in_pipeline)
                 if rows:
-                    cur.execute(self._q(_UPDATE_HEAD), (rows[-1][-3], rows[-1][-1]))
+                    cur.executemany(self._q(_INSERT_RECORD), rows)
+                if new_seq != seq:
+                    cur.execute(self._q(_UPDATE_HEAD), (new_seq, new_hash))
                 if feedback:
                     cur.executemany(self._q(_INSERT_FEEDBACK), feedback)
                 cur.execute("COMMIT")
@@ -632,7 +652,7 @@ class PostgresQueryLog:
             self._rollback(conn)
             raise
         # This store wrote the head: the next append may take the one-round-trip path.
-        self._known_head = (rows[-1][-3], rows[-1][-1], now) if rows else (seq, head_hash, now)
+        self._known_head = (new_seq, new_hash, now)
 
     def _rollback(self, conn: psycopg.Connection[Any]) -> None:
         if not (conn.closed or conn.broken):

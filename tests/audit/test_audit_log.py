@@ -84,6 +84,41 @@ def test_duplicate_record_is_refused_and_nothing_else_is_lost(store: Any) -> Non
     assert store.verify().count == 2
 
 
+def test_a_large_append_holding_a_stored_record_is_refused_alone(store: Any) -> None:
+    """Large batches are inserted without looking their ids up first (COPY on PostgreSQL,
+    multi-row INSERTs on SQLite); a stored id must still refuse that append, and only it,
+    also when another caller's records share the transaction."""
+    stored = [make_intent(i) for i in range(300)]
+    store.append(stored)
+    clash = [make_intent(1000 + i) for i in range(299)] + [stored[150]]
+    clean = [make_intent(2000 + i) for i in range(300)]
+    outcomes: dict[str, BaseException | None] = {}
+
+    def write(name: str, records: list[Any]) -> None:
+        try:
+            store.append(records)
+            outcomes[name] = None
+        except BaseException as err:
+            outcomes[name] = err
+
+    threads = [
+        threading.Thread(target=write, args=("clash", clash)),
+        threading.Thread(target=write, args=("clean", clean)),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert isinstance(outcomes["clash"], AuditError)
+    assert "already holds" in str(outcomes["clash"])
+    assert outcomes["clean"] is None
+    result = store.verify()
+    assert result.ok, result
+    assert result.count == 600
+    written = {r.query_id for r in store.export()}
+    assert not written & {i.query_id for i in clash[:299]}
+
+
 def test_concurrent_writers_keep_one_linear_chain(store: Any) -> None:
     errors: list[BaseException] = []
 
