@@ -104,6 +104,10 @@ def decision_of(request: Request) -> Decision | None:
     return value if isinstance(value, Decision) else None
 
 
+class _BodyTooLarge(Exception):
+    """The body the middleware needed to read is over its ``max_body_bytes``."""
+
+
 class _Body:
     """The request body, read once when someone needs it, then replayed to each reader.
 
@@ -111,20 +115,28 @@ class _Body:
     the application downstream each get their own ``receive`` that replays the same bytes.
     """
 
-    def __init__(self, receive: Receive) -> None:
+    def __init__(self, receive: Receive, limit: int) -> None:
         self._receive = receive
+        self._limit = limit
         self._chunks: list[bytes] | None = None
         self._disconnected = False
 
     async def read(self) -> bytes:
         if self._chunks is None:
             self._chunks = []
+            size = 0
             while True:
                 message = await self._receive()
                 if message["type"] == "http.disconnect":
                     self._disconnected = True
                     break
-                self._chunks.append(message.get("body", b""))
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > self._limit:
+                    # Buffering is bounded: a body too large to look a subject up in is refused
+                    # before it can exhaust memory.
+                    raise _BodyTooLarge
+                self._chunks.append(chunk)
                 if not message.get("more_body", False):
                     break
         return b"".join(self._chunks)
@@ -182,7 +194,9 @@ class CreditCheckMiddleware:
         authorization: Callable[..., Any] | None = None,
         routes: Mapping[str, RouteCheck | Scenario | str] | None = None,
         policy: RefusalPolicy | None = None,
+        max_body_bytes: int = 1 << 20,
     ) -> None:
+        self._max_body = max_body_bytes
         if (scenario is None) == (routes is None):
             raise ConfigurationError(
                 "CreditCheckMiddleware needs either scenario=... (one route) or routes={...}"
@@ -236,7 +250,7 @@ class CreditCheckMiddleware:
             await self.app(scope, receive, send)
             return
         check, path_params = matched
-        body = _Body(receive)
+        body = _Body(receive, self._max_body)
         request = Request(scope, body.replay())
         places_cache: list[Places] = []
 
@@ -248,15 +262,28 @@ class CreditCheckMiddleware:
                 )
             return places_cache[0]
 
-        result = await decide_request_async(
-            resolve_client(self._client, "CreditCheckMiddleware"),
-            check,
-            request,
-            places,
-            request.headers.get,
-            check.policy_or(self._policy),
-            run_sync=run_in_threadpool,
-        )
+        policy = check.policy_or(self._policy)
+        try:
+            result = await decide_request_async(
+                resolve_client(self._client, "CreditCheckMiddleware"),
+                check,
+                request,
+                places,
+                request.headers.get,
+                policy,
+                run_sync=run_in_threadpool,
+            )
+        except _BodyTooLarge:
+            result = Problem(
+                413,
+                {
+                    "type": policy.problem_type("request-too-large"),
+                    "title": "Request body too large for the credit check",
+                    "status": 413,
+                    "detail": f"the body exceeds {self._max_body} bytes",
+                },
+                {"Cache-Control": "no-store"},
+            )
         if isinstance(result, Problem):
             await problem_response(result)(scope, receive, send)
             return

@@ -120,6 +120,20 @@ def test_platform_down_is_503_and_the_route_never_runs(backend: Backend) -> None
     assert response.headers["retry-after"] == "30"
 
 
+def test_a_body_over_the_limit_is_refused_before_it_is_buffered(backend: Backend) -> None:
+    app = per_route_app(backend.client(), max_body_bytes=256)
+    with TestClient(app) as tc:
+        response = tc.post("/licences", json=body("clean", number="x" * 1000))
+        small = tc.post("/licences", json=body("clean"))
+    problem = assert_problem(
+        response.status_code, response.headers, response.content,
+        expected_status=413, slug="request-too-large",
+    )  # fmt: skip
+    assert problem["status"] == 413
+    assert small.status_code == 200
+    assert backend.queries == 1
+
+
 def test_invalid_and_missing_subjects(backend: Backend) -> None:
     app = per_route_app(backend.client())
     with TestClient(app) as tc:
