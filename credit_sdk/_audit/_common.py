@@ -2,19 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import contextlib
+import queue
+import time
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import ClassVar
 
-from credit_sdk._audit._chain import PendingRecord, StoredRow
-from credit_sdk._audit._types import FeedbackItem, iso, parse_iso, redact_identifiers
+from credit_sdk._audit._chain import PendingRecord, StoredRow, encode
+from credit_sdk._audit._types import (
+    FeedbackItem,
+    QueryCompletion,
+    QueryIntent,
+    iso,
+    parse_iso,
+    redact_identifiers,
+)
+from credit_sdk._audit._writer import GroupCommitWriter, Op
 from credit_sdk._errors import AuditError, ConfigurationError
 
 __all__ = [
     "LEASE_EXPIRED",
+    "STREAM_CHUNK",
+    "STREAM_MIN",
     "ExportFilter",
+    "RecordStream",
     "StoreCorrupt",
     "StoreNotFound",
+    "append_streamed",
     "check_claim",
     "check_duplicates",
     "check_feedback",
@@ -145,6 +161,105 @@ class ExportFilter:
         if self.since is not None and event < self.since:
             return False
         return not (self.until is not None and event >= self.until)
+
+
+class RecordStream:
+    """The records of one large append, encoded by the caller a chunk at a time while the
+    writer thread already chains and inserts the chunks before (in one transaction of its
+    own): the caller's Python work overlaps the database's.
+
+    The caller :meth:`put` s chunks and then :meth:`close` s the stream, or :meth:`abort` s
+    it when it fails half-way. The writer iterates :meth:`chunks`, which starts from the first
+    chunk every time (a transaction that is redone sees every record) and raises
+    :class:`AuditError` on an abort; :meth:`all` waits for the rest and returns every record.
+    """
+
+    _END: ClassVar[object] = object()
+    _ABORT: ClassVar[object] = object()
+
+    def __init__(self, size: int, timeout: float) -> None:
+        self.size = size
+        self._timeout = timeout
+        self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._chunks: list[list[PendingRecord]] = []
+        self._ended = False
+        self._aborted = False
+
+    def put(self, chunk: list[PendingRecord]) -> None:
+        self._queue.put(chunk)
+
+    def close(self) -> None:
+        self._queue.put(self._END)
+
+    def abort(self) -> None:
+        self._queue.put(self._ABORT)
+
+    def chunks(self) -> Iterator[list[PendingRecord]]:
+        """Every chunk, from the first, each as soon as it has arrived."""
+        taken = 0
+        while True:
+            if taken < len(self._chunks):
+                taken += 1
+                yield self._chunks[taken - 1]
+                continue
+            if self._aborted:
+                raise AuditError("the append was abandoned before all its records were ready")
+            if self._ended:
+                return
+            try:
+                item = self._queue.get(timeout=self._timeout)
+            except queue.Empty:
+                raise AuditError("the records of a streamed append stopped arriving") from None
+            if item is self._END:
+                self._ended = True
+            elif item is self._ABORT:
+                self._ended = self._aborted = True
+            else:
+                chunk: list[PendingRecord] = item  # type: ignore[assignment]  # what put() takes
+                self._chunks.append(chunk)
+
+    def all(self) -> list[PendingRecord]:
+        """Every record of the append (waiting for the rest)."""
+        return [p for chunk in self.chunks() for p in chunk]
+
+
+#: Appends of at least this many records are streamed (see RecordStream), in chunks of
+#: STREAM_CHUNK records.
+STREAM_MIN = 1024
+STREAM_CHUNK = 512
+
+
+def append_streamed(
+    writer: GroupCommitWriter, records: Sequence[QueryIntent | QueryCompletion], timeout: float
+) -> None:
+    """Durably append ``records`` in one transaction of their own, handing them to the
+    writer a chunk at a time as they are encoded; the same checks as a plain append first."""
+    for r in records:
+        if not isinstance(r, QueryIntent | QueryCompletion):
+            encode(r)  # raises the TypeError a plain append raises
+    seen: set[str] = set()
+    for r in records:
+        if r.record_id in seen:
+            raise AuditError(f"record {r.record_id} appears twice in one append")
+        seen.add(r.record_id)
+    stream = RecordStream(len(records), timeout)
+    stream.put([encode(r) for r in records[:STREAM_CHUNK]])
+    op = Op("append", stream, len(records), alone=True)
+    writer.start(op)
+    try:
+        for start in range(STREAM_CHUNK, len(records), STREAM_CHUNK):
+            stream.put([encode(r) for r in records[start : start + STREAM_CHUNK]])
+            # Let the writer take the chunk now: it holds the GIL only to chain and bind it,
+            # then inserts without it while this thread encodes the next one. Without the
+            # hand-off it would wait for the interpreter's switch interval (5 ms) every time.
+            time.sleep(0)
+    except BaseException:
+        stream.abort()
+        with contextlib.suppress(AuditError):
+            writer.finish(op)
+        raise
+    stream.close()
+    writer.finish(op)
 
 
 class StoreNotFound(AuditError):

@@ -27,12 +27,14 @@ _log = logging.getLogger("credit_sdk.audit")
 class Op:
     """One caller's operation: a kind, a payload and how many rows it adds (for batch size)."""
 
-    __slots__ = ("_done", "error", "kind", "payload", "size")
+    __slots__ = ("_done", "alone", "error", "kind", "payload", "size")
 
-    def __init__(self, kind: str, payload: Any, size: int) -> None:
+    def __init__(self, kind: str, payload: Any, size: int, *, alone: bool = False) -> None:
         self.kind = kind
         self.payload = payload
         self.size = size
+        # A transaction of its own (a streamed append: its records arrive while it runs).
+        self.alone = alone
         # Set by the batch runner for an operation that failed on its own (e.g. a duplicate),
         # or by the writer for every operation of a batch that failed as a whole.
         self.error: AuditError | None = None
@@ -95,6 +97,11 @@ class GroupCommitWriter:
 
     def submit(self, op: Op) -> None:
         """Queue ``op`` and wait until it is durable; raise AuditError if it is not."""
+        self.start(op)
+        self.finish(op)
+
+    def start(self, op: Op) -> None:
+        """Queue ``op`` without waiting (then :meth:`finish` it)."""
         op.arm()
         with self._lock:
             if self._closed:
@@ -110,6 +117,9 @@ class GroupCommitWriter:
                 )
                 self._thread.start()
             self._queue.put(op)
+
+    def finish(self, op: Op) -> None:
+        """Wait until ``op`` is durable; raise AuditError if it is not."""
         if not op.wait(self._timeout):
             raise AuditError(
                 f"the query log did not confirm the write within {self._timeout:g} s; "
@@ -133,14 +143,15 @@ class GroupCommitWriter:
     def _loop(self, q: queue.SimpleQueue[Op]) -> None:
         stop = False
         callers = 0  # operations in the previous transaction
+        carried: Op | None = None  # taken from the queue, for the next transaction
         while not stop:
-            op = q.get()
+            op, carried = (carried, None) if carried is not None else (q.get(), None)
             if op is _STOP:
                 break
             batch = [op]
             rows = op.size
             deadline = 0.0
-            while rows < self._max_rows:
+            while rows < self._max_rows and not op.alone:
                 try:
                     nxt = q.get_nowait()
                 except queue.Empty:
@@ -161,6 +172,9 @@ class GroupCommitWriter:
                         break
                 if nxt is _STOP:
                     stop = True
+                    break
+                if nxt.alone:
+                    carried = nxt
                     break
                 batch.append(nxt)
                 rows += nxt.size

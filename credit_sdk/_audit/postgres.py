@@ -27,7 +27,7 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from itertools import chain
@@ -281,6 +281,7 @@ class PostgresQueryLog:
         self._where = self._describe(url)
         self._schema = schema
         self._max_attempts = max_attempts
+        self._timeout = timeout
         self._connect_timeout = connect_timeout
         self._closed = False
         self._pool = _Pool(self._connect, pool_size)
@@ -445,6 +446,11 @@ class PostgresQueryLog:
 
     def append(self, records: Sequence[QueryIntent | QueryCompletion]) -> None:
         """Durably append several records in one transaction, in order; all or none."""
+        if self._writer is not None and len(records) >= _common.STREAM_MIN:
+            if self._closed:
+                raise AuditError("the query log is closed")
+            _common.append_streamed(self._writer, records, self._timeout)
+            return
         pending = [encode(r) for r in records]
         if not pending:
             return
@@ -512,7 +518,7 @@ class PostgresQueryLog:
         written) when the head was not known or had moved, a record id is already stored, or
         the batch is large or holds feedback: then the locked path decides."""
         known = self._known_head
-        if known is None or any(op.kind != "append" for op in ops):
+        if known is None or any(op.kind != "append" or op.alone for op in ops):
             return False
         pending = ops[0].payload if len(ops) == 1 else [p for op in ops for p in op.payload]
         if not 0 < len(pending) <= _PIPELINE_ROWS:
@@ -580,8 +586,14 @@ class PostgresQueryLog:
         cannot run in a pipeline, between the two; they skip the lookup (for thousands of ids
         it costs a quarter of the insert): the UNIQUE index finds a stored record id, and only
         then is the transaction redone with the lookup."""
+        stream = ops[0].payload if len(ops) == 1 and ops[0].alone else None
+        if not isinstance(stream, _common.RecordStream):
+            stream = None
+        elif look_up:
+            ops[0].payload = stream.all()  # starting over: the whole append, looked up
+            stream = None
         appends = [op for op in ops if op.kind == "append"]
-        large = sum(len(op.payload) for op in appends) > _PIPELINE_ROWS
+        large = stream is not None or sum(len(op.payload) for op in appends) > _PIPELINE_ROWS
         if look_up is None:
             look_up = not large
         ids = [p.record_id for op in appends for p in op.payload] if look_up else []
@@ -599,7 +611,7 @@ class PostgresQueryLog:
             existing: set[str] = set(head[3] or ())
             pending: list[PendingRecord] = []
             batch_ids: set[str] = set()
-            for op in appends:
+            for op in appends if stream is None else ():
                 op.error = None  # a retried batch decides afresh
                 own = {p.record_id for p in op.payload}
                 clash = (own & existing) or (own & batch_ids)
@@ -617,10 +629,15 @@ class PostgresQueryLog:
             new_seq, new_hash = seq, head_hash
             rows: list[tuple[Any, ...]] = []
             if large:
-                # Chained a chunk at a time while COPY streams the previous one to the server.
+                # Chained a chunk at a time while COPY streams the previous one to the server
+                # (and, for a streamed append, while the caller encodes the next one).
+                chunks: Iterable[list[PendingRecord]] = (
+                    stream.chunks()
+                    if stream is not None
+                    else (pending[i : i + _COPY_CHUNK] for i in range(0, len(pending), _COPY_CHUNK))
+                )
                 with conn.cursor() as cur, cur.copy(self._q(_COPY_RECORDS)) as copy:
-                    for start in range(0, len(pending), _COPY_CHUNK):
-                        chunk = pending[start : start + _COPY_CHUNK]
+                    for chunk in chunks:
                         for row in link(chunk, new_seq, new_hash, now):
                             copy.write_row(row)
                         new_seq, new_hash = row[-3], row[-1]

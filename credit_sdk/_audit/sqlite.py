@@ -29,7 +29,7 @@ import os
 import sqlite3
 import stat
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from itertools import chain
@@ -267,6 +267,7 @@ class SQLiteQueryLog:
             )
         self._max_attempts = max_attempts
         self._busy_timeout = busy_timeout
+        self._timeout = timeout
         self._prepare_file(create)
         self._side_lock = threading.RLock()
         self._closed = False
@@ -439,6 +440,11 @@ class SQLiteQueryLog:
     def append(self, records: Sequence[QueryIntent | QueryCompletion]) -> None:
         """Durably append several records in one transaction, in order (e.g. a tender's
         bidders); all or none are written."""
+        if self._writer is not None and len(records) >= _common.STREAM_MIN:
+            if self._closed:
+                raise AuditError("the query log is closed")
+            _common.append_streamed(self._writer, records, self._timeout)
+            return
         pending = [encode(r) for r in records]
         if not pending:
             return
@@ -484,6 +490,15 @@ class SQLiteQueryLog:
                 conn.close()
 
     def _write(self, conn: sqlite3.Connection, ops: list[Op]) -> None:
+        stream = ops[0].payload if len(ops) == 1 and ops[0].alone else None
+        if isinstance(stream, _common.RecordStream):
+            # A large append, alone in its transaction: insert its chunks as they arrive.
+            try:
+                self._transaction(conn, ops, stream.chunks())
+            except sqlite3.IntegrityError:
+                ops[0].payload = stream.all()
+                self._transaction(conn, ops, None)
+            return
         appends = [op for op in ops if op.kind == "append"]
         pending: list[PendingRecord] = (
             appends[0].payload if len(appends) == 1 else [p for op in appends for p in op.payload]
@@ -492,17 +507,21 @@ class SQLiteQueryLog:
         # batch); only then is the transaction redone with a lookup, so the common case costs
         # no extra statement.
         try:
-            self._transaction(conn, ops, pending)
+            self._transaction(conn, ops, (pending,))
         except sqlite3.IntegrityError:
             if not pending:
                 raise
             self._transaction(conn, ops, None)
 
     def _transaction(
-        self, conn: sqlite3.Connection, ops: list[Op], pending: list[PendingRecord] | None
+        self,
+        conn: sqlite3.Connection,
+        ops: list[Op],
+        pending: Iterable[list[PendingRecord]] | None,
     ) -> None:
-        """One transaction: chain and insert ``pending`` (``None``: look up which records are
-        stored already and refuse the operations holding them), feedback, head, commit."""
+        """One transaction: chain and insert the chunks of ``pending`` (``None``: look up which
+        records are stored already and refuse the operations holding them), feedback, head,
+        commit."""
         conn.execute("BEGIN IMMEDIATE")
         try:
             seq, head = conn.execute(_SELECT_HEAD).fetchone()
@@ -510,12 +529,15 @@ class SQLiteQueryLog:
             if pending is None:
                 appends = [op for op in ops if op.kind == "append"]
                 wanted = [p.record_id for op in appends for p in op.payload]
-                pending = _place(appends, self._existing_ids(conn, wanted))
-            if pending:
-                rows = link(pending, seq, head, now)
-                _insert_rows(conn, rows)
-                last = rows[-1]
-                conn.execute(_UPDATE_HEAD, (last[-3], last[-1]))
+                pending = (_place(appends, self._existing_ids(conn, wanted)),)
+            new_seq, new_hash = seq, head
+            for chunk in pending:
+                if chunk:
+                    rows = link(chunk, new_seq, new_hash, now)
+                    _insert_rows(conn, rows)
+                    new_seq, new_hash = rows[-1][-3], rows[-1][-1]
+            if new_seq != seq:
+                conn.execute(_UPDATE_HEAD, (new_seq, new_hash))
             feedback = [
                 _feedback_tuple(i, now) for op in ops if op.kind == "feedback" for i in op.payload
             ]

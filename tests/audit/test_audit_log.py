@@ -353,3 +353,58 @@ def test_export_records_serialise_to_json(store: Any) -> None:
     data = json.loads(json.dumps(record.to_dict()))
     assert data["kind"] == "intent"
     assert data["data"]["organ"] == "230100-SCJGJ"
+
+
+def test_a_streamed_append_is_one_ordered_transaction(store: Any) -> None:
+    """Appends of thousands of records are handed to the writer a chunk at a time while the
+    caller encodes the rest; they stay atomic and ordered, and other callers' records go in
+    before or after them, never in between."""
+    big = [make_intent(i) for i in range(2500)]
+    small = [make_intent(10_000 + i) for i in range(20)]
+    errors: list[BaseException] = []
+
+    def write_small() -> None:
+        try:
+            for intent in small:
+                store.record_intent(intent)
+        except BaseException as err:  # pragma: no cover - reported below
+            errors.append(err)
+
+    thread = threading.Thread(target=write_small)
+    thread.start()
+    store.append(big)
+    thread.join()
+    assert not errors
+    ids = [r.query_id for r in store.export()]
+    start = ids.index(big[0].query_id)
+    assert ids[start : start + len(big)] == [i.query_id for i in big]
+    result = store.verify()
+    assert result.ok, result
+    assert result.count == len(big) + len(small)
+
+
+def test_a_streamed_append_holding_a_stored_record_is_refused(store: Any) -> None:
+    stored = make_intent(1)
+    store.record_intent(stored)
+    batch = [make_intent(100 + i) for i in range(1500)]
+    batch[1400] = stored
+    with pytest.raises(AuditError, match="already holds"):
+        store.append(batch)
+    store.record_intent(make_intent(2))
+    result = store.verify()
+    assert result.ok, result
+    assert result.count == 2
+
+
+def test_a_streamed_append_that_fails_half_way_writes_nothing(store: Any) -> None:
+    batch = [make_intent(i) for i in range(3000)]
+    broken = make_intent(9)
+    object.__setattr__(broken, "purpose", 12345)  # bypasses validation: encoding will fail
+    batch[2000] = broken
+    with pytest.raises(TypeError):
+        store.append(batch)
+    assert store.verify().count == 0
+    store.append(batch[:1500])
+    result = store.verify()
+    assert result.ok, result
+    assert result.count == 1500
