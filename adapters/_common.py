@@ -144,7 +144,7 @@ class RefusalPolicy:
     document; decorators raise :class:`CheckRefused`); an outcome not in the mapping goes on,
     and the handler receives the decision. ``INDETERMINATE`` refused with 503 carries
     ``Retry-After: retry_after``: the platform may come back, the subject is never treated as
-    clear (fail closed, DESIGN §7).
+    clear (fail closed).
 
     ``errors_as_problems``: invalid identifiers (422), missing subjects (400), missing or
     insufficient authorisations (403), an unwritable query log and platform errors raised under

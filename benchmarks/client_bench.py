@@ -1,4 +1,4 @@
-"""Benchmarks of the clients against the sandbox platform on loopback (DESIGN §8).
+"""Benchmarks of the clients against the sandbox platform on loopback.
 
 Every ratio is measured against a baseline in the same run, against the same sandbox:
 

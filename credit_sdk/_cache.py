@@ -3,7 +3,7 @@
 **Reports.** A :class:`ReportCache` keeps reports under the subject's pseudonym (never the raw
 identifier) in a ``cachetools.TTLCache`` bounded in size and age. Entries younger than ``ttl``
 are *fresh* and answer checks directly; older ones are kept up to ``retention`` seconds only so
-that the ``serve_stale`` failure policy can use them while the platform is down (DESIGN §7). A
+that the ``serve_stale`` failure policy can use them while the platform is down. A
 plain lock guards it: no code awaits while holding it, so the same cache is safe from threads
 and from coroutines (cachetools' decorators do not support ``async def``, so none is used).
 Decisions are pure functions of (report, scenario, date, lists, profile), so each entry also

@@ -1,6 +1,6 @@
 """The clients: :class:`CreditClient` (blocking) and :class:`AsyncCreditClient` (asyncio).
 
-Both run the same eight steps for every check (DESIGN §2), and share every line that does not
+Both run the same eight steps for every check, and share every line that does not
 do I/O in :class:`BaseClient`; only the lines that call the platform or the query log differ.
 
 1. parse and validate the identifier (Art. 21): :class:`~credit_sdk.InvalidIdentifier` before
@@ -135,7 +135,7 @@ _MEMO_LIMIT = 32
 
 @dataclass(frozen=True, slots=True)
 class FailurePolicy:
-    """What a check does when the platform fails (DESIGN §7).
+    """What a check does when the platform fails.
 
     * ``FailurePolicy.fail_closed()`` (default): ``INDETERMINATE`` with ``PLATFORM_UNAVAILABLE``.
     * ``FailurePolicy.fail_closed(raise_on_unavailable=True)``: raise the
@@ -715,7 +715,7 @@ class BaseClient:
     def _indeterminate(
         self, p: _Prepared, snap: CatalogSnapshot | None, error: BaseException
     ) -> Decision:
-        """Fail closed: no data, so no measure and never CLEAR (DESIGN §7)."""
+        """Fail closed: no data, so no measure and never CLEAR."""
         reason = ReasonCode.PLATFORM_UNAVAILABLE
         message = (
             f"no usable credit data ({type(error).__name__}): the decision is indeterminate; "

@@ -22,7 +22,7 @@ exceptions (httpx, tenacity, sqlite3, psycopg) are converted at the boundary wit
         ├── PlatformUnavailable                  down, timing out, breaker open
         └── PlatformProtocolError                malformed, truncated, oversized, wrong schema
 
-Messages never contain a raw identifier, name or personal field (DESIGN.md §5): callers pass
+Messages never contain a raw identifier, name or personal field: callers pass
 masked forms only.
 """
 

@@ -59,7 +59,7 @@ __all__ = [
 _CONFIG = ConfigDict(
     frozen=True,
     extra="ignore",
-    # Error messages must never echo an identifier or a personal field back (DESIGN.md §5).
+    # Error messages must never echo an identifier or a personal field back.
     hide_input_in_errors=True,
     # Schemas are built on first use, not at import: `import credit_sdk` stays cheap.
     defer_build=True,

@@ -137,7 +137,7 @@ class RetryPolicy:
 
 
 class CircuitBreaker:
-    """Turns a dead platform into fast failures instead of a timeout per check (DESIGN §7).
+    """Turns a dead platform into fast failures instead of a timeout per check.
 
     ``closed`` → after ``failure_threshold`` consecutive unavailable answers → ``open``: calls
     fail at once with :class:`PlatformUnavailable` → after ``recovery_time`` seconds →

@@ -647,7 +647,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     scenario = _scenario(args.scenario)
     ctx = _context(args)
     as_of = _parse_date(args.as_of, name="--as-of") if args.as_of else None
-    # Everything local is validated before any I/O (DESIGN §2, steps 1-2).
+    # Everything local is validated before any I/O (steps 1-2 of a check).
     if args.file is not None:
         if args.grant_id or args.grant_expires or args.granted_on:
             raise _UsageError("with --file, give authorisations in the file's grant_* columns")

@@ -281,7 +281,7 @@ def personnel(client: CreditClient, tally: Tally) -> Handled:
 
 
 def outage(client: CreditClient, sandbox: SandboxServer, tally: Tally) -> None:
-    section("4. The platform is down: fail closed (DESIGN §7)")
+    section("4. The platform is down: fail closed")
     ctx = QueryContext(
         organ="230100-SCJGJ",
         operator="officer-1024",

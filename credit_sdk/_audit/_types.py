@@ -59,7 +59,7 @@ __all__ = [
     "new_query_id",
 ]
 
-#: The outcomes a completion may carry (DESIGN §1).
+#: The outcomes a completion may carry.
 OUTCOMES: frozenset[str] = frozenset(
     {"CLEAR", "INCENTIVES", "RESTRICTED", "REVIEW", "INDETERMINATE"}
 )

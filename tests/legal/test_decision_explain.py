@@ -2,7 +2,7 @@
 
 ``explain()`` keeps the regulation's terms - 设定依据 (legal basis), 实施主体 (implementing body),
 the published measure titles, 信用承诺制, 分级分类监管 - and lists everything left out with its
-reason code (nothing is filtered silently, DESIGN.md §3). ``to_dict()`` is plain JSON and carries
+reason code (nothing is filtered silently). ``to_dict()`` is plain JSON and carries
 no raw identifier or personal name (Art. 24 ¶3).
 """
 

@@ -1,4 +1,4 @@
-"""No raw identifier in the sandbox's logs or error bodies (DESIGN.md §5), whatever happens."""
+"""No raw identifier in the sandbox's logs or error bodies, whatever happens."""
 
 from __future__ import annotations
 
