@@ -4,7 +4,7 @@ Install the extra: ``pip install 'credit-sdk[postgres]'`` (psycopg 3). psycopg i
 a store is constructed, never at ``import credit_sdk``.
 
 **How the chain stays linear with writers on several hosts.** The chain head lives in a
-one-row table, ``audit_chain_head``. Every append transaction starts with
+one-row table, ``audit_chain_head``. An append transaction starts with
 ``SELECT seq, hash, clock_timestamp() FROM audit_chain_head WHERE id = 1 FOR UPDATE``: the row
 lock serialises appenders across all hosts and connections, each transaction chains its batch
 after the head it locked, and updates the head before committing. A writer that died mid-batch
@@ -12,6 +12,11 @@ releases the lock with its rolled-back transaction. ``seq`` is the primary key, 
 writer that skipped the lock could not fork the chain: its insert would fail. Record times come
 from the database server's clock (``clock_timestamp()`` read under the lock), so hosts with
 skewed clocks still write times in chain order.
+
+When this store wrote the head last, it skips the separate lock: one statement moves the head
+from the one it wrote (taking the same row lock), only if it is still there and the record time
+is within a second of the server's clock, and inserts the records only if it moved; otherwise
+nothing is written and the locked transaction runs.
 
 Each host batches its concurrent records in one writer thread (group commit, as in the SQLite
 store), so the lock is taken once per batch, not once per record. The feedback outbox is
