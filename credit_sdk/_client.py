@@ -59,6 +59,7 @@ from credit_sdk._audit._types import (
     QueryCompletion,
     QueryIntent,
     QueryLog,
+    new_query_id,
 )
 from credit_sdk._audit.memory import MemoryQueryLog
 from credit_sdk._cache import CachedReport, CatalogSnapshot, ListStore, ReportCache
@@ -667,7 +668,7 @@ class BaseClient:
                 "needs the person's Authorization covering it (Art. 25, 56)",
                 rule="authorization_missing",
             )
-        query_id = os.urandom(16).hex()  # as new_query_id(), without uuid's overhead
+        query_id = new_query_id()
         pseudonym = ident.pseudonym(self._key)
         grant = authorization.grant_id if authorization is not None else None
         return _Prepared(

@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
-import uuid
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -85,12 +86,16 @@ _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 
 
 def new_query_id() -> str:
-    """A fresh random query id (uuid4, 32 hex characters).
+    """A fresh query id: 32 hex characters, a millisecond timestamp then 80 random bits.
+
+    Time-ordered so that the query log's record-id index grows at its end (one index page per
+    commit instead of one per record); the random part keeps ids unique across hosts and
+    unguessable.
 
     >>> len(new_query_id())
     32
     """
-    return uuid.uuid4().hex
+    return f"{time.time_ns() // 1_000_000:012x}{os.urandom(10).hex()}"
 
 
 def _valid_uscc(token: str) -> bool:
