@@ -3,7 +3,7 @@
 Every figure is measured next to a raw baseline in the same round, writing the same rows into
 the same table on the same disk, so the ratios are what hold on a noisy machine:
 
-* the rows are real intents: random query ids from ``new_query_id()`` (as the client makes
+* the rows are real intents: time-ordered query ids from ``new_query_id()`` (as the client makes
   them) about a population of 5,000 subjects, so both secondary indexes take random inserts,
   as they do in production; the raw loops insert exactly these intents' rows;
 * raw per-row commits (sqlite3: WAL + ``synchronous=FULL`` and the store's other pragmas, one
