@@ -4,8 +4,8 @@ Every figure is measured next to a raw baseline in the same round, writing the s
 the same table on the same disk, so the ratios are what hold on a noisy machine:
 
 * the rows are real intents: time-ordered query ids from ``new_query_id()`` (as the client makes
-  them) about a population of 5,000 subjects, so both secondary indexes take random inserts,
-  as they do in production; the raw loops insert exactly these intents' rows;
+  them) about a population of 5,000 subjects, as in production; the raw loops insert exactly
+  these intents' rows into the same table;
 * raw per-row commits (sqlite3: WAL + ``synchronous=FULL`` and the store's other pragmas, one
   BEGIN / INSERT / COMMIT per row; psycopg: one INSERT + ``commit()`` per row);
 * the store's per-row durable mode (``group_commit=False``) against that loop (target ≥ 0.8×);
