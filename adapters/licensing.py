@@ -45,7 +45,6 @@ measure id and the case, so reporting the same breach again sends nothing new.
 from __future__ import annotations
 
 import asyncio
-import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -69,6 +68,7 @@ from credit_sdk import (
     ReasonCode,
     Scenario,
     TriggerRef,
+    add_months,
     parse_identifier,
 )
 
@@ -137,10 +137,7 @@ def verification_due(approved_on: dt.date, months: int = 2) -> dt.date:
         raise InvalidQuery("approved_on must be a date", rule="commitment_approval")
     if months < 1:
         raise InvalidQuery("the verification period is at least one month", rule="commitment")
-    index = approved_on.month - 1 + months
-    year, month = approved_on.year + index // 12, index % 12 + 1
-    last = calendar.monthrange(year, month)[1]
-    return dt.date(year, month, min(approved_on.day, last))
+    return add_months(approved_on, months)
 
 
 @dataclass(frozen=True, slots=True)

@@ -77,6 +77,7 @@ if _typing.TYPE_CHECKING:
         TriggerRef,
     )
     from credit_sdk._engine import (
+        add_months,
         decide,
     )
     from credit_sdk._identifiers import (
@@ -260,6 +261,7 @@ __all__ = [
     "Uscc",
     "VerifyResult",
     "__version__",
+    "add_months",
     "decide",
     "diff_lists",
     "new_query_id",
@@ -361,6 +363,7 @@ _LAZY: dict[str, str] = {
     "TriggerRef": "credit_sdk._decision",
     "Uscc": "credit_sdk._identifiers",
     "VerifyResult": "credit_sdk._audit",
+    "add_months": "credit_sdk._engine",
     "decide": "credit_sdk._engine",
     "diff_lists": "credit_sdk._catalog",
     "new_query_id": "credit_sdk._audit",
