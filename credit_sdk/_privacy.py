@@ -46,18 +46,39 @@ PROHIBITED_FIELDS: frozenset[str] = frozenset(
 )  # fmt: skip
 
 
-def _norm(key: str) -> str:
-    return key.lower().replace("_", "").replace("-", "")
+_NORMALISED: dict[str, bool] = {}  # field name -> prohibited?; names repeat across reports
+
+
+def _prohibited(key: object) -> bool:
+    if not isinstance(key, str):
+        return False
+    hit = _NORMALISED.get(key)
+    if hit is None:
+        hit = key.lower().replace("_", "").replace("-", "") in PROHIBITED_FIELDS
+        if len(_NORMALISED) < 65536:  # bounded: field names come from outside
+            _NORMALISED[key] = hit
+    return hit
+
+
+def _contains_prohibited(node: Any) -> bool:
+    if isinstance(node, Mapping):
+        return any(_prohibited(k) or _contains_prohibited(v) for k, v in node.items())
+    if isinstance(node, list | tuple):
+        return any(_contains_prohibited(item) for item in node)
+    return False
 
 
 def drop_prohibited_fields(data: Any, path: str = "$") -> tuple[Any, list[str]]:
     """Return ``data`` without Art. 20 prohibited fields, and the JSON paths that were dropped.
 
-    Only the *paths* are reported, never the values.
+    Only the *paths* are reported, never the values. Data without any prohibited field (the
+    usual case) is returned as it is, after one read-only pass.
 
     >>> drop_prohibited_fields({"a": 1, "subject": {"blood_type": "O"}})
     ({'a': 1, 'subject': {}}, ['$.subject.blood_type'])
     """
+    if not _contains_prohibited(data):
+        return data, []
     dropped: list[str] = []
 
     def walk(node: Any, where: str) -> Any:
@@ -65,7 +86,7 @@ def drop_prohibited_fields(data: Any, path: str = "$") -> tuple[Any, list[str]]:
             out: dict[Any, Any] = {}
             for key, value in node.items():
                 here = f"{where}.{key}"
-                if isinstance(key, str) and _norm(key) in PROHIBITED_FIELDS:
+                if _prohibited(key):
                     dropped.append(here)
                     continue
                 out[key] = walk(value, here)
