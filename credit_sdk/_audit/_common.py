@@ -8,7 +8,8 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import ClassVar
+from types import TracebackType
+from typing import ClassVar, Self
 
 from credit_sdk._audit._chain import PendingRecord, StoredRow, encode
 from credit_sdk._audit._types import (
@@ -30,6 +31,7 @@ __all__ = [
     "RecordStream",
     "StoreCorrupt",
     "StoreNotFound",
+    "WriterBackedLog",
     "append_streamed",
     "check_claim",
     "check_duplicates",
@@ -269,3 +271,63 @@ class StoreNotFound(AuditError):
 class StoreCorrupt(AuditError):
     """The file or database is not a readable credit-sdk query log (garbage, damaged, another
     application's database, or a newer schema than this SDK knows)."""
+
+
+class WriterBackedLog:
+    """The write side that the durable stores share: records and feedback go to one
+    group-commit writer thread (or, without one, straight to the store in the caller).
+
+    A store sets ``_writer``, ``_closed`` and ``_timeout`` and implements ``_submit`` (the
+    write without a writer thread) and ``close``.
+    """
+
+    _writer: GroupCommitWriter | None
+    _closed: bool
+    _timeout: float
+
+    def _submit(self, op: Op) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def record_intent(self, intent: QueryIntent) -> None:
+        """Durably append the intent record of a check, before any report is fetched (Art. 25)."""
+        self.append([intent])
+
+    def record_completion(self, completion: QueryCompletion) -> None:
+        """Durably append the completion record, before the decision is returned (Art. 25)."""
+        self.append([completion])
+
+    def append(self, records: Sequence[QueryIntent | QueryCompletion]) -> None:
+        """Durably append several records in one transaction, in order (e.g. a tender's
+        bidders); all or none are written."""
+        if self._writer is not None and len(records) >= STREAM_MIN:
+            if self._closed:
+                raise AuditError("the query log is closed")
+            append_streamed(self._writer, records, self._timeout)
+            return
+        pending = [encode(r) for r in records]
+        if not pending:
+            return
+        duplicate = duplicate_within(pending) if len(pending) > 1 else None
+        if duplicate is not None:
+            raise AuditError(f"record {duplicate} appears twice in one append")
+        self._submit(Op("append", pending, len(pending)))
+
+    def enqueue_feedback(self, items: Sequence[FeedbackItem]) -> None:
+        """Durably queue feedback items (Art. 46); an already queued idempotency key is a no-op."""
+        check_feedback(items)
+        if items:
+            self._submit(Op("feedback", list(items), len(items)))
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

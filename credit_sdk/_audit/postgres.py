@@ -36,8 +36,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from itertools import chain
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from credit_sdk._audit import _common
@@ -47,7 +46,6 @@ from credit_sdk._audit._chain import (
     PendingRecord,
     StoredRow,
     checkpoint_record,
-    encode,
     link,
     verify_rows,
 )
@@ -59,8 +57,6 @@ from credit_sdk._audit._types import (
     FeedbackItem,
     OutboxStats,
     PruneResult,
-    QueryCompletion,
-    QueryIntent,
     VerifyResult,
     iso,
 )
@@ -244,7 +240,7 @@ class _Pool:
                 conn.close()
 
 
-class PostgresQueryLog:
+class PostgresQueryLog(_common.WriterBackedLog):
     """The query log in a PostgreSQL database, shared by several application instances.
 
     ``url`` is a libpq URL or conninfo string (credentials may come from ``PGPASSWORD`` or
@@ -440,35 +436,6 @@ class PostgresQueryLog:
             )
 
     # -- writing -----------------------------------------------------------------------------
-
-    def record_intent(self, intent: QueryIntent) -> None:
-        """Durably append the intent record of a check, before any report is fetched (Art. 25)."""
-        self.append([intent])
-
-    def record_completion(self, completion: QueryCompletion) -> None:
-        """Durably append the completion record, before the decision is returned (Art. 25)."""
-        self.append([completion])
-
-    def append(self, records: Sequence[QueryIntent | QueryCompletion]) -> None:
-        """Durably append several records in one transaction, in order; all or none."""
-        if self._writer is not None and len(records) >= _common.STREAM_MIN:
-            if self._closed:
-                raise AuditError("the query log is closed")
-            _common.append_streamed(self._writer, records, self._timeout)
-            return
-        pending = [encode(r) for r in records]
-        if not pending:
-            return
-        duplicate = _common.duplicate_within(pending) if len(pending) > 1 else None
-        if duplicate is not None:
-            raise AuditError(f"record {duplicate} appears twice in one append")
-        self._submit(Op("append", pending, len(pending)))
-
-    def enqueue_feedback(self, items: Sequence[FeedbackItem]) -> None:
-        """Durably queue feedback items (Art. 46); an already queued idempotency key is a no-op."""
-        _common.check_feedback(items)
-        if items:
-            self._submit(Op("feedback", list(items), len(items)))
 
     def _submit(self, op: Op) -> None:
         if self._closed:
@@ -1011,14 +978,3 @@ class PostgresQueryLog:
         self._closed = True
         self._drop_writer_connection(AuditError("closed"))
         self._pool.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

@@ -34,8 +34,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from itertools import chain
 from pathlib import Path
-from types import TracebackType
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar
 
 from credit_sdk._audit import _common
 from credit_sdk._audit._chain import (
@@ -43,7 +42,6 @@ from credit_sdk._audit._chain import (
     PendingRecord,
     StoredRow,
     checkpoint_record,
-    encode,
     link,
     verify_rows,
 )
@@ -55,8 +53,6 @@ from credit_sdk._audit._types import (
     FeedbackItem,
     OutboxStats,
     PruneResult,
-    QueryCompletion,
-    QueryIntent,
     VerifyResult,
     iso,
     parse_iso,
@@ -220,7 +216,7 @@ def _rollback(conn: sqlite3.Connection) -> None:
             conn.execute("ROLLBACK")
 
 
-class SQLiteQueryLog:
+class SQLiteQueryLog(_common.WriterBackedLog):
     """The default query log: a SQLite file (WAL, ``synchronous=FULL``, mode 0600).
 
     ``group_commit=True`` (default) writes through one writer thread that batches concurrent
@@ -428,36 +424,6 @@ class SQLiteQueryLog:
         return app_id, version, tables
 
     # -- writing -----------------------------------------------------------------------------
-
-    def record_intent(self, intent: QueryIntent) -> None:
-        """Durably append the intent record of a check, before any report is fetched (Art. 25)."""
-        self.append([intent])
-
-    def record_completion(self, completion: QueryCompletion) -> None:
-        """Durably append the completion record, before the decision is returned (Art. 25)."""
-        self.append([completion])
-
-    def append(self, records: Sequence[QueryIntent | QueryCompletion]) -> None:
-        """Durably append several records in one transaction, in order (e.g. a tender's
-        bidders); all or none are written."""
-        if self._writer is not None and len(records) >= _common.STREAM_MIN:
-            if self._closed:
-                raise AuditError("the query log is closed")
-            _common.append_streamed(self._writer, records, self._timeout)
-            return
-        pending = [encode(r) for r in records]
-        if not pending:
-            return
-        duplicate = _common.duplicate_within(pending) if len(pending) > 1 else None
-        if duplicate is not None:
-            raise AuditError(f"record {duplicate} appears twice in one append")
-        self._submit(Op("append", pending, len(pending)))
-
-    def enqueue_feedback(self, items: Sequence[FeedbackItem]) -> None:
-        """Durably queue feedback items (Art. 46); an already queued idempotency key is a no-op."""
-        _common.check_feedback(items)
-        if items:
-            self._submit(Op("feedback", list(items), len(items)))
 
     def _submit(self, op: Op) -> None:
         if self._closed:
@@ -880,14 +846,3 @@ class SQLiteQueryLog:
             if side is not None:
                 with contextlib.suppress(sqlite3.Error):
                     side.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
