@@ -29,7 +29,12 @@ if TYPE_CHECKING:
         create_app,
     )
     from credit_sdk.sandbox.faults import CONTRACT_ROUTES, Fault, FaultMode
-    from credit_sdk.sandbox.server import SandboxAdmin, SandboxServer
+    from credit_sdk.sandbox.server import (
+        RunningSandbox,
+        SandboxAdmin,
+        SandboxServer,
+        run_with_sandbox,
+    )
     from credit_sdk.sandbox.store import (
         SeededSubject,
         Store,
@@ -48,12 +53,14 @@ __all__ = [
     "SEEDED",
     "Fault",
     "FaultMode",
+    "RunningSandbox",
     "SandboxAdmin",
     "SandboxServer",
     "SeededSubject",
     "Store",
     "create_app",
     "require_extra",
+    "run_with_sandbox",
     "seeded_subject",
     "seeded_subjects",
 ]
@@ -66,11 +73,13 @@ _WHERE = {
     "NOTICE": "app",
     "Fault": "faults",
     "FaultMode": "faults",
+    "RunningSandbox": "server",
     "SandboxAdmin": "server",
     "SandboxServer": "server",
     "SeededSubject": "store",
     "Store": "store",
     "create_app": "app",
+    "run_with_sandbox": "server",
     "seeded_subject": "store",
     "seeded_subjects": "store",
 }

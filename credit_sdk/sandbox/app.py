@@ -879,4 +879,3 @@ def create_app(
     app.add_middleware(_SandboxHeader)
     app.state.sandbox = state
     return app
-

@@ -21,8 +21,9 @@ import logging
 import socket
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import uvicorn
@@ -407,3 +408,38 @@ class SandboxAdmin:
     def reset(self) -> None:
         """Back to the seeded state: subjects, lists, feedback, objections, counters, faults."""
         self._call("POST", "/_sandbox/reset")
+
+
+class RunningSandbox:
+    """A sandbox started elsewhere (``credit-sdk sandbox``), with what demos use of a
+    :class:`SandboxServer`: ``url``, ``token``, ``seeded`` and ``admin``."""
+
+    def __init__(self, url: str, token: str) -> None:
+        from credit_sdk.sandbox.store import seeded_subjects
+
+        self.url, self.token = url.rstrip("/"), token
+        self.seeded = seeded_subjects()
+        self.admin = SandboxAdmin(self.url, token)
+
+    def close(self) -> None:
+        self.admin.close()
+
+
+_R = TypeVar("_R")
+
+
+def run_with_sandbox(fn: Callable[[Any], _R], url: str | None = None, token: str = "") -> _R:
+    """Call ``fn(sandbox)`` against the sandbox at ``url``, or against one started on loopback
+    for the call and stopped after it: how the examples run on their own.
+
+    >>> run_with_sandbox(lambda sandbox: sandbox.url.startswith("http://127."))  # doctest: +SKIP
+    True
+    """
+    if url:
+        running = RunningSandbox(url, token or DEFAULT_TOKEN)
+        try:
+            return fn(running)
+        finally:
+            running.close()
+    with SandboxServer() as sandbox:
+        return fn(sandbox)

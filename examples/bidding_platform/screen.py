@@ -106,27 +106,14 @@ def run_demo(sandbox: Sandbox) -> str:
     )
 
 
-class _Remote:
-    """A sandbox that is already running (``credit-sdk sandbox``): seeded subjects are fixed."""
-
-    def __init__(self, url: str, token: str) -> None:
-        from credit_sdk.sandbox import SEEDED
-
-        self.url, self.token, self.seeded = url, token, SEEDED
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--url", help="a running sandbox (default: start one here)")
     parser.add_argument("--token", default="sandbox-token-not-a-secret")
     args = parser.parse_args(argv)
-    if args.url:
-        print(run_demo(_Remote(args.url, args.token)))
-        return 0
-    from credit_sdk.sandbox import SandboxServer
+    from credit_sdk.sandbox import run_with_sandbox
 
-    with SandboxServer() as sandbox:
-        print(run_demo(sandbox))
+    print(run_with_sandbox(run_demo, args.url, args.token))
     return 0
 
 

@@ -206,32 +206,14 @@ def run_demo(sandbox: Sandbox, *, today: dt.date | None = None) -> str:
 # --- running it on its own ------------------------------------------------------------------
 
 
-class _Running:
-    """A sandbox that is already running (``credit-sdk sandbox``)."""
-
-    def __init__(self, url: str, token: str) -> None:
-        from credit_sdk.sandbox import SandboxAdmin
-
-        self.url, self.token = url, token
-        self.admin = SandboxAdmin(url, token)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Decorated service functions (SAMPLE data)")
     parser.add_argument("--sandbox-url", help="a running sandbox (default: start one here)")
     parser.add_argument("--token", default="sandbox-token-not-a-secret")
     args = parser.parse_args(argv)
-    if args.sandbox_url:
-        running = _Running(args.sandbox_url, args.token)
-        try:
-            print(run_demo(running))
-        finally:
-            running.admin.close()
-        return 0
-    from credit_sdk.sandbox import SandboxServer
+    from credit_sdk.sandbox import run_with_sandbox
 
-    with SandboxServer() as sandbox:
-        print(run_demo(sandbox))
+    print(run_with_sandbox(run_demo, args.sandbox_url, args.token))
     return 0
 
 

@@ -73,9 +73,7 @@ def query_context(
 #: The check every application goes through; FastAPI injects the decision into the handler.
 CreditDecision = Annotated[
     Decision,
-    Depends(
-        credit_check(Scenario.ADMIN_LICENSING, subject="applicant_id", context=query_context)
-    ),
+    Depends(credit_check(Scenario.ADMIN_LICENSING, subject="applicant_id", context=query_context)),
 ]
 
 
@@ -235,16 +233,6 @@ def run_demo(sandbox: Sandbox, *, today: dt.date | None = None) -> str:
 # --- running it on its own ------------------------------------------------------------------
 
 
-class _Running:
-    """A sandbox that is already running (``credit-sdk sandbox``)."""
-
-    def __init__(self, url: str, token: str) -> None:
-        from credit_sdk.sandbox import SandboxAdmin
-
-        self.url, self.token = url, token
-        self.admin = SandboxAdmin(url, token)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Food business licence window (SAMPLE data)")
     parser.add_argument("--sandbox-url", help="a running sandbox (default: start one here)")
@@ -262,17 +250,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         ) as client:  # fmt: skip
             uvicorn.run(create_app(client), host="127.0.0.1", port=args.port)
         return 0
-    if args.sandbox_url:
-        running = _Running(args.sandbox_url, args.token)
-        try:
-            print(run_demo(running))
-        finally:
-            running.admin.close()
-        return 0
-    from credit_sdk.sandbox import SandboxServer
+    from credit_sdk.sandbox import run_with_sandbox
 
-    with SandboxServer() as sandbox:
-        print(run_demo(sandbox))
+    print(run_with_sandbox(run_demo, args.sandbox_url, args.token))
     return 0
 
 
