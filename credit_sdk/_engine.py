@@ -200,8 +200,9 @@ def publication_end(
     end (long-term publication, or a continuing act that has not ended)."""
     sink: list[Advisory] = advisories if advisories is not None else []
     if (
-        rec.domain in profile.long_term_domains
-        and rec.consequences & profile.long_term_consequences
+        rec.consequences
+        and rec.domain in profile.long_term_domains
+        and not rec.consequences.isdisjoint(profile.long_term_consequences)
     ):
         return None
     if profile.period_anchor == _PA_DECISION_DATE and rec.basis is not None:
@@ -306,7 +307,9 @@ class _Run:
             return None
         ground = _G_SEVERE_DISHONESTY if rec.kind is _RK_SEVERE_DISHONESTY else _G_DISHONESTY
         disputed = rec.objection is not None and rec.objection.pending_at(as_of)
-        return TriggerRef("record", rid, ground, rec.category, rec.domain, disputed=disputed)
+        return TriggerRef(
+            "record", rid, ground, rec.category, rec.domain, _ROLE_SUBJECT, None, disputed
+        )
 
     def membership(
         self, m: ListMembership, role: str = _ROLE_SUBJECT, via: str | None = None
@@ -354,9 +357,13 @@ class _Run:
         return TriggerRef(source, mid, ground, m.category, m.domain, role, via, disputed)
 
 
-@lru_cache(maxsize=1)
+_DEFAULT_PROFILE: list[PolicyProfile] = []  # loaded on first use, then bound
+
+
 def _default_profile() -> PolicyProfile:
-    return PolicyProfile.default()
+    if not _DEFAULT_PROFILE:
+        _DEFAULT_PROFILE.append(PolicyProfile.default())
+    return _DEFAULT_PROFILE[0]
 
 
 def decide(
@@ -655,17 +662,22 @@ def _commitment(negatives: list[TriggerRef], jd_is_severe: bool) -> CommitmentEl
     if not negatives:
         return _ELIGIBLE
     severe_grounds = _SEVERE_GROUNDS if jd_is_severe else _SEVERE_ONLY
-    own = [t for t in negatives if t.role == _ROLE_SUBJECT]
-    severe = [t for t in own if t.ground in severe_grounds]
-    if any(not t.disputed for t in severe):
-        return CommitmentEligibility(
-            False, _RC_SEVERE_DISHONESTY, tuple(t for t in severe if not t.disputed)
-        )
-    false = [t for t in own if t.ground is _G_FALSE_COMMITMENT]
+    severe: list[TriggerRef] = []
+    disputed_severe: list[TriggerRef] = []
+    false: list[TriggerRef] = []
+    for t in negatives:
+        if t.role != _ROLE_SUBJECT:
+            continue  # an Art. 45 link is not the subject's own listing
+        if t.ground in severe_grounds:
+            (disputed_severe if t.disputed else severe).append(t)
+        elif t.ground is _G_FALSE_COMMITMENT:
+            false.append(t)
+    if severe:
+        return CommitmentEligibility(False, _RC_SEVERE_DISHONESTY, tuple(severe))
     if false:
         return CommitmentEligibility(False, _RC_FALSE_COMMITMENT, tuple(false))
-    if severe:
-        return CommitmentEligibility(False, _RC_RECORD_DISPUTED, tuple(severe))
+    if disputed_severe:
+        return CommitmentEligibility(False, _RC_RECORD_DISPUTED, tuple(disputed_severe))
     return _ELIGIBLE
 
 

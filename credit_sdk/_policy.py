@@ -114,6 +114,8 @@ class PolicyProfile(BaseModel):
         return not (self.effective_until and as_of >= self.effective_until)
 
     def check_in_force(self, as_of: dt.date) -> None:
+        if self.effective_from is None and self.effective_until is None:
+            return  # no dates (the draft's profile): in force whenever it is chosen
         if not self.in_force_at(as_of):
             raise PolicyError(
                 f"policy profile {self.profile_id!r} is not in force on {as_of.isoformat()} "
