@@ -505,6 +505,33 @@ class _TransportBase:
         return f"{type(self).__name__}({self.config.base_url!r}, auth={self.config.credentials!r})"
 
 
+class _Body:
+    """Collects a streamed response body under the size limit, then classifies the answer:
+    the part of reading a response that is the same for the sync and async transports."""
+
+    __slots__ = ("_chunks", "_limit", "_method", "_path", "_response", "_size")
+
+    def __init__(self, method: str, path: str, response: httpx.Response, limit: int) -> None:
+        self._method, self._path, self._response, self._limit = method, path, response, limit
+        self._chunks: list[bytes] = []
+        self._size = 0
+        declared = response.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise _oversized(method, path, limit, response.status_code)
+
+    def add(self, chunk: bytes) -> None:
+        self._size += len(chunk)
+        if self._size > self._limit:
+            raise _oversized(self._method, self._path, self._limit, self._response.status_code)
+        self._chunks.append(chunk)
+
+    def finish(self) -> Response:
+        r = self._response
+        content = b"".join(self._chunks)
+        classify(self._method, self._path, r.status_code, r.headers, content)
+        return Response(r.status_code, r.headers, content, r.headers.get("x-request-id"))
+
+
 class SyncTransport(_TransportBase):
     """Blocking transport over one long-lived ``httpx.Client``.
 
@@ -592,28 +619,13 @@ class SyncTransport(_TransportBase):
         except httpx.HTTPError as err:
             raise _unavailable(method, path, err) from err
         try:
-            limit = self.config.max_response_bytes
-            declared = response.headers.get("content-length")
-            if declared and declared.isdigit() and int(declared) > limit:
-                raise _oversized(method, path, limit, response.status_code)
-            chunks: list[bytes] = []
-            size = 0
+            reader = _Body(method, path, response, self.config.max_response_bytes)
             try:
                 for chunk in response.iter_bytes():
-                    size += len(chunk)
-                    if size > limit:
-                        raise _oversized(method, path, limit, response.status_code)
-                    chunks.append(chunk)
+                    reader.add(chunk)
             except httpx.HTTPError as err:
                 raise _interrupted(method, path, err, response.status_code) from err
-            content_out = b"".join(chunks)
-            classify(method, path, response.status_code, response.headers, content_out)
-            return Response(
-                response.status_code,
-                response.headers,
-                content_out,
-                response.headers.get("x-request-id"),
-            )
+            return reader.finish()
         finally:
             response.close()
 
@@ -725,28 +737,13 @@ class AsyncTransport(_TransportBase):
         except httpx.HTTPError as err:
             raise _unavailable(method, path, err) from err
         try:
-            limit = self.config.max_response_bytes
-            declared = response.headers.get("content-length")
-            if declared and declared.isdigit() and int(declared) > limit:
-                raise _oversized(method, path, limit, response.status_code)
-            chunks: list[bytes] = []
-            size = 0
+            reader = _Body(method, path, response, self.config.max_response_bytes)
             try:
                 async for chunk in response.aiter_bytes():
-                    size += len(chunk)
-                    if size > limit:
-                        raise _oversized(method, path, limit, response.status_code)
-                    chunks.append(chunk)
+                    reader.add(chunk)
             except httpx.HTTPError as err:
                 raise _interrupted(method, path, err, response.status_code) from err
-            content_out = b"".join(chunks)
-            classify(method, path, response.status_code, response.headers, content_out)
-            return Response(
-                response.status_code,
-                response.headers,
-                content_out,
-                response.headers.get("x-request-id"),
-            )
+            return reader.finish()
         finally:
             await response.aclose()
 
