@@ -1015,6 +1015,35 @@ class BaseClient:
             for key in [k for k in self._cache._data if isinstance(k, tuple) and k[0] == pseudonym]:
                 self._cache._data.pop(key, None)
 
+    def _conclude_batch(
+        self,
+        prepared: list[tuple[int, _Prepared]],
+        fetched: Mapping[int, CachedReport | PlatformError],
+        snap: CatalogSnapshot | None,
+        trace_id: str | None,
+    ) -> list[tuple[int, _Prepared, _Conclusion]]:
+        """Steps 5-6 for each subject of a batch, from what the platform (or cache) gave."""
+        out: list[tuple[int, _Prepared, _Conclusion]] = []
+        for i, p in prepared:
+            got = fetched.get(i)
+            entry = got if isinstance(got, CachedReport) else None
+            error = got if isinstance(got, PlatformError) else None
+            out.append((i, p, self._conclude(p, entry, error, snap, trace_id)))
+        return out
+
+    @staticmethod
+    def _fill_results(
+        results: list[CheckResult | None], conclusions: list[tuple[int, _Prepared, _Conclusion]]
+    ) -> None:
+        for i, p, c in conclusions:
+            err = c.raise_error
+            results[i] = CheckResult(
+                i,
+                p.ident.masked,
+                decision=None if err is not None else c.decision,
+                error=err if isinstance(err, CreditSDKError) else None,
+            )
+
     def _pending_for_batch(
         self,
         subjects: Sequence[str | Identifier],
@@ -1323,22 +1352,10 @@ class CreditClient(BaseClient):
                             if isinstance(item, PlatformError)
                             else self._cache.put(p.cache_key, item)
                         )
-            conclusions: list[tuple[int, _Prepared, _Conclusion]] = []
-            for i, p in prepared:
-                got = fetched.get(i)
-                entry = got if isinstance(got, CachedReport) else None
-                error = got if isinstance(got, PlatformError) else None
-                conclusions.append((i, p, self._conclude(p, entry, error, snap, trace_id)))
+            conclusions = self._conclude_batch(prepared, fetched, snap, trace_id)
             self._audit.append([c.completion() for _, _, c in conclusions])  # 7
             span.attributes["credit_sdk.batch.size"] = len(prepared)
-            for i, p, c in conclusions:
-                err = c.raise_error
-                results[i] = CheckResult(
-                    i,
-                    p.ident.masked,
-                    decision=None if err is not None else c.decision,
-                    error=err if isinstance(err, CreditSDKError) else None,
-                )
+            self._fill_results(results, conclusions)
         return [r for r in results if r is not None]
 
     def _executor(self) -> ThreadPoolExecutor:
@@ -1636,22 +1653,10 @@ class AsyncCreditClient(BaseClient):
                             if isinstance(item, PlatformError)
                             else self._cache.put(p.cache_key, item)
                         )
-            conclusions = []
-            for i, p in prepared:
-                got = fetched.get(i)
-                entry = got if isinstance(got, CachedReport) else None
-                error = got if isinstance(got, PlatformError) else None
-                conclusions.append((i, p, self._conclude(p, entry, error, snap, trace_id)))
+            conclusions = self._conclude_batch(prepared, fetched, snap, trace_id)
             await self._log(self._audit.append, [c.completion() for _, _, c in conclusions])
             span.attributes["credit_sdk.batch.size"] = len(prepared)
-            for i, p, c in conclusions:
-                err = c.raise_error
-                results[i] = CheckResult(
-                    i,
-                    p.ident.masked,
-                    decision=None if err is not None else c.decision,
-                    error=err if isinstance(err, CreditSDKError) else None,
-                )
+            self._fill_results(results, conclusions)
         return [r for r in results if r is not None]
 
     async def report(
