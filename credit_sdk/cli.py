@@ -7,7 +7,7 @@ is one function and one list entry. The groups:
 * ``check``: check a subject (or a CSV file of subjects) at an Art. 27 decision point, through
   a client built from ``CREDIT_SDK_*`` variables or ``--sandbox URL``;
 * ``lists``: show the measure lists in use, validate list files (Art. 39–48), diff editions;
-* ``feedback``: deliver the Art. 46 feedback outbox now;
+* ``feedback``: deliver the Art. 46 feedback outbox now, requeue dead letters;
 * ``audit``: verify, export, count and prune the query log (Art. 25, 50);
 * ``sandbox``: run the development platform.
 
@@ -100,7 +100,8 @@ exit codes: (one table for every command)
    7  the platform could not be reached or refused: feedback still pending, no lists;
       check only with CREDIT_SDK_RAISE_ON_UNAVAILABLE=true (else it answers 12)
    8  lists: a measure-list file breaks a rule (the message names list, measure, rule)
-   9  feedback flush: dead letters wait for a person (see credit-sdk audit stats)
+   9  feedback flush: dead letters wait for a person (see credit-sdk audit stats; once
+      settled, credit-sdk feedback requeue sends them again)
   10  check: RESTRICTED, a restriction or punishment applies
   11  check: REVIEW, a measure depends on a record under objection (Art. 53)
   12  check: INDETERMINATE, no usable credit data: never read this as clear;
@@ -1161,14 +1162,35 @@ def _cmd_feedback_flush(args: argparse.Namespace) -> int:
     return EXIT_DEAD_LETTERS if stats.dead else EXIT_OK
 
 
+def _cmd_feedback_requeue(args: argparse.Namespace) -> int:
+    # Like the audit commands: open an existing log only, never create one.
+    with _open_log(args) as log:
+        count = log.requeue_dead_letters(args.id)
+        stats = log.outbox_stats()
+    if args.json:
+        _out(json.dumps(asdict(stats) | {"requeued": count}, default=_json_default))
+    else:
+        _out(
+            f"requeued {count} dead letters; pending {stats.pending} "
+            f"(in flight {stats.in_flight}), dead letters {stats.dead}, "
+            f"delivered {stats.delivered}"
+        )
+    return EXIT_OK
+
+
 def add_feedback_commands(groups: Any) -> None:
-    """``credit-sdk feedback flush`` (Art. 46)."""
+    """``credit-sdk feedback {flush,requeue}`` (Art. 46)."""
     feedback = groups.add_parser(
         "feedback",
-        help="Art. 46 result feedback: deliver the outbox now",
+        help="Art. 46 result feedback: deliver the outbox now, requeue dead letters",
         description="Feedback (结果反馈, Art. 46) is written to a durable outbox in the query "
-        "log and delivered in the background; this delivers it now.",
-        epilog=_epilog("  credit-sdk feedback flush --timeout 60"),
+        "log and delivered in the background; flush delivers it now, requeue sends dead "
+        "letters again once their cause is settled.",
+        epilog=_epilog(
+            """\
+  credit-sdk feedback flush --timeout 60
+  credit-sdk feedback requeue --db credit-audit.db --id 17"""
+        ),
         formatter_class=_RAW,
     )
     commands = feedback.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -1195,6 +1217,31 @@ def add_feedback_commands(groups: Any) -> None:
     flush.add_argument("--json", action="store_true", help="print the counts as JSON")
     _add_client_options(flush, db_help=_DB_HELP + " (it holds the outbox)")
     flush.set_defaults(handler=_cmd_feedback_flush)
+
+    requeue = commands.add_parser(
+        "requeue",
+        help="move dead letters back to pending, attempts reset; report the outbox counts",
+        description="Move dead letters of the query log's outbox (all, or those given by --id) "
+        "back to pending with their attempt count reset, so that the next flush or the "
+        "background sender delivers them again. Ids that are not dead letters are ignored. "
+        "Settle the cause with the platform operator first: a refused item is refused again.",
+        epilog=_epilog(
+            """\
+  credit-sdk feedback requeue --db credit-audit.db              # every dead letter
+  credit-sdk feedback requeue --db credit-audit.db --id 17 --id 18 --json"""
+        ),
+        formatter_class=_RAW,
+    )
+    requeue.add_argument(
+        "--id",
+        type=int,
+        action="append",
+        metavar="N",
+        help="only this outbox id (repeatable; default: every dead letter)",
+    )
+    requeue.add_argument("--db", metavar="PATH_OR_URL", help=_DB_HELP + " (it holds the outbox)")
+    requeue.add_argument("--json", action="store_true", help="print the counts as JSON")
+    requeue.set_defaults(handler=_cmd_feedback_requeue)
 
 
 # -- sandbox -------------------------------------------------------------------------------------

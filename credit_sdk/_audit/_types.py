@@ -505,7 +505,8 @@ class ClaimedFeedback:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OutboxStats:
     """Counts of the feedback outbox. ``dead`` items exhausted their attempts and need a
-    person to look at them; ``in_flight`` are leased to a sender right now."""
+    person to look at them (``requeue_dead_letters`` sends them again once settled);
+    ``in_flight`` are leased to a sender right now."""
 
     pending: int
     in_flight: int
@@ -674,6 +675,8 @@ class QueryLog(Protocol):
     def mark_delivered(self, ids: Sequence[int]) -> None: ...
 
     def mark_failed(self, ids: Sequence[int], error: str, *, retry_after: float = 0.0) -> None: ...
+
+    def requeue_dead_letters(self, ids: Sequence[int] | None = None) -> int: ...
 
     def outbox_stats(self) -> OutboxStats: ...
 

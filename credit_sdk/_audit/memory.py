@@ -269,6 +269,23 @@ class MemoryQueryLog:
                     if entry.attempts >= self._max_attempts:
                         entry.state = "dead"
 
+    def requeue_dead_letters(self, ids: Sequence[int] | None = None) -> int:
+        """Move dead letters (all, or those of ``ids``) back to pending with their attempts
+        reset; ids that are not dead letters are ignored. Returns how many were requeued."""
+        wanted = None if ids is None else set(_common.check_ids(ids))
+        with self._lock:
+            self._check_open()
+            now = _common.now()
+            count = 0
+            for entry in self._outbox.values():
+                if entry.state == "dead" and (wanted is None or entry.outbox_id in wanted):
+                    entry.state = "pending"
+                    entry.attempts = 0
+                    entry.lease_until = None
+                    entry.available_at = now
+                    count += 1
+            return count
+
     def outbox_stats(self) -> OutboxStats:
         with self._lock:
             now = _common.now()

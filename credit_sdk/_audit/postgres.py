@@ -943,6 +943,26 @@ class PostgresQueryLog(_common.WriterBackedLog):
                 ),
             )
 
+    def requeue_dead_letters(self, ids: Sequence[int] | None = None) -> int:
+        """Move dead letters (all, or those of ``ids``) back to pending with their attempts
+        reset and any lease cleared, deliverable at once; ids that are not dead letters are
+        ignored. Returns how many were requeued."""
+        wanted = None if ids is None else _common.check_ids(ids)
+        if wanted is not None and not wanted:
+            return 0
+        update = (
+            "UPDATE {s}.feedback_outbox SET state = 'pending', attempts = 0, lease_until = NULL, "
+            "available_at = now() WHERE state = 'dead'"
+        )
+        return self._side(
+            "requeue dead letters",
+            lambda conn: int(
+                conn.execute(self._q(update)).rowcount
+                if wanted is None
+                else conn.execute(self._q(update + " AND id = ANY(%s)"), (wanted,)).rowcount
+            ),
+        )
+
     def outbox_stats(self) -> OutboxStats:
         """Backlog, in-flight, delivered and dead-letter counts."""
         with self._snapshot("outbox stats") as conn:

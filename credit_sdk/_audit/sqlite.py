@@ -806,6 +806,25 @@ class SQLiteQueryLog(_common.WriterBackedLog):
                 [(message, available, self._max_attempts, i) for i in wanted],
             )
 
+    def requeue_dead_letters(self, ids: Sequence[int] | None = None) -> int:
+        """Move dead letters (all, or those of ``ids``) back to pending with their attempts
+        reset and any lease cleared, deliverable at once; ids that are not dead letters are
+        ignored. Returns how many were requeued."""
+        wanted = None if ids is None else _common.check_ids(ids)
+        if wanted is not None and not wanted:
+            return 0
+        now = iso(_common.now())
+        update = (
+            "UPDATE feedback_outbox SET state = 'pending', attempts = 0, lease_until = NULL, "
+            "available_at = ? WHERE state = 'dead'"
+        )
+        with self._side_transaction("requeue dead letters") as conn:
+            if wanted is None:
+                return int(conn.execute(update, (now,)).rowcount)
+            return int(
+                conn.executemany(update + " AND id = ?", [(now, i) for i in wanted]).rowcount
+            )
+
     def outbox_stats(self) -> OutboxStats:
         """Backlog, in-flight, delivered and dead-letter counts."""
         with self._reading("outbox stats") as conn:

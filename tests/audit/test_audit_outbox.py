@@ -159,3 +159,67 @@ def test_outbox_survives_reopening(spec: StoreSpec) -> None:
     with spec.open() as log:
         stats = log.outbox_stats()
         assert (stats.pending, stats.delivered) == (4, 1)
+
+
+def dead_lettered(spec: StoreSpec, n: int) -> tuple[Any, list[int]]:
+    """A store (max_attempts=1) whose first ``n`` of ``n + 1`` items are dead letters."""
+    store = spec.open(max_attempts=1)
+    store.enqueue_feedback([make_feedback(i) for i in range(n + 1)])
+    claimed = store.claim_feedback(n, 30)
+    store.mark_failed([c.outbox_id for c in claimed], "HTTP 422 from platform")
+    stats = store.outbox_stats()
+    assert (stats.pending, stats.dead) == (1, n)
+    return store, [c.outbox_id for c in claimed]
+
+
+def test_dead_letters_are_requeued_and_delivered(spec: StoreSpec) -> None:
+    store, dead = dead_lettered(spec, 2)
+    assert store.requeue_dead_letters() == 2
+    stats = store.outbox_stats()
+    assert (stats.pending, stats.in_flight, stats.dead, stats.delivered) == (3, 0, 0, 0)
+    # Deliverable at once, attempts counted from zero again (max_attempts=1 allows one claim).
+    claimed = store.claim_feedback(10, 30)
+    assert len(claimed) == 3
+    assert set(dead) <= {c.outbox_id for c in claimed}
+    assert all(c.attempt == 1 for c in claimed)
+    store.mark_delivered([c.outbox_id for c in claimed])
+    stats = store.outbox_stats()
+    assert (stats.pending, stats.dead, stats.delivered) == (0, 0, 3)
+    assert store.requeue_dead_letters() == 0
+
+
+def test_requeued_items_can_die_again(spec: StoreSpec) -> None:
+    store, dead = dead_lettered(spec, 1)
+    assert store.requeue_dead_letters(dead) == 1
+    (c,) = [c for c in store.claim_feedback(10, 30) if c.outbox_id == dead[0]]
+    assert c.attempt == 1
+    store.mark_failed([c.outbox_id], "HTTP 422 again")
+    assert store.outbox_stats().dead == 1
+
+
+def test_requeue_by_id_is_selective(spec: StoreSpec) -> None:
+    store, dead = dead_lettered(spec, 3)
+    (live,) = [c.outbox_id for c in store.claim_feedback(1, 30)]  # pending, leased
+    # A live item, an unknown id and a repeated id are ignored; only dead letters move.
+    assert store.requeue_dead_letters([dead[0], dead[0], live, 999_999]) == 1
+    stats = store.outbox_stats()
+    assert (stats.pending, stats.in_flight, stats.dead) == (2, 1, 2)
+    assert store.requeue_dead_letters([]) == 0
+    assert store.outbox_stats().dead == 2
+    # The leased item kept its lease and its attempt.
+    assert store.claim_feedback(10, 30)[0].outbox_id == dead[0]
+    store.mark_delivered([live])
+    assert store.requeue_dead_letters([live]) == 0
+    assert store.outbox_stats().delivered == 1
+    with pytest.raises(TypeError):
+        store.requeue_dead_letters(["1"])
+
+
+@pytest.mark.durable_only
+def test_requeue_is_durable(spec: StoreSpec) -> None:
+    store, _ = dead_lettered(spec, 2)
+    assert store.requeue_dead_letters() == 2
+    store.close()
+    with spec.open() as log:
+        stats = log.outbox_stats()
+        assert (stats.pending, stats.dead) == (3, 0)

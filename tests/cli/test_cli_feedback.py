@@ -1,9 +1,11 @@
 """`credit-sdk feedback flush`: delivers the outbox of a durable query log; counts and exit
-codes for delivered, still pending (platform refusing) and dead letters."""
+codes for delivered, still pending (platform refusing) and dead letters. `credit-sdk feedback
+requeue`: puts dead letters back to pending."""
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,6 +13,7 @@ import pytest
 
 from credit_sdk import (
     CreditClient,
+    FeedbackItem,
     OutboxStats,
     QueryContext,
     Scenario,
@@ -120,3 +123,41 @@ def test_flush_errors(run: Run, sandbox: SandboxServer, tmp_path: Path) -> None:
     assert not (tmp_path / "no.db").exists()
     assert run("feedback").code == EXIT_USAGE
     assert run("feedback", "flush", "--timeout", "soon").code == EXIT_USAGE
+
+
+def test_requeue_dead_letters(run: Run, tmp_path: Path) -> None:
+    db = tmp_path / "audit.db"
+    with SQLiteQueryLog(db, max_attempts=1) as log:
+        log.enqueue_feedback(
+            [
+                FeedbackItem(
+                    query_id=f"q{n:06d}",
+                    measure_id="N-41-3",
+                    applied=True,
+                    case_id=f"BID-{n}",
+                    implementing_department="230100-CZJ",
+                    occurred_at=datetime.now(UTC),
+                )
+                for n in range(3)
+            ]
+        )
+        dead = [c.outbox_id for c in log.claim_feedback(3, 30)]
+        log.mark_failed(dead, "HTTP 422 from platform")
+        assert log.outbox_stats().dead == 3
+    result = run("feedback", "requeue", "--db", str(db), "--id", str(dead[0]), "--id", "999")
+    assert result.code == EXIT_OK, result.err
+    assert "requeued 1 dead letters; pending 1 (in flight 0), dead letters 2" in result.out
+    again = run("feedback", "requeue", "--db", str(db), "--json")
+    assert again.code == EXIT_OK, again.err
+    data = json.loads(again.out)
+    assert (data["requeued"], data["pending"], data["dead"]) == (2, 3, 0)
+    with SQLiteQueryLog(db, create=False, max_attempts=1) as log:
+        claimed = log.claim_feedback(10, 30)
+        assert sorted(c.outbox_id for c in claimed) == sorted(dead)
+        assert all(c.attempt == 1 for c in claimed)
+    # Like the audit commands, a missing log is not created.
+    missing = run("feedback", "requeue", "--db", str(tmp_path / "no.db"))
+    assert missing.code == EXIT_DB_MISSING
+    assert not (tmp_path / "no.db").exists()
+    assert run("feedback", "requeue", "--db", str(db), "--id", "x").code == EXIT_USAGE
+    assert run("feedback", "requeue").code == EXIT_USAGE
