@@ -86,10 +86,16 @@ def test_fastapi(sandbox: Any) -> None:
     app = run("licences.py", sandbox)["app"]
     headers = {"X-Officer-Id": "u1024"}
     with TestClient(app) as http:
-        clear = http.post("/applications", headers=headers,
-                          json={"application_no": "2026-118", "applicant_id": raw("clean")})
-        refused = http.post("/applications", headers=headers,
-                            json={"application_no": "2026-120", "applicant_id": raw("severe_list")})
+        clear = http.post(
+            "/applications",
+            headers=headers,
+            json={"application_no": "2026-118", "applicant_id": raw("clean")},
+        )
+        refused = http.post(
+            "/applications",
+            headers=headers,
+            json={"application_no": "2026-120", "applicant_id": raw("severe_list")},
+        )
         no_officer = http.post("/applications", json={"application_no": "1", "applicant_id": "x"})
     assert clear.json()["credit"] == "CLEAR"
     assert clear.json()["commitment_route"] is True
@@ -115,10 +121,16 @@ def test_fastapi_async(sandbox: Any) -> None:
 def test_starlette(sandbox: Any) -> None:
     app = run("bids.py", sandbox)["app"]
     with TestClient(app) as http:
-        admitted = http.post("/tenders/T-17/bids", json={"bidder_id": raw("red_list")},
-                             headers={"X-Officer-Id": "u7"})
-        refused = http.post("/tenders/T-17/bids", json={"bidder_id": raw("general_dishonesty")},
-                            headers={"X-Officer-Id": "u7"})
+        admitted = http.post(
+            "/tenders/T-17/bids",
+            json={"bidder_id": raw("red_list")},
+            headers={"X-Officer-Id": "u7"},
+        )
+        refused = http.post(
+            "/tenders/T-17/bids",
+            json={"bidder_id": raw("general_dishonesty")},
+            headers={"X-Officer-Id": "u7"},
+        )
         withdrawn = http.post("/tenders/T-17/withdrawals", json={})
     assert admitted.json() == {"admitted": True, "credit": "INCENTIVES"}
     assert refused.status_code == 403
@@ -143,12 +155,17 @@ def test_flask(sandbox: Any) -> None:
     consent = {"grant_id": "G-2026-0042", "granted_on": "2026-11-01", "expires_on": "2027-02-01"}
     try:
         http = namespace["app"].test_client()
-        cleared = http.post("/hiring/HR-7", json={
-            "candidate": {"id_number": raw("prohibited_fields")}, "consent": consent})
-        refused = http.post("/hiring/HR-7", json={
-            "candidate": {"id_number": raw("judgment_defaulter")}, "consent": consent})
-        unconsented = http.post("/hiring/HR-7", json={
-            "candidate": {"id_number": raw("judgment_defaulter")}})
+        cleared = http.post(
+            "/hiring/HR-7",
+            json={"candidate": {"id_number": raw("prohibited_fields")}, "consent": consent},
+        )
+        refused = http.post(
+            "/hiring/HR-7",
+            json={"candidate": {"id_number": raw("judgment_defaulter")}, "consent": consent},
+        )
+        unconsented = http.post(
+            "/hiring/HR-7", json={"candidate": {"id_number": raw("judgment_defaulter")}}
+        )
     finally:
         namespace["client"].close()
     assert cleared.get_json()["credit"] == "CLEAR"

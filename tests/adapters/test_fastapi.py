@@ -289,9 +289,7 @@ def test_subject_and_context_can_be_dependencies(backend: Backend) -> None:
     def applicant(application: Application) -> str:
         return application.applicant_id
 
-    async def officer_context(
-        application: Application, x_officer: str = Header()
-    ) -> QueryContext:
+    async def officer_context(application: Application, x_officer: str = Header()) -> QueryContext:
         return QueryContext(
             organ="230100-SCJGJ",
             operator=x_officer,

@@ -466,9 +466,7 @@ def test_other_id_rendering_never_shows_the_number() -> None:
 
 
 def test_pydantic_serialization_is_masked() -> None:
-    model = Subject(
-        id=HLJ_RESIDENT, person=HLJ_RESIDENT, org=HLJ_USCC, other="passport:E12345678"
-    )
+    model = Subject(id=HLJ_RESIDENT, person=HLJ_RESIDENT, org=HLJ_USCC, other="passport:E12345678")
     dumped = model.model_dump()
     assert dumped == {
         "id": "2301**********0010",
@@ -485,8 +483,15 @@ def test_pydantic_serialization_is_masked() -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    ["36042619910102009X", "360426199113010079", "990426199112010074", "91110000600037341N",
-     "9111000060003IOZSV", HLJ_RESIDENT + "1", "A1110000600037341L"],
+    [
+        "36042619910102009X",
+        "360426199113010079",
+        "990426199112010074",
+        "91110000600037341N",
+        "9111000060003IOZSV",
+        HLJ_RESIDENT + "1",
+        "A1110000600037341L",
+    ],
 )
 def test_error_messages_never_show_the_raw_value(raw: str) -> None:
     with pytest.raises(InvalidIdentifier) as info:

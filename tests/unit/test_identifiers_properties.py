@@ -167,9 +167,7 @@ def test_arbitrary_text_parses_or_raises_invalid_identifier(text: str, kind: str
         parse_identifier(text, kind)
 
 
-@given(
-    st.sampled_from([15, 18]).flatmap(lambda n: st.text(alnum, min_size=n, max_size=n)), kinds
-)
+@given(st.sampled_from([15, 18]).flatmap(lambda n: st.text(alnum, min_size=n, max_size=n)), kinds)
 def test_identifier_shaped_junk_parses_or_raises_invalid_identifier(
     text: str, kind: str | None
 ) -> None:
