@@ -1047,11 +1047,16 @@ class BaseClient:
     def _pending_for_batch(
         self,
         subjects: Sequence[str | Identifier],
-        scenario: Scenario,
+        scenario_given: Scenario | str,
         ctx: QueryContext,
         authorizations: Mapping[str, Authorization] | None,
         as_of: dt.date | None,
-    ) -> tuple[list[CheckResult | None], list[tuple[int, _Prepared]]]:
+    ) -> tuple[Scenario, list[CheckResult | None], list[tuple[int, _Prepared]]]:
+        """Steps 1-2 for a batch: what the whole call needs (scenario, context) raises; a bad
+        subject or missing authorisation fails only its own entry."""
+        scenario = Scenario.parse(scenario_given)
+        if not isinstance(ctx, QueryContext):
+            raise InvalidQuery("a QueryContext is required (Art. 23, 25)")
         results: list[CheckResult | None] = [None] * len(subjects)
         prepared: list[tuple[int, _Prepared]] = []
         for i, subject in enumerate(subjects):
@@ -1069,7 +1074,34 @@ class BaseClient:
                 prepared.append((i, self._guard(ident, scenario, ctx, grant, as_of)))
             except CreditSDKError as err:
                 results[i] = CheckResult(i, ident.masked, error=err)
-        return results, prepared
+        return scenario, results, prepared
+
+    def _split_cached(
+        self, prepared: list[tuple[int, _Prepared]]
+    ) -> tuple[dict[int, CachedReport | PlatformError], list[tuple[int, _Prepared]]]:
+        """Step 4 for a batch: fresh cache entries by position, and the subjects to fetch."""
+        fetched: dict[int, CachedReport | PlatformError] = {}
+        misses: list[tuple[int, _Prepared]] = []
+        for i, p in prepared:
+            entry = self._cache.get_fresh(p.cache_key)
+            if entry is not None:
+                fetched[i] = entry
+            else:
+                misses.append((i, p))
+        return fetched, misses
+
+    def _store_answers(
+        self,
+        fetched: dict[int, CachedReport | PlatformError],
+        chunks: Sequence[Sequence[tuple[int, _Prepared]]],
+        answers: Sequence[Sequence[CreditReport | PlatformError]],
+    ) -> None:
+        """Cache each report the platform sent; keep each error for its own subject."""
+        for chunk, answer in zip(chunks, answers, strict=True):
+            for (i, p), item in zip(chunk, answer, strict=True):
+                fetched[i] = (
+                    item if isinstance(item, PlatformError) else self._cache.put(p.cache_key, item)
+                )
 
 
 _CHINA = dt.timezone(dt.timedelta(hours=8), "CST")
@@ -1311,25 +1343,17 @@ class CreditClient(BaseClient):
         ``authorizations`` maps a subject (as given) to its :class:`Authorization`.
         An :class:`~credit_sdk.AuditError` fails the whole call closed.
         """
-        scen = Scenario.parse(scenario)
-        if not isinstance(ctx, QueryContext):
-            raise InvalidQuery("a QueryContext is required (Art. 23, 25)")
+        scen, results, prepared = self._pending_for_batch(
+            subjects, scenario, ctx, authorizations, as_of
+        )
         self._start()
-        results, prepared = self._pending_for_batch(subjects, scen, ctx, authorizations, as_of)
         if not prepared:
             return [r for r in results if r is not None]
         with self._telemetry.check(scen.value, "credit_sdk.check_many") as span:
             trace_id = span.trace_id()
             self._audit.append([self._intent(p, trace_id) for _, p in prepared])  # 3
             snap = self._snapshot()
-            fetched: dict[int, CachedReport | PlatformError] = {}
-            misses: list[tuple[int, _Prepared]] = []
-            for i, p in prepared:
-                entry = self._cache.get_fresh(p.cache_key)
-                if entry is not None:
-                    fetched[i] = entry
-                else:
-                    misses.append((i, p))
+            fetched, misses = self._split_cached(prepared)
             if misses and snap is not None:
                 chunks = _chunks(misses, self.batch_size)
 
@@ -1345,13 +1369,7 @@ class CreditClient(BaseClient):
                     answers = [run(chunks[0])]
                 else:
                     answers = list(self._executor().map(run, chunks))
-                for chunk, answer in zip(chunks, answers, strict=True):
-                    for (i, p), item in zip(chunk, answer, strict=True):
-                        fetched[i] = (
-                            item
-                            if isinstance(item, PlatformError)
-                            else self._cache.put(p.cache_key, item)
-                        )
+                self._store_answers(fetched, chunks, answers)
             conclusions = self._conclude_batch(prepared, fetched, snap, trace_id)
             self._audit.append([c.completion() for _, _, c in conclusions])  # 7
             span.attributes["credit_sdk.batch.size"] = len(prepared)
@@ -1613,25 +1631,17 @@ class AsyncCreditClient(BaseClient):
         as_of: dt.date | None = None,
     ) -> list[CheckResult]:
         """Async twin of :meth:`CreditClient.check_many`."""
-        scen = Scenario.parse(scenario)
-        if not isinstance(ctx, QueryContext):
-            raise InvalidQuery("a QueryContext is required (Art. 23, 25)")
+        scen, results, prepared = self._pending_for_batch(
+            subjects, scenario, ctx, authorizations, as_of
+        )
         self._start()
-        results, prepared = self._pending_for_batch(subjects, scen, ctx, authorizations, as_of)
         if not prepared:
             return [r for r in results if r is not None]
         with self._telemetry.check(scen.value, "credit_sdk.check_many") as span:
             trace_id = span.trace_id()
             await self._log(self._audit.append, [self._intent(p, trace_id) for _, p in prepared])
             snap = await self._snapshot()
-            fetched: dict[int, CachedReport | PlatformError] = {}
-            misses: list[tuple[int, _Prepared]] = []
-            for i, p in prepared:
-                entry = self._cache.get_fresh(p.cache_key)
-                if entry is not None:
-                    fetched[i] = entry
-                else:
-                    misses.append((i, p))
+            fetched, misses = self._split_cached(prepared)
             if misses and snap is not None:
                 gate = asyncio.Semaphore(self.batch_concurrency)
 
@@ -1646,13 +1656,7 @@ class AsyncCreditClient(BaseClient):
 
                 chunks = _chunks(misses, self.batch_size)
                 answers = await asyncio.gather(*(run(c) for c in chunks))
-                for chunk, answer in zip(chunks, answers, strict=True):
-                    for (i, p), item in zip(chunk, answer, strict=True):
-                        fetched[i] = (
-                            item
-                            if isinstance(item, PlatformError)
-                            else self._cache.put(p.cache_key, item)
-                        )
+                self._store_answers(fetched, chunks, answers)
             conclusions = self._conclude_batch(prepared, fetched, snap, trace_id)
             await self._log(self._audit.append, [c.completion() for _, _, c in conclusions])
             span.attributes["credit_sdk.batch.size"] = len(prepared)
