@@ -29,6 +29,7 @@ import functools
 import inspect
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -52,6 +53,7 @@ from credit_sdk import (
     PlatformError,
     QueryContext,
     Scenario,
+    parse_identifier,
 )
 
 __all__ = [
@@ -214,7 +216,6 @@ class RefusalPolicy:
 DEFAULT_POLICY = RefusalPolicy()
 
 
-
 # --- problem documents ---------------------------------------------------------------------
 
 
@@ -286,8 +287,8 @@ def _decision_detail(decision: Decision) -> str:
     where = _scenario_text(decision.scenario)
     if decision.outcome is Outcome.RESTRICTED:
         n = len(decision.restrictions)
-        measures = "1 published restriction applies" if n == 1 else (
-            f"{n} published restrictions apply"
+        measures = (
+            "1 published restriction applies" if n == 1 else (f"{n} published restrictions apply")
         )
         return f"{measures} to {who} for {where}; each is listed with its legal basis."
     if decision.outcome is Outcome.REVIEW:
@@ -746,5 +747,27 @@ def _no_coroutine(value: Any) -> Any:
             value.close()  # never awaited: close it so no "never awaited" warning follows
         raise ConfigurationError(
             "an async function was given to a blocking adapter: use a plain function here"
+        )
+    return value
+
+
+_ID_SHAPED = re.compile(r"[0-9A-Za-z]{15,18}")
+
+
+def plain_text(value: object, what: str, use_instead: str) -> str:
+    """Refuse empty text and text carrying an identifier (results and logs keep masked forms
+    only, Art. 24); ``use_instead`` tells the caller what to write there instead."""
+    rule = what.replace(" ", "_")
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidQuery(f"{what} is required", rule=rule)
+    for token in _ID_SHAPED.findall(value):
+        try:
+            parse_identifier(token)
+        except ValueError:
+            continue
+        raise InvalidQuery(
+            f"{what} contains an identifier; use {use_instead} (results keep identifiers "
+            "masked, Art. 24)",
+            rule=rule,
         )
     return value

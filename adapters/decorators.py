@@ -103,9 +103,7 @@ def _value(source: Source | None, arguments: Mapping[str, Any]) -> Any:
     return source(arguments)
 
 
-def _context(
-    source: QueryContext | Source | None, arguments: Mapping[str, Any]
-) -> QueryContext:
+def _context(source: QueryContext | Source | None, arguments: Mapping[str, Any]) -> QueryContext:
     if isinstance(source, QueryContext):
         return source
     if source is None:
@@ -150,8 +148,10 @@ def credit_check(
     """
     parsed = Scenario.parse(scenario)
     chosen = policy or DEFAULT_POLICY
-    if context is not None and not isinstance(context, QueryContext | str) and not callable(
-        context
+    if (
+        context is not None
+        and not isinstance(context, QueryContext | str)
+        and not callable(context)
     ):
         raise ConfigurationError("context must be a QueryContext, an argument name or a function")
 

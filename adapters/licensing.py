@@ -46,7 +46,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -69,8 +68,9 @@ from credit_sdk import (
     Scenario,
     TriggerRef,
     add_months,
-    parse_identifier,
 )
+
+from ._common import plain_text
 
 __all__ = [
     "LICENSING_SCENARIOS",
@@ -596,21 +596,6 @@ def _breach_report(
 
 # --- small shared checks ------------------------------------------------------------------------
 
-_ID_SHAPED = re.compile(r"[0-9A-Za-z]{15,18}")
-
 
 def _plain_text(value: object, what: str) -> str:
-    """Refuse empty text and text carrying an identifier: results and logs keep masked forms."""
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidQuery(f"{what} is required", rule=what)
-    for token in _ID_SHAPED.findall(value):
-        try:
-            parse_identifier(token)
-        except ValueError:
-            continue
-        raise InvalidQuery(
-            f"{what} contains an identifier; use the case's own reference (results keep "
-            "identifiers masked, Art. 24)",
-            rule=what,
-        )
-    return value
+    return plain_text(value, what, "the case's own reference")

@@ -33,7 +33,6 @@ labels and masked identifiers only. Each :class:`BidderScreening` carries its
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -54,6 +53,8 @@ from credit_sdk import (
     ScenarioFamily,
     parse_identifier,
 )
+
+from ._common import plain_text
 
 __all__ = [
     "Bidder",
@@ -399,8 +400,6 @@ def _excludes(m: AppliedMeasure) -> bool:
 
 # --- small shared checks ------------------------------------------------------------------------
 
-_ID_SHAPED = re.compile(r"[0-9A-Za-z]{15,18}")
-
 
 def _masked(subject: str | Identifier) -> str:
     if isinstance(subject, Identifier):
@@ -412,17 +411,4 @@ def _masked(subject: str | Identifier) -> str:
 
 
 def _plain_text(value: object, what: str) -> str:
-    """Refuse empty text and text carrying an identifier: results keep masked forms only."""
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidQuery(f"{what} is required", rule=what.replace(" ", "_"))
-    for token in _ID_SHAPED.findall(value):
-        try:
-            parse_identifier(token)
-        except ValueError:
-            continue
-        raise InvalidQuery(
-            f"{what} contains an identifier; use the tender's own references (results keep "
-            "identifiers masked, Art. 24)",
-            rule=what.replace(" ", "_"),
-        )
-    return value
+    return plain_text(value, what, "the tender's own references")

@@ -20,13 +20,13 @@ publication period within Art. 51's range.
 
 from __future__ import annotations
 
-import calendar
 import copy
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Self
 
 from credit_sdk import Identifier, IdentifierKind
+from credit_sdk._engine import add_months
 
 if TYPE_CHECKING:
     from credit_sdk.testing._platform import CreditPlatform
@@ -40,15 +40,6 @@ LINKED_ROLES: Mapping[str, str] = {
     "actual_controller": "实际控制人",
     "directly_responsible_person": "影响债务履行的直接责任人",
 }
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """``day`` plus calendar months, on the same day of the month or the month's last day."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return day.replace(
-        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
-    )
 
 
 def _iso(day: dt.date) -> str:
