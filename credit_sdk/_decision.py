@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import Any, NamedTuple
 
 from credit_sdk._catalog import Ground
+from credit_sdk._explain import describe_trigger, render
 
 __all__ = [
     "Advisory",
@@ -89,15 +90,7 @@ class TriggerRef(NamedTuple):
     disputed: bool = False
 
     def describe(self) -> str:
-        text = f"{self.source} {self.item_id} ({self.ground}"
-        if self.category:
-            text += f", {self.category}"
-        text += ")"
-        if self.via_organisation:
-            text += f" as {self.role} of {self.via_organisation}"
-        if self.disputed:
-            text += " [under objection]"
-        return text
+        return describe_trigger(_trigger_dict(self))
 
 
 class AppliedMeasure(NamedTuple):
@@ -274,9 +267,7 @@ class Decision:
 
     def explain(self) -> str:
         """Render the decision for a case officer, keeping the Chinese legal terms."""
-        from credit_sdk._explain import render
-
-        return render(self)
+        return render(self.to_dict() | {"commitment_triggered_by": _triggers(self.commitment)})
 
 
 def _trigger_dict(t: TriggerRef) -> dict[str, Any]:
@@ -290,3 +281,7 @@ def _trigger_dict(t: TriggerRef) -> dict[str, Any]:
         "via_organisation": t.via_organisation,
         "disputed": t.disputed,
     }
+
+
+def _triggers(c: CommitmentEligibility) -> list[dict[str, Any]]:
+    return [_trigger_dict(t) for t in c.triggered_by]

@@ -23,13 +23,10 @@ from __future__ import annotations
 import copy
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any, Protocol, Self
 
 from credit_sdk import Identifier, IdentifierKind
 from credit_sdk._engine import add_months
-
-if TYPE_CHECKING:
-    from credit_sdk.testing._platform import CreditPlatform
 
 __all__ = ["LINKED_ROLES", "SubjectBuilder", "add_months"]
 
@@ -57,6 +54,20 @@ def _document(kind: str, number: str, issuer: str, issued_on: dt.date) -> dict[s
     }
 
 
+class _Platform(Protocol):
+    """What a builder needs of the :class:`CreditPlatform` that made it (a protocol, so that
+    this module does not import the platform that imports it)."""
+
+    @property
+    def today(self) -> dt.date: ...
+
+    def subject(self, identifier: str | Identifier) -> SubjectBuilder: ...
+
+    def _next(self, prefix: str) -> str: ...
+
+    def _store(self, identifier: Identifier, report: dict[str, Any]) -> None: ...
+
+
 class SubjectBuilder:
     """The credit report of one subject of a :class:`CreditPlatform`, built call by call.
 
@@ -72,7 +83,7 @@ class SubjectBuilder:
     'actual_controller'
     """
 
-    def __init__(self, platform: CreditPlatform, identifier: Identifier) -> None:
+    def __init__(self, platform: _Platform, identifier: Identifier) -> None:
         self._platform = platform
         self._ident = identifier
         self._report: dict[str, Any] = self._empty()

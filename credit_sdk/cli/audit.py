@@ -1,0 +1,213 @@
+"""``credit-sdk audit {verify,export,stats,prune}``: the query log (Art. 25, 46, 50)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import asdict
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from credit_sdk.cli._common import (
+    _DB_HELP,
+    _RAW,
+    EXIT_BROKEN_CHAIN,
+    EXIT_OK,
+    _epilog,
+    _fmt,
+    _json_default,
+    _open_log,
+    _out,
+    _parse_time,
+    _UsageError,
+)
+
+if TYPE_CHECKING:
+    pass
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    with _open_log(args) as log:
+        result = log.verify()
+    if args.json:
+        _out(json.dumps(asdict(result), sort_keys=True))
+    else:
+        _out(str(result))
+    return EXIT_OK if result.ok else EXIT_BROKEN_CHAIN
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from credit_sdk._audit._export import load_key_file, write_csv, write_jsonl
+
+    pseudonym = None
+    if args.subject is not None:
+        if args.key_file is None:
+            raise _UsageError("--subject needs --key-file (the pseudonymisation key)")
+        from credit_sdk._identifiers import parse_identifier
+
+        key = load_key_file(args.key_file)
+        # The log never holds the identifier: find the subject by its keyed pseudonym.
+        pseudonym = parse_identifier(args.subject).pseudonym(key)
+    elif args.key_file is not None:
+        raise _UsageError("--key-file is only used with --subject")
+    since = _parse_time(args.since, name="since") if args.since else None
+    until = _parse_time(args.until, name="until") if args.until else None
+    with _open_log(args) as log:
+        records = log.export(
+            subject_pseudonym=pseudonym, organ=args.organ, since=since, until=until
+        )
+        writer = write_csv if args.format == "csv" else write_jsonl
+        if args.output in (None, "-"):
+            count = writer(records, sys.stdout)
+        else:
+            # The export is personal data (Art. 50 is the subject's own right): owner-only file.
+            fd = os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with open(fd, "w", encoding="utf-8", newline="") as fh:
+                count = writer(records, fh)
+    sys.stderr.write(f"exported {count} records\n")
+    return EXIT_OK
+
+
+def _cmd_stats(args: argparse.Namespace) -> int:
+    with _open_log(args) as log:
+        stats = log.stats()
+    if args.json:
+        _out(json.dumps(asdict(stats), sort_keys=True, default=_json_default, ensure_ascii=False))
+        return EXIT_OK
+    ob = stats.outbox
+    lines = [
+        f"records      {stats.records} (intents {stats.intents}, completions {stats.completions}, "
+        f"checkpoints {stats.checkpoints})",
+        f"incomplete   {stats.incomplete} queries without a completion record",
+        f"head         {stats.head_seq} {stats.head_hash}",
+        f"written      {_fmt(stats.first_recorded_at)} .. {_fmt(stats.last_recorded_at)}",
+        f"outbox       backlog {ob.pending} (in flight {ob.in_flight}), delivered {ob.delivered}, "
+        f"dead letters {ob.dead}"
+        + (f", oldest pending {_fmt(ob.oldest_pending_at)}" if ob.oldest_pending_at else ""),
+    ]
+    for title, table in (
+        ("by outcome", stats.by_outcome),
+        ("by organ", stats.by_organ),
+        ("by day (UTC)", stats.by_day),
+    ):
+        lines.append(f"{title}:")
+        lines.extend(f"  {key:<24} {value}" for key, value in table.items())
+        if not table:
+            lines.append("  (none)")
+    _out("\n".join(lines))
+    return EXIT_OK
+
+
+def _cmd_prune(args: argparse.Namespace) -> int:
+    before = _parse_time(args.before, name="before")
+    if not (args.yes or args.dry_run):
+        raise _UsageError("prune deletes records: add --yes to confirm, or --dry-run to preview")
+    with _open_log(args) as log:
+        if args.dry_run:
+            count = _count_before(log.export(), before)
+            _out(f"would prune {count} records written before {before.isoformat()}")
+            return EXIT_OK
+        result = log.prune(before)
+    if result.pruned:
+        _out(
+            f"pruned {result.pruned} records "
+            f"({result.first_pruned_seq}..{result.last_pruned_seq}); "
+            f"checkpoint {result.checkpoint_seq} {result.checkpoint_hash}"
+        )
+    else:
+        _out("nothing to prune")
+    return EXIT_OK
+
+
+def _count_before(records: Iterator[Any], before: datetime) -> int:
+    count = 0
+    for record in records:
+        if record.recorded_at >= before:
+            break
+        count += 1
+    return count
+
+
+_AUDIT_EXAMPLES = {
+    "verify": "  credit-sdk audit verify --db credit-audit.db --json",
+    "export": (
+        "  credit-sdk audit export --db credit-audit.db --subject ID --key-file pseudonym.key "
+        "-o subject.jsonl\n"
+        "  credit-sdk audit export --organ 230100-SCJGJ --since 2026-01-01 --format csv"
+    ),
+    "stats": "  credit-sdk audit stats --db credit-audit.db",
+    "prune": (
+        "  credit-sdk audit prune --db credit-audit.db --before 2021-01-01 --dry-run\n"
+        "  credit-sdk audit prune --db credit-audit.db --before 2021-01-01 --yes"
+    ),
+}
+
+
+def add_audit_commands(groups: Any) -> None:
+    """``credit-sdk audit {verify,export,stats,prune}`` (Art. 25, 46, 50)."""
+    audit = groups.add_parser(
+        "audit",
+        help="query log: verify, export, stats, prune (Art. 25, 46, 50)",
+        description="Inspect and maintain the query log (Art. 25) and feedback outbox (Art. 46).",
+        epilog=_epilog(
+            """\
+  credit-sdk audit verify --db /var/lib/app/credit-audit.db
+  credit-sdk audit export --subject ID --key-file pseudonym.key -o subject.jsonl   # Art. 50
+  credit-sdk audit stats --db postgresql://audit@db.internal/credit
+  credit-sdk audit prune --before 2021-01-01 --dry-run"""
+        ),
+        formatter_class=_RAW,
+    )
+    commands = audit.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def command(
+        name: str, help_: str, handler: Callable[[argparse.Namespace], int]
+    ) -> argparse.ArgumentParser:
+        sub: argparse.ArgumentParser = commands.add_parser(
+            name, help=help_, description=help_, epilog=_epilog(_AUDIT_EXAMPLES[name]),
+            formatter_class=_RAW,
+        )  # fmt: skip
+        sub.add_argument("--db", metavar="PATH_OR_URL", help=_DB_HELP)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    verify = command("verify", "walk the hash chain and name the first broken link", _cmd_verify)
+    verify.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    export = command(
+        "export",
+        "export records (JSON Lines or CSV) by subject, organ and time range (Art. 50)",
+        _cmd_export,
+    )
+    export.add_argument("--subject", metavar="ID", help="resident ID number, USCC or TYPE:NUMBER")
+    export.add_argument(
+        "--key-file", metavar="FILE", help="pseudonymisation key (hex or raw bytes)"
+    )
+    export.add_argument("--organ", help="only queries made by this organ")
+    export.add_argument(
+        "--since", metavar="TIME", help="queries at or after (YYYY-MM-DD or ISO 8601, UTC default)"
+    )
+    export.add_argument("--until", metavar="TIME", help="queries before (exclusive)")
+    export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
+    export.add_argument(
+        "--output", "-o", metavar="FILE", help="write here (mode 0600) instead of stdout"
+    )
+
+    stats = command(
+        "stats", "counts by outcome, organ and day; outbox backlog and dead letters", _cmd_stats
+    )
+    stats.add_argument("--json", action="store_true", help="print the counts as JSON")
+
+    prune = command(
+        "prune",
+        "delete records written before a date under a chained checkpoint (retention)",
+        _cmd_prune,
+    )
+    prune.add_argument(
+        "--before", required=True, metavar="TIME", help="YYYY-MM-DD or ISO 8601 (UTC default)"
+    )
+    prune.add_argument("--yes", action="store_true", help="really delete")
+    prune.add_argument("--dry-run", action="store_true", help="only count what would be deleted")

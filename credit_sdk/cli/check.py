@@ -1,0 +1,378 @@
+"""``credit-sdk check``: a subject, or a file of subjects, at an Art. 27 decision point."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import sys
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from credit_sdk._errors import (
+    AuthorizationError,
+    CreditSDKError,
+    InvalidIdentifier,
+    InvalidQuery,
+)
+from credit_sdk.cli._common import (
+    _RAW,
+    EXIT_INDETERMINATE,
+    EXIT_OK,
+    OUTCOME_EXIT_CODES,
+    _add_client_options,
+    _china_today,
+    _client,
+    _epilog,
+    _flag_names,
+    _out,
+    _parse_date,
+    _print_table,
+    _UsageError,
+)
+
+if TYPE_CHECKING:
+    from credit_sdk._client import CreditClient
+    from credit_sdk._decision import Decision
+    from credit_sdk._query import Authorization, QueryContext
+    from credit_sdk._scenarios import Scenario
+
+
+def _scenario(text: str) -> Scenario:
+    from credit_sdk._scenarios import Scenario
+
+    try:
+        return Scenario.parse(text)
+    except InvalidQuery as err:
+        raise _UsageError(f"--scenario: {err}") from None
+
+
+def _context(args: argparse.Namespace) -> QueryContext:
+    from credit_sdk._query import QueryContext
+
+    try:
+        return QueryContext(
+            organ=args.organ,
+            operator=args.operator,
+            matter_code=args.matter_code,
+            purpose=args.purpose,
+        )
+    except InvalidQuery as err:
+        raise _UsageError(_flag_names(str(err))) from None
+
+
+def _grant(
+    grant_id: str | None,
+    expires: str | None,
+    granted_on: str | None,
+    args: argparse.Namespace,
+    scenario: Scenario,
+) -> Authorization | None:
+    """An :class:`Authorization` from the ``--grant-*`` options (or a CSV row's columns)."""
+    from credit_sdk._query import Authorization
+
+    if not grant_id:
+        if expires or granted_on:
+            raise _UsageError("--grant-expires and --granted-on need --grant-id")
+        return None
+    if not expires:
+        raise _UsageError(
+            "an authorisation needs its expiry: --grant-expires YYYY-MM-DD (Art. 56: no "
+            "authorisation is valid for life)"
+        )
+    start = _parse_date(granted_on, name="--granted-on") if granted_on else _china_today()
+    try:
+        return Authorization(
+            grant_id=grant_id,
+            scope=tuple(args.grant_scope or (scenario.value,)),
+            purpose=args.grant_purpose or args.purpose,
+            granted_on=start,
+            expires_on=_parse_date(expires, name="--grant-expires"),
+        )
+    except AuthorizationError as err:
+        raise _UsageError(_flag_names(str(err))) from None
+
+
+@dataclass(slots=True)
+class _Row:
+    line: int
+    subject: str
+    grant: Authorization | None = None
+    error: str | None = None
+
+
+_SUBJECT_COLUMNS = ("subject", "identifier", "id")
+
+
+def _read_subjects(path: str, args: argparse.Namespace, scenario: Scenario) -> list[_Row]:
+    """Subjects from a CSV file: one identifier per line, or a header row naming the columns
+    ``subject`` (or ``identifier``/``id``) and, for authorisations, ``grant_id``,
+    ``grant_expires`` and ``granted_on``. Blank lines and ``#`` comments are skipped."""
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8-sig")
+    except OSError as err:
+        raise _UsageError(f"--file: cannot read {path!r}: {err.strerror}") from None
+    except UnicodeDecodeError:
+        raise _UsageError(f"--file: {path!r} is not UTF-8 text") from None
+    reader = csv.reader(io.StringIO(text))
+    header: list[str] | None = None
+    rows: list[_Row] = []
+    for record in reader:
+        line = reader.line_num
+        cells = [c.strip() for c in record]
+        if not any(cells) or cells[0].startswith("#"):
+            continue
+        if header is None and not rows and cells[0].lower() in _SUBJECT_COLUMNS:
+            header = [c.lower() for c in cells]
+            unknown = set(header) - {*_SUBJECT_COLUMNS, "grant_id", "grant_expires", "granted_on"}
+            if unknown:
+                raise _UsageError(f"--file: unknown column(s) {sorted(unknown)} in the header")
+            continue
+        if header is None:
+            if len([c for c in cells if c]) > 1:
+                raise _UsageError(
+                    f"--file: line {line} has several columns; add a header row "
+                    "(subject,grant_id,grant_expires,granted_on) to give authorisations"
+                )
+            rows.append(_Row(line, cells[0]))
+            continue
+        values = dict(zip(header, cells, strict=False))
+        row = _Row(line, values.get(header[0], ""))
+        try:
+            row.grant = _grant(
+                values.get("grant_id"),
+                values.get("grant_expires"),
+                values.get("granted_on"),
+                args,
+                scenario,
+            )
+        except _UsageError as err:
+            # One bad authorisation fails its own row, like an invalid identifier does.
+            row.error = f"authorisation: {err}"
+        rows.append(row)
+    if not rows:
+        raise _UsageError(f"--file: no subjects in {path!r}")
+    return rows
+
+
+class _Progress:
+    """``checked 400/1000`` on stderr: rewritten in place on a terminal, a line per step
+    otherwise (CI logs)."""
+
+    def __init__(self, total: int, *, enabled: bool) -> None:
+        self.total = total
+        self.enabled = enabled
+        self.tty = enabled and sys.stderr.isatty()
+
+    def update(self, done: int) -> None:
+        if not self.enabled:
+            return
+        text = f"checked {done}/{self.total} subjects"
+        if self.tty:
+            sys.stderr.write(f"\r{text}")
+            if done >= self.total:
+                sys.stderr.write("\n")
+        else:
+            sys.stderr.write(text + "\n")
+        sys.stderr.flush()
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from credit_sdk._identifiers import parse_identifier
+
+    if (args.subject is None) == (args.file is None):
+        raise _UsageError("give one subject ID or --file FILE (not both)")
+    scenario = _scenario(args.scenario)
+    ctx = _context(args)
+    as_of = _parse_date(args.as_of, name="--as-of") if args.as_of else None
+    # Everything local is validated before any I/O (steps 1-2 of a check).
+    if args.file is not None:
+        if args.grant_id or args.grant_expires or args.granted_on:
+            raise _UsageError("with --file, give authorisations in the file's grant_* columns")
+        rows = _read_subjects(args.file, args, scenario)
+        with _client(args, ready=True) as client:
+            return _check_batch(client, rows, scenario, ctx, as_of, args)
+    try:
+        ident = parse_identifier(args.subject)
+    except InvalidIdentifier as err:
+        raise _UsageError(f"ID: not a valid identifier (rule: {err.rule})") from None
+    grant = _grant(args.grant_id, args.grant_expires, args.granted_on, args, scenario)
+    with _client(args, ready=True) as client:
+        try:
+            decision = client.check(ident, scenario, ctx, authorization=grant, as_of=as_of)
+        except AuthorizationError as err:
+            hint = "" if grant is not None else "; pass --grant-id ID --grant-expires DATE"
+            raise _UsageError(f"{_flag_names(str(err))}{hint}") from None
+    if args.json:
+        _out(json.dumps(decision.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        _out(decision.explain())
+        _out(f"\n查询编号 Query id: {decision.query_id}  (for feedback and the query log)")
+    return OUTCOME_EXIT_CODES[decision.outcome.value]
+
+
+def _check_batch(
+    client: CreditClient,
+    rows: list[_Row],
+    scenario: Scenario,
+    ctx: QueryContext,
+    as_of: date | None,
+    args: argparse.Namespace,
+) -> int:
+    todo = [r for r in rows if r.error is None]
+    progress = _Progress(len(todo), enabled=not args.no_progress and len(todo) > client.batch_size)
+    # Chunks of what the client runs at once: one progress step per round of batch requests.
+    step = client.batch_size * client.batch_concurrency
+    results: dict[int, tuple[Decision | None, CreditSDKError | None, str | None]] = {}
+    for start in range(0, len(todo), step):
+        part = todo[start : start + step]
+        grants = {r.subject: r.grant for r in part if r.grant is not None}
+        answers = client.check_many(
+            [r.subject for r in part], scenario, ctx, authorizations=grants or None, as_of=as_of
+        )
+        for row, result in zip(part, answers, strict=True):
+            results[row.line] = (result.decision, result.error, result.subject)
+        progress.update(min(start + step, len(todo)))
+    code = EXIT_OK
+    counts: dict[str, int] = {}
+    table: list[tuple[str, ...]] = []
+    for row in rows:
+        decision, error, masked = results.get(row.line, (None, None, None))
+        if decision is not None:
+            outcome = decision.outcome.value
+            code = max(code, OUTCOME_EXIT_CODES[outcome])
+            counts[outcome] = counts.get(outcome, 0) + 1
+            if args.json:
+                _out(json.dumps({"line": row.line, **decision.to_dict()}, ensure_ascii=False))
+                continue
+            ids = [m.measure_id for m in (*decision.restrictions, *decision.held_for_review)]
+            ids += [m.measure_id for m in decision.incentives]
+            table.append(
+                (
+                    str(row.line),
+                    decision.subject,
+                    outcome,
+                    str(len(decision.restrictions)),
+                    str(len(decision.incentives)),
+                    str(len(decision.held_for_review)),
+                    ", ".join(ids) or "-",
+                )
+            )
+            continue
+        code = max(code, EXIT_INDETERMINATE)
+        counts["NOT CHECKED"] = counts.get("NOT CHECKED", 0) + 1
+        why = row.error or _describe_error(error)
+        if args.json:
+            _out(json.dumps({"line": row.line, "subject": masked, "error": why}))
+            continue
+        table.append((str(row.line), masked or "-", "NOT CHECKED", "-", "-", "-", why))
+    if not args.json:
+        _print_table(("LINE", "SUBJECT", "OUTCOME", "R", "I", "H", "MEASURES / WHY"), table)
+        summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+        _out(f"\n{len(rows)} subjects at {scenario.value}: {summary}")
+        _out("R restrictions, I incentives, H held for review (Art. 53); query ids: --json")
+    return code
+
+
+def _describe_error(error: CreditSDKError | None) -> str:
+    if error is None:
+        return "not checked"
+    if isinstance(error, InvalidIdentifier):
+        return f"invalid identifier (rule: {error.rule})"
+    return f"{type(error).__name__}: {_flag_names(str(error))}"
+
+
+def add_check_command(groups: Any) -> None:
+    """``credit-sdk check ID|--file FILE --scenario ... --organ ... --operator ... --purpose``."""
+    check = groups.add_parser(
+        "check",
+        help="check a subject (or a CSV of subjects) at an Art. 27 decision point",
+        description=(
+            "Check a credit subject at one of the decision points of Art. 27 and print the "
+            "published measures that apply, each with its legal basis (设定依据), implementing "
+            "body (实施主体) and the record that triggered it, and why anything was left out. "
+            "Every check is written to the query log (Art. 25). The exit code tells the outcome."
+        ),
+        epilog=_epilog(
+            """\
+  # a single subject, against a sandbox started with `credit-sdk sandbox`
+  # (the identifiers below are the sandbox's synthetic seeded subjects)
+  credit-sdk check 91230100MA1EXA017F --scenario government_procurement \\
+      --organ 230100-CZJ --operator u1024 --purpose "tender 2026-17 supplier check" \\
+      --sandbox http://127.0.0.1:8765
+
+  # production: the client comes from CREDIT_SDK_* variables; JSON for machines
+  credit-sdk check 91230100MA1EXA0928 --scenario admin_licensing --organ 230100-SCJGJ \\
+      --operator u1024 --matter-code LIC-FOOD --purpose "licence application 2026-118" --json
+
+  # a natural person in a personnel scenario needs their authorisation (Art. 25, 56)
+  credit-sdk check 23010319850715023X --scenario civil_service_hiring --organ 230100-RSJ \\
+      --operator u7 --purpose "2026 recruitment" --grant-id G-2026-0042 \\
+      --grant-expires 2027-06-30
+
+  # every bidder of a tender; progress on stderr, one row per subject
+  credit-sdk check --file bidders.csv --scenario bidding --organ 230100-GGZY \\
+      --operator u9 --purpose "tender 2026-17"
+
+scenarios: admin_licensing, admin_penalty, certification, public_service,
+  government_procurement, bidding, public_resource_trading, fiscal_funds, policy_support,
+  awards, honorary_titles, civil_service_hiring, personnel_transfer, appointment, promotion,
+  qualification_review, election_qualification, other"""
+        ),
+        formatter_class=_RAW,
+    )
+    check.add_argument(
+        "subject",
+        nargs="?",
+        metavar="ID",
+        help="resident ID number, USCC, or TYPE:NUMBER for other certificates",
+    )
+    check.add_argument(
+        "--file",
+        metavar="FILE",
+        help="check every subject of a CSV file ('-' for stdin): one identifier per line, or "
+        "a header row with subject[,grant_id,grant_expires,granted_on]",
+    )
+    context = check.add_argument_group("query context (Art. 23, 25: all recorded in the log)")
+    context.add_argument("--scenario", required=True, help="the Art. 27 decision point")
+    context.add_argument("--organ", required=True, help="the state organ asking (国家机关)")
+    context.add_argument("--operator", required=True, help="the case officer's user id")
+    context.add_argument("--purpose", required=True, help="why: the matter being decided")
+    context.add_argument(
+        "--matter-code",
+        default="CLI",
+        help="the matter's code (事项编码); default CLI marks an ad-hoc command-line query",
+    )
+    context.add_argument(
+        "--as-of", metavar="DATE", help="decide as on this date (default: today, China time)"
+    )
+    grant = check.add_argument_group(
+        "authorisation (Art. 25, 56: natural persons in personnel, qualification, election "
+        "and honours scenarios)"
+    )
+    grant.add_argument("--grant-id", metavar="ID", help="the authorisation's grant id")
+    grant.add_argument("--grant-expires", metavar="DATE", help="its expiry (required with it)")
+    grant.add_argument("--granted-on", metavar="DATE", help="its date (default: today)")
+    grant.add_argument(
+        "--grant-scope",
+        action="append",
+        metavar="NAME",
+        help="scenario, family or data category it covers (repeatable; default: --scenario)",
+    )
+    grant.add_argument(
+        "--grant-purpose", metavar="TEXT", help="the agreed use (default: --purpose)"
+    )
+    output = check.add_argument_group("output")
+    output.add_argument(
+        "--json",
+        action="store_true",
+        help="the decision as JSON (with --file: one JSON object per line)",
+    )
+    output.add_argument(
+        "--no-progress", action="store_true", help="with --file: no progress on stderr"
+    )
+    _add_client_options(check)
+    check.set_defaults(handler=_cmd_check)
