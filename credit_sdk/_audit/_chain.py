@@ -39,6 +39,7 @@ from json.encoder import encode_basestring
 from typing import Any
 
 from credit_sdk._audit._types import (
+    HEAD_TABLE,
     AuditRecord,
     BreakKind,
     QueryCompletion,
@@ -50,6 +51,7 @@ from credit_sdk._audit._types import (
     json_str,
     parse_iso,
 )
+from credit_sdk._errors import AuditIntegrityError
 
 __all__ = [
     "FORMAT_VERSION",
@@ -57,10 +59,13 @@ __all__ = [
     "LINKED_COLUMNS",
     "PendingRecord",
     "StoredRow",
+    "broken_head",
     "chain",
     "checkpoint_record",
     "encode",
+    "head_problem",
     "link",
+    "read_head",
     "record_hash",
     "verify_rows",
 ]
@@ -68,6 +73,47 @@ __all__ = [
 FORMAT_VERSION = 1
 GENESIS_HASH = "0" * 64
 _DOMAIN = b"credit-sdk/query-log\x00"
+_HEX64 = frozenset("0123456789abcdef")
+
+
+def head_problem(rows: Sequence[Sequence[Any]]) -> tuple[tuple[int, str] | None, str | None]:
+    """The chain head from every row of the head table (``id, seq, hash``), or what is wrong
+    with it: a missing, duplicated or malformed head row is a broken chain, never a crash."""
+    if not rows:
+        return None, f"the chain head row ({HEAD_TABLE}) is missing"
+    if len(rows) > 1:
+        return None, f"the chain head table ({HEAD_TABLE}) holds {len(rows)} rows instead of one"
+    ident, seq, digest = rows[0]
+    if (
+        ident != 1
+        or not isinstance(seq, int)
+        or isinstance(seq, bool)
+        or seq < 0
+        or not isinstance(digest, str)
+        or len(digest) != 64
+        or not set(digest) <= _HEX64
+    ):
+        return None, f"the chain head row ({HEAD_TABLE}) is malformed"
+    return (seq, digest), None
+
+
+def read_head(rows: Sequence[Sequence[Any]]) -> tuple[int, str]:
+    """:func:`head_problem` for writers: the head, or :class:`AuditIntegrityError` naming the
+    problem (the write fails closed)."""
+    head, problem = head_problem(rows)
+    if head is None:
+        raise broken_head(problem)
+    return head
+
+
+def broken_head(problem: str | None) -> AuditIntegrityError:
+    """The error a write raises when the chain head row is not usable (it writes nothing)."""
+    return AuditIntegrityError(
+        f"the query log's chain is broken: {problem or head_problem(())[1]}; nothing was "
+        "written (run credit-sdk audit verify)"
+    )
+
+
 # How far ahead the verifier looks to tell a reordering or an insertion from an edit.
 _LOOKAHEAD = 8
 
@@ -364,16 +410,20 @@ def verify_rows(
     *,
     checkpoints: Sequence[StoredRow],
     head: tuple[int, str] | None,
+    head_fault: str | None = None,
 ) -> VerifyResult:
     """Walk ``rows`` (ascending ``seq``) and report the first broken link.
 
     ``checkpoints`` are all checkpoint rows (to anchor a pruned chain); ``head`` is the chain
     head the store keeps separately (``None`` to skip that cross-check), which catches records
-    removed from the end.
+    removed from the end. ``head_fault`` says what is wrong with the head row when the store
+    could not read one (missing, duplicated, malformed): the chain is then broken there.
     """
     walk = _Walk(rows)
     first_rows = walk.ahead(1)
     head_seq, head_hash = head if head is not None else (0, GENESIS_HASH)
+    if head_fault is not None and not first_rows:
+        return _broken(0, 0, GENESIS_HASH, 0, 0, None, "head", head_fault)
     if not first_rows:
         if head_seq > 0:
             detail = f"the chain head names record {head_seq} but no records are left"
@@ -421,6 +471,9 @@ def verify_rows(
             row_after_head = row
 
     assert last_row is not None
+    if head_fault is not None:
+        return _broken(pruned, last_row.seq, last_row.hash, count, last_row.seq, None, "head",
+                       f"{head_fault}: nothing proves where the chain ends")  # fmt: skip
     if head is not None:
         if head_seq > last_row.seq:
             return _broken(pruned, head_seq, head_hash, count, last_row.seq + 1, None, "deleted",

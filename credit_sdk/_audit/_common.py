@@ -9,9 +9,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import ClassVar, Self
+from typing import Any, ClassVar, Self
 
-from credit_sdk._audit._chain import PendingRecord, StoredRow, encode
+from credit_sdk._audit._chain import GENESIS_HASH, PendingRecord, StoredRow, encode
 from credit_sdk._audit._types import (
     FeedbackItem,
     QueryCompletion,
@@ -41,6 +41,7 @@ __all__ = [
     "check_prune_before",
     "clean_error",
     "duplicate_within",
+    "head_fields",
     "now",
     "opt_time",
 ]
@@ -55,6 +56,17 @@ def now() -> datetime:
 
 def opt_time(text: str | None) -> datetime | None:
     return None if text is None else parse_iso(text)
+
+
+def head_fields(
+    head: tuple[int, str] | None, fault: str | None, newest: Sequence[Any] | None
+) -> dict[str, Any]:
+    """The head fields of :class:`AuditStats`: the chain head, or, when its row is missing,
+    duplicated or malformed, the newest record's position and what is wrong (``head_problem``)."""
+    if head is not None:
+        return {"head_seq": head[0], "head_hash": head[1], "head_problem": None}
+    seq, digest = (int(newest[0]), str(newest[1])) if newest else (0, GENESIS_HASH)
+    return {"head_seq": seq, "head_hash": digest, "head_problem": fault}
 
 
 def check_max_attempts(value: int) -> None:

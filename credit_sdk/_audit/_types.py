@@ -43,6 +43,7 @@ from credit_sdk._errors import AuditIntegrityError, InvalidQuery
 from credit_sdk._version import __version__
 
 __all__ = [
+    "HEAD_TABLE",
     "OUTCOMES",
     "AuditRecord",
     "AuditStats",
@@ -66,7 +67,10 @@ OUTCOMES: frozenset[str] = frozenset(
 )
 
 RecordKind = Literal["intent", "completion", "checkpoint"]
-BreakKind = Literal["changed", "deleted", "inserted", "reordered"]
+BreakKind = Literal["changed", "deleted", "inserted", "reordered", "head"]
+
+#: The table that holds the chain head (one row: the newest record's ``seq`` and ``hash``).
+HEAD_TABLE = "audit_chain_head"
 
 _MAX_TEXT = 2000
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -617,7 +621,8 @@ class PruneResult:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AuditStats:
     """Counts for operators: records by kind, queries by outcome, organ and UTC day, queries
-    without a completion (checks that failed before a decision), and the outbox."""
+    without a completion (checks that failed before a decision), and the outbox.
+    ``head_problem`` names a broken chain head (see :meth:`QueryLog.verify`)."""
 
     records: int
     intents: int
@@ -632,6 +637,9 @@ class AuditStats:
     by_organ: Mapping[str, int]
     by_day: Mapping[str, int]
     outbox: OutboxStats
+    #: What is wrong with the chain head row (missing, duplicated, malformed), else ``None``:
+    #: the chain is then broken and ``head_seq``/``head_hash`` are the newest record's.
+    head_problem: str | None = None
 
 
 @runtime_checkable

@@ -126,7 +126,9 @@ class GroupCommitWriter:
                 "treat the check as failed"
             )
         if op.error is not None:
-            raise AuditError(str(op.error)) from op.error.__cause__ or op.error
+            # A fresh exception per caller (several share one batch's error), of the same
+            # class: a broken chain stays an AuditIntegrityError.
+            raise type(op.error)(str(op.error)) from op.error.__cause__ or op.error
 
     def close(self, timeout: float | None = None) -> None:
         """Commit everything already queued, then stop the thread."""

@@ -45,7 +45,9 @@ from credit_sdk._audit._chain import (
     LINKED_COLUMNS,
     PendingRecord,
     StoredRow,
+    broken_head,
     checkpoint_record,
+    head_problem,
     link,
     verify_rows,
 )
@@ -145,6 +147,8 @@ _INSERT_RECORD = (
     "VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)"
 )
 _COPY_RECORDS = f"COPY {{s}}.audit_records ({LINKED_COLUMNS}) FROM STDIN"
+# Every row, not only id 1: none, or more than one (the key dropped), is a broken chain.
+_SELECT_HEAD = "SELECT id, seq, hash FROM {s}.audit_chain_head ORDER BY id"
 _UPDATE_HEAD = "UPDATE {s}.audit_chain_head SET seq = %s, hash = %s WHERE id = 1"
 # Up to this many rows go in one pipelined round trip; more go in with COPY, chained and
 # streamed _COPY_CHUNK rows at a time.
@@ -175,6 +179,17 @@ def _utc(value: datetime | None) -> datetime | None:
 
 class _InDoubt(Exception):
     """The connection failed while COMMIT was in flight: the outcome is unknown."""
+
+
+def _locked_head(row: Sequence[Any] | None) -> tuple[int, str, Any]:
+    """The head a writer locked (``seq, hash, server time``), or AuditIntegrityError: a
+    missing or malformed head row is a broken chain, and nothing is built on it."""
+    if row is None:
+        raise broken_head(None)
+    head, problem = head_problem([(1, row[0], row[1])])
+    if head is None:
+        raise broken_head(problem)
+    return head[0], head[1], row[2]
 
 
 def _stored(t: Sequence[Any]) -> StoredRow:
@@ -577,9 +592,9 @@ class PostgresQueryLog(_common.WriterBackedLog):
             self._rollback(conn)
             raise
         try:
-            if head is None:
-                raise StoreCorrupt(f"the chain head of schema {self._schema!r} is missing")
-            seq, head_hash, now = int(head[0]), str(head[1]), iso(head[2])
+            seq, head_hash, server_now = _locked_head(head)
+            now = iso(server_now)
+            assert head is not None  # _locked_head raised otherwise
             existing: set[str] = set(head[3] or ())
             pending: list[PendingRecord] = []
             batch_ids: set[str] = set()
@@ -691,19 +706,18 @@ class PostgresQueryLog(_common.WriterBackedLog):
             return self._verify_on(conn, None)
 
     def _verify_on(self, conn: psycopg.Connection[Any], through: int | None) -> VerifyResult:
-        head_row = conn.execute(
-            self._q("SELECT seq, hash FROM {s}.audit_chain_head WHERE id = 1")
-        ).fetchone()
+        head_row, fault = head_problem(conn.execute(self._q(_SELECT_HEAD)).fetchall())
         checkpoints = [
             _stored(t)
             for t in conn.execute(self._q(f"{_SELECT_ROWS} WHERE kind = 'checkpoint' ORDER BY seq"))
         ]
-        head = (int(head_row[0]), str(head_row[1])) if head_row and through is None else None
+        head = head_row if through is None else None
+        fault = fault if through is None else None
         where, params = ("", ()) if through is None else ("WHERE seq <= %s", (through,))
         # Close the server-side cursor before the transaction ends, even when the walk stops
         # early at a broken link.
         with contextlib.closing(self._rows(conn, where, params)) as rows:
-            return verify_rows(rows, checkpoints=checkpoints, head=head)
+            return verify_rows(rows, checkpoints=checkpoints, head=head, head_fault=fault)
 
     def export(
         self,
@@ -754,8 +768,9 @@ class PostgresQueryLog(_common.WriterBackedLog):
         """Counts by kind, outcome, organ and UTC day, queries without a completion, and the
         outbox (what ``credit-sdk audit stats`` prints)."""
         with self._snapshot("stats") as conn:
-            head = conn.execute(
-                self._q("SELECT seq, hash FROM {s}.audit_chain_head WHERE id = 1")
+            head, fault = head_problem(conn.execute(self._q(_SELECT_HEAD)).fetchall())
+            newest = conn.execute(
+                self._q("SELECT seq, hash FROM {s}.audit_records ORDER BY seq DESC LIMIT 1")
             ).fetchone()
             kinds = {
                 k: (int(n), lo, hi)
@@ -784,8 +799,7 @@ class PostgresQueryLog(_common.WriterBackedLog):
                 "WHERE c.record_id = 'completion:' || i.query_id)"
             )).fetchone()  # fmt: skip
             outbox = self._outbox_stats_on(conn)
-        if head is None or incomplete_row is None:
-            raise StoreCorrupt(f"the chain head of schema {self._schema!r} is missing")
+        assert incomplete_row is not None  # COUNT(*) always answers
         lows = [v[1] for v in kinds.values() if v[1] is not None]
         highs = [v[2] for v in kinds.values() if v[2] is not None]
         return AuditStats(
@@ -794,8 +808,7 @@ class PostgresQueryLog(_common.WriterBackedLog):
             completions=kinds.get("completion", (0, None, None))[0],
             checkpoints=kinds.get("checkpoint", (0, None, None))[0],
             incomplete=int(incomplete_row[0]),
-            head_seq=int(head[0]),
-            head_hash=str(head[1]),
+            **_common.head_fields(head, fault, newest),
             first_recorded_at=_utc(min(lows, default=None)),
             last_recorded_at=_utc(max(highs, default=None)),
             by_outcome=by_outcome,
@@ -813,9 +826,7 @@ class PostgresQueryLog(_common.WriterBackedLog):
 
         def work(conn: psycopg.Connection[Any]) -> PruneResult:
             head = conn.execute(self._q(_LOCK_HEAD)).fetchone()
-            if head is None:
-                raise StoreCorrupt(f"the chain head of schema {self._schema!r} is missing")
-            head_seq, head_hash, now = int(head[0]), str(head[1]), head[2]
+            head_seq, head_hash, now = _locked_head(head)
             bounds = conn.execute(
                 self._q(
                     "SELECT (SELECT MIN(seq) FROM {s}.audit_records), "

@@ -42,7 +42,9 @@ from credit_sdk._audit._chain import (
     PendingRecord,
     StoredRow,
     checkpoint_record,
+    head_problem,
     link,
+    read_head,
     verify_rows,
 )
 from credit_sdk._audit._common import StoreCorrupt, StoreNotFound
@@ -158,7 +160,9 @@ def _insert_rows(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
         start += n
 
 
-_SELECT_HEAD = "SELECT seq, hash FROM audit_chain_head WHERE id = 1"
+# Every row, not only id 1: a second row (CHECK constraints can be switched off) or none at all
+# is a broken chain, which readers report and writers refuse to build on.
+_SELECT_HEAD = "SELECT id, seq, hash FROM audit_chain_head"
 _UPDATE_HEAD = "UPDATE audit_chain_head SET seq = ?, hash = ? WHERE id = 1"
 _SELECT_ROWS = f"SELECT {_COLUMNS} FROM audit_records"  # noqa: S608
 _INSERT_FEEDBACK = (
@@ -490,7 +494,7 @@ class SQLiteQueryLog(_common.WriterBackedLog):
         commit."""
         conn.execute("BEGIN IMMEDIATE")
         try:
-            seq, head = conn.execute(_SELECT_HEAD).fetchone()
+            seq, head = read_head(conn.execute(_SELECT_HEAD).fetchall())
             now = iso(_common.now())
             if pending is None:
                 appends = [op for op in ops if op.kind == "append"]
@@ -581,18 +585,20 @@ class SQLiteQueryLog(_common.WriterBackedLog):
             return self._verify_on(conn, None)
 
     def _verify_on(self, conn: sqlite3.Connection, through: int | None) -> VerifyResult:
-        head_row = conn.execute("SELECT seq, hash FROM audit_chain_head WHERE id = 1").fetchone()
+        head_row, fault = head_problem(conn.execute(_SELECT_HEAD).fetchall())
         checkpoints = [
             _stored(t)
             for t in conn.execute(f"{_SELECT_ROWS} WHERE kind = 'checkpoint' ORDER BY seq")
         ]
         if through is None:
             cursor = conn.execute(f"{_SELECT_ROWS} ORDER BY seq")
-            head = (int(head_row[0]), str(head_row[1])) if head_row else None
+            head = head_row
         else:
             cursor = conn.execute(f"{_SELECT_ROWS} WHERE seq <= ? ORDER BY seq", (through,))
-            head = None
-        return verify_rows(map(_stored, cursor), checkpoints=checkpoints, head=head)
+            head = fault = None
+        return verify_rows(
+            map(_stored, cursor), checkpoints=checkpoints, head=head, head_fault=fault
+        )
 
     def export(
         self,
@@ -638,7 +644,10 @@ class SQLiteQueryLog(_common.WriterBackedLog):
         """Counts by kind, outcome, organ and UTC day, queries without a completion, and the
         outbox (what ``credit-sdk audit stats`` prints)."""
         with self._reading("stats") as conn:
-            head = conn.execute("SELECT seq, hash FROM audit_chain_head WHERE id = 1").fetchone()
+            head, fault = head_problem(conn.execute(_SELECT_HEAD).fetchall())
+            newest = conn.execute(
+                "SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1"
+            ).fetchone()
             kinds = {
                 k: (n, lo, hi)
                 for k, n, lo, hi in conn.execute(
@@ -671,8 +680,7 @@ class SQLiteQueryLog(_common.WriterBackedLog):
             completions=kinds.get("completion", (0,))[0],
             checkpoints=kinds.get("checkpoint", (0,))[0],
             incomplete=int(incomplete),
-            head_seq=int(head[0]),
-            head_hash=str(head[1]),
+            **_common.head_fields(head, fault, newest),
             first_recorded_at=_common.opt_time(min(lows, default=None)),
             last_recorded_at=_common.opt_time(max(highs, default=None)),
             by_outcome=by_outcome,
@@ -693,9 +701,7 @@ class SQLiteQueryLog(_common.WriterBackedLog):
         """
         cutoff = iso(_common.check_prune_before(before))
         with self._side_transaction("prune") as conn:
-            head_seq, head_hash = conn.execute(
-                "SELECT seq, hash FROM audit_chain_head WHERE id = 1"
-            ).fetchone()
+            head_seq, head_hash = read_head(conn.execute(_SELECT_HEAD).fetchall())
             first = conn.execute("SELECT MIN(seq) FROM audit_records").fetchone()[0]
             keep_from = conn.execute(
                 "SELECT MIN(seq) FROM audit_records WHERE recorded_at >= ?", (cutoff,)
