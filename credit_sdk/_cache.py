@@ -51,6 +51,7 @@ from credit_sdk._providers import (
     ListIndexEntry,
     Provider,
 )
+from credit_sdk._replay import report_digest
 
 __all__ = ["CachedReport", "CatalogSnapshot", "ListStore", "ReportCache"]
 
@@ -63,6 +64,15 @@ class CachedReport:
     report: CreditReport
     fetched_at: float  # clock() seconds
     decisions: dict[Hashable, Decision] = field(default_factory=dict)
+    # report_digest(report), computed once when the first completion record needs it
+    # ("" when the report has no canonical bytes).
+    digest: str | None = None
+
+    def report_sha256(self) -> str | None:
+        """The digest the completion record carries (see credit_sdk._replay)."""
+        if self.digest is None:
+            self.digest = report_digest(self.report) or ""
+        return self.digest or None
 
 
 class ReportCache:

@@ -97,6 +97,7 @@ from credit_sdk._providers import (
     ReportQuery,
 )
 from credit_sdk._query import DEFAULT_AUTHORIZATION_FAMILIES, Authorization, QueryContext
+from credit_sdk._replay import report_digest
 from credit_sdk._scenarios import Scenario, ScenarioFamily
 from credit_sdk._telemetry import CheckInfo, Hook, Telemetry, _Span
 from credit_sdk._transport import (
@@ -754,7 +755,9 @@ class BaseClient:
         error: BaseException | None = None,
         trace_id: str | None = None,
         extra_flags: Iterable[str] = (),
+        entry: CachedReport | None = None,
     ) -> QueryCompletion:
+        report_sha256 = entry.report_sha256() if entry is not None else None
         if decision is None:
             return QueryCompletion(
                 query_id=p.query_id,
@@ -764,6 +767,7 @@ class BaseClient:
                 trace_id=trace_id,
                 flags=tuple(sorted(set(extra_flags))),
                 error=type(error).__name__ if error is not None else None,
+                report_sha256=report_sha256,
             )
         return QueryCompletion(
             query_id=p.query_id,
@@ -776,6 +780,7 @@ class BaseClient:
             trace_id=trace_id,
             flags=tuple(sorted(set(decision.flags) | set(extra_flags))),
             error=type(error).__name__ if error is not None else None,
+            report_sha256=report_sha256 if decision.provenance.report_id is not None else None,
         )
 
     def _conclude(
@@ -823,7 +828,7 @@ class BaseClient:
             # e.g. a policy profile not in force on as_of: logged, then raised to the caller.
             return _Conclusion(
                 self._indeterminate(p, snap, err),
-                partial(self._completion, p, None, error=err, trace_id=trace_id),
+                partial(self._completion, p, None, error=err, trace_id=trace_id, entry=entry),
                 err,
             )
         if stale_age is not None:
@@ -845,7 +850,12 @@ class BaseClient:
         return _Conclusion(
             decision,
             partial(
-                self._completion, p, decision, error=error if stale_age else None, trace_id=trace_id
+                self._completion,
+                p,
+                decision,
+                error=error if stale_age else None,
+                trace_id=trace_id,
+                entry=entry,
             ),
         )
 
@@ -858,6 +868,7 @@ class BaseClient:
             outcome=Outcome.INDETERMINATE.value,
             policy_profile=self.profile.profile_id,
             report_id=report.report_id if report is not None else None,
+            report_sha256=report_digest(report) if report is not None else None,
             flags=(REPORT_ONLY,),
             error=type(error).__name__ if error is not None else None,
         )

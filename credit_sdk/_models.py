@@ -21,7 +21,15 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from credit_sdk._data import DATA_DIR
 from credit_sdk._errors import ReportError
@@ -421,16 +429,38 @@ class CreditReport(_Value):
             seen.add(rec.record_id)
         return self
 
+    # What the platform sent, kept by reference (never copied, never serialised) so that the
+    # query log can record the report's digest and an archive can keep it: see
+    # credit_sdk._replay.report_bytes.
+    _received: str | bytes | dict[str, Any] | None = PrivateAttr(default=None)
+
     @classmethod
     def parse(cls, data: str | bytes | dict[str, Any]) -> CreditReport:
         """Validate platform data, raising :class:`~credit_sdk.ReportError` that names each bad
         field (never its value)."""
         try:
             if isinstance(data, str | bytes):
-                return cls.model_validate_json(data)
-            return cls.model_validate(data)
+                report = cls.model_validate_json(data)
+            else:
+                report = cls.model_validate(data)
         except ValidationError as err:
             raise ReportError(_describe(err)) from None
+        report._received = data
+        return report
+
+    def __eq__(self, other: object) -> bool:
+        # Equal reports are equal whatever bytes they were parsed from (the private source
+        # is provenance, not content).
+        if not isinstance(other, CreditReport):
+            return NotImplemented
+        return type(self) is type(other) and self.__dict__ == other.__dict__
+
+    __hash__ = _Value.__hash__
+
+    @property
+    def received(self) -> str | bytes | dict[str, Any] | None:
+        """The data :meth:`parse` was given (``None`` for a report built otherwise)."""
+        return self._received
 
 
 def _describe(err: ValidationError) -> str:

@@ -235,8 +235,8 @@ _INTENT_BODY = (
 )
 _COMPLETION_BODY = (
     '{"applied_measure_ids":%s,"completed_at":"%s","error":%s,"flags":%s,"lists":%s,'
-    '"outcome":%s,"policy_profile":%s,"query_id":%s,"report_id":%s,"sdk_version":%s,'
-    '"trace_id":%s}'
+    '"outcome":%s,"policy_profile":%s,"query_id":%s,"report_id":%s,"report_sha256":%s,'
+    '"sdk_version":%s,"trace_id":%s}'
 )
 
 
@@ -327,6 +327,8 @@ class QueryCompletion:
     """Art. 25: what came of a query, recorded before the decision is returned.
 
     ``lists`` and ``policy_profile`` are the provenance that lets a decision be replayed;
+    ``report_sha256`` the digest of the report it was decided on (:func:`report_digest`:
+    SHA-256 of the report's canonical JSON), which a replay checks the report against;
     ``error`` is the exception class name when the check failed (never its message, which
     could carry data).
     """
@@ -342,9 +344,12 @@ class QueryCompletion:
     trace_id: str | None = None
     flags: tuple[str, ...] = ()
     error: str | None = None
+    report_sha256: str | None = None
 
     def __post_init__(self) -> None:
         owner = "QueryCompletion"
+        if self.report_sha256 is not None:
+            _hex64(owner, "report_sha256", self.report_sha256)
         set_ = object.__setattr__
         set_(self, "query_id", _query_id(owner, self.query_id))
         set_(self, "completed_at", _utc(owner, "completed_at", self.completed_at))
@@ -389,6 +394,7 @@ class QueryCompletion:
             "outcome": self.outcome,
             "applied_measure_ids": list(self.applied_measure_ids),
             "report_id": self.report_id,
+            "report_sha256": self.report_sha256,
             "lists": [
                 {"list_id": s.list_id, "version": s.version, "sha256": s.sha256} for s in self.lists
             ],
@@ -416,7 +422,7 @@ class QueryCompletion:
             iso(self.completed_at) if completed_at is None else completed_at,
             _opt_json_str(self.error), _json_str_list(self.flags), lists, j(self.outcome),
             j(self.policy_profile), j(self.query_id), _opt_json_str(self.report_id),
-            j(self.sdk_version), _opt_json_str(self.trace_id),
+            _opt_json_str(self.report_sha256), j(self.sdk_version), _opt_json_str(self.trace_id),
         )  # fmt: skip
 
     @classmethod
