@@ -74,15 +74,22 @@ def _cmd_export(args: argparse.Namespace) -> int:
 def _cmd_stats(args: argparse.Namespace) -> int:
     with _open_log(args) as log:
         stats = log.stats()
+    # A broken chain head is a broken chain: the counts are still printed, the exit code says so.
+    status = EXIT_OK if stats.head_problem is None else EXIT_BROKEN_CHAIN
     if args.json:
         _out(json.dumps(asdict(stats), sort_keys=True, default=_json_default, ensure_ascii=False))
-        return EXIT_OK
+        return status
     ob = stats.outbox
     lines = [
         f"records      {stats.records} (intents {stats.intents}, completions {stats.completions}, "
         f"checkpoints {stats.checkpoints})",
         f"incomplete   {stats.incomplete} queries without a completion record",
-        f"head         {stats.head_seq} {stats.head_hash}",
+        f"head         {stats.head_seq} {stats.head_hash}"
+        + (
+            f"\nCHAIN BROKEN {stats.head_problem} (newest record shown; see audit verify)"
+            if stats.head_problem
+            else ""
+        ),
         f"written      {_fmt(stats.first_recorded_at)} .. {_fmt(stats.last_recorded_at)}",
         f"outbox       backlog {ob.pending} (in flight {ob.in_flight}), delivered {ob.delivered}, "
         f"dead letters {ob.dead}"
@@ -98,7 +105,7 @@ def _cmd_stats(args: argparse.Namespace) -> int:
         if not table:
             lines.append("  (none)")
     _out("\n".join(lines))
-    return EXIT_OK
+    return status
 
 
 def _cmd_prune(args: argparse.Namespace) -> int:

@@ -5,6 +5,7 @@ every write (a check through ``CreditClient`` included) raises ``AuditError``, n
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from typing import Any
 
@@ -141,3 +142,21 @@ def _ctx() -> Any:
     return QueryContext(
         organ="230100-SCJGJ", operator="u1024", matter_code="LIC-1", purpose="licence 2026-118"
     )
+
+
+def test_the_command_line_reports_a_deleted_head_row(
+    spec: StoreSpec, store: Any, raw: Raw, six: list[Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from credit_sdk.cli import EXIT_BROKEN_CHAIN, main
+
+    _delete_head(raw)
+    assert main(["audit", "verify", "--db", spec.db_arg]) == EXIT_BROKEN_CHAIN
+    out = capsys.readouterr().out
+    assert "chain broken at position 6" in out
+    assert "chain head row" in out
+    assert main(["audit", "stats", "--db", spec.db_arg]) == EXIT_BROKEN_CHAIN
+    out = capsys.readouterr().out
+    assert "CHAIN BROKEN" in out
+    assert "records      6" in out
+    assert main(["audit", "stats", "--json", "--db", spec.db_arg]) == EXIT_BROKEN_CHAIN
+    assert "missing" in json.loads(capsys.readouterr().out)["head_problem"]
