@@ -1,10 +1,13 @@
-"""Art. 46 feedback: the durable outbox is delivered to the platform in the background.
+"""The durable outbox is delivered to the platform in the background (Art. 22, 46, 52).
 
-``client.feedback(...)`` only writes the items to the outbox of the query log (durable, same
-store) and returns. A :class:`FeedbackSender` then claims batches (a lease, so a crashed sender's
-items come back), posts them with an ``Idempotency-Key`` derived from the items' own keys, and
-marks them delivered. Each item also carries its own idempotency key, so the platform counts a
-re-sent item as a duplicate: nothing is sent twice in effect, nothing is lost.
+``client.feedback(...)`` (and ``client.push(...)``, ``client.correct(...)`` ...) only write
+items to the outbox of the query log (durable, same store) and return. A
+:class:`FeedbackSender` (also known as :class:`OutboxSender`) then claims batches of every
+registered kind (a lease, so a crashed sender's items come back), sends each kind to its own
+platform operation (see :mod:`credit_sdk._outbox`) with an ``Idempotency-Key`` derived from
+the items' own keys, and marks them delivered. Each item also carries its own idempotency key,
+so the platform counts a re-sent item as a duplicate: nothing is sent twice in effect, nothing
+is lost.
 
 While the platform is down the sender does not burn delivery attempts: after an
 "unavailable" answer it only probes ``health`` with exponential backoff (capped, default five
@@ -29,23 +32,40 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 
-from credit_sdk._audit._types import ClaimedFeedback, OutboxStats, QueryLog
+from credit_sdk._audit._types import ClaimedFeedback, ClaimedOutboxItem, OutboxStats, QueryLog
 from credit_sdk._errors import AuditError, PlatformError, PlatformUnavailable
+from credit_sdk._outbox import OutboxKind, outbox_kinds, request_key
 from credit_sdk._providers import AsyncProvider, FeedbackAck, Provider
 
-__all__ = ["FeedbackSender"]
+__all__ = ["FeedbackSender", "OutboxSender"]
 
 _log = logging.getLogger("credit_sdk.feedback")
 
 
-def batch_key(claims: Sequence[ClaimedFeedback]) -> str:
+def batch_key(claims: Sequence[ClaimedFeedback | ClaimedOutboxItem]) -> str:
     """The request's idempotency key: a digest of the items' own keys (order-free)."""
     keys = sorted(c.item.idempotency_key for c in claims)
     return "fb-" + hashlib.sha256("\x1f".join(keys).encode()).hexdigest()[:48]
 
 
+def _requests(
+    claims: Sequence[ClaimedOutboxItem], kinds: dict[str, OutboxKind]
+) -> list[tuple[OutboxKind, list[ClaimedOutboxItem]]]:
+    """The requests that deliver ``claims``: one per batch kind, one per item otherwise, in
+    the order the items were queued."""
+    groups: dict[str, list[ClaimedOutboxItem]] = {}
+    for claim in claims:
+        groups.setdefault(claim.item.kind, []).append(claim)
+    out: list[tuple[OutboxKind, list[ClaimedOutboxItem]]] = []
+    for name, group in groups.items():
+        kind = kinds[name]
+        out.extend([(kind, group)] if kind.batch else [(kind, [c]) for c in group])
+    return out
+
+
 class FeedbackSender:
-    """Delivers the feedback outbox of ``log`` through a provider (thread or asyncio task)."""
+    """Delivers the outbox of ``log`` (every registered kind, or ``kinds``) through a provider
+    (thread or asyncio task)."""
 
     def __init__(
         self,
@@ -59,8 +79,12 @@ class FeedbackSender:
         clock: Callable[[], float] = time.monotonic,
         rng: Callable[[], float] = random.random,
         blocking_log: bool = True,
+        kinds: Sequence[OutboxKind] | None = None,
     ) -> None:
         self.log = log
+        self._kinds = (
+            {k.name: k for k in kinds} if kinds is not None else None
+        )  # None: every kind registered at claim time
         self.batch_size = batch_size
         self.lease_seconds = lease_seconds
         self.poll_interval = poll_interval
@@ -86,15 +110,35 @@ class FeedbackSender:
         ceiling = min(self.max_backoff, self.initial_backoff * 2 ** max(failures - 1, 0))
         return float(ceiling * (0.5 + 0.5 * self._rng()))
 
-    def _on_delivered(self, claims: Sequence[ClaimedFeedback], ack: FeedbackAck) -> None:
+    def kinds(self) -> dict[str, OutboxKind]:
+        """The kinds this sender delivers (the registry's, read afresh, unless given)."""
+        return self._kinds if self._kinds is not None else outbox_kinds()
+
+    def _claim(self) -> tuple[list[ClaimedOutboxItem], dict[str, OutboxKind]]:
+        kinds = self.kinds()
+        return self.log.claim_outbox(self.batch_size, self.lease_seconds, kinds=kinds), kinds
+
+    def _pending(self, stats: OutboxStats) -> int:
+        """Pending items this sender can deliver (a kind nobody registered waits for a newer
+        SDK, it does not keep a flush busy)."""
+        if not stats.by_kind:
+            return stats.pending
+        kinds = self.kinds()
+        return sum(s.pending for name, s in stats.by_kind.items() if name in kinds)
+
+    def _on_delivered(
+        self, claims: Sequence[ClaimedOutboxItem | ClaimedFeedback], ack: FeedbackAck
+    ) -> None:
         self.log.mark_delivered([c.outbox_id for c in claims])
         self.delivered += len(claims)
         self._outage = 0
         self.last_error = None
         if ack.duplicates:
-            _log.info("feedback: %d item(s) were already at the platform", ack.duplicates)
+            _log.info("outbox: %d item(s) were already at the platform", ack.duplicates)
 
-    def _on_failed(self, claims: Sequence[ClaimedFeedback], err: PlatformError) -> float:
+    def _on_failed(
+        self, claims: Sequence[ClaimedOutboxItem | ClaimedFeedback], err: PlatformError
+    ) -> float:
         self.last_error = f"{type(err).__name__}: {err}"
         attempt = max(c.attempt for c in claims)
         if isinstance(err, PlatformUnavailable):
@@ -107,8 +151,29 @@ class FeedbackSender:
         self.log.mark_failed(
             [c.outbox_id for c in claims], self.last_error, retry_after=retry_after
         )
-        _log.warning("feedback delivery failed (%d item(s)): %s", len(claims), self.last_error)
+        _log.warning("outbox delivery failed (%d item(s)): %s", len(claims), self.last_error)
         return delay
+
+    def _deliver(
+        self,
+        provider: Provider,
+        claims: list[ClaimedOutboxItem],
+        kinds: dict[str, OutboxKind],
+    ) -> float:
+        """Send ``claims`` request by request; an outage stops the round (the rest wait for
+        the platform to come back), a refusal only fails its own request."""
+        requests = _requests(claims, kinds)
+        for n, (kind, group) in enumerate(requests):
+            try:
+                ack = kind.deliver(provider, [c.item for c in group], request_key(kind, group))
+            except PlatformError as err:
+                if isinstance(err, PlatformUnavailable):
+                    rest = [c for _, g in requests[n:] for c in g]
+                    return self._on_failed(rest, err)
+                self._on_failed(group, err)
+                continue
+            self._on_delivered(group, ack)
+        return 0.0
 
     # -- blocking ------------------------------------------------------------------------------
 
@@ -123,16 +188,11 @@ class FeedbackSender:
                         self._outage += 1
                         self.last_error = f"{type(err).__name__}: {err}"
                         return self.backoff(self._outage)
-                claims = self.log.claim_feedback(self.batch_size, self.lease_seconds)
+                claims, kinds = self._claim()
                 if not claims:
                     self._outage = 0
                     return self.poll_interval
-                try:
-                    ack = provider.send_feedback([c.item for c in claims], batch_key(claims))
-                except PlatformError as err:
-                    return self._on_failed(claims, err)
-                self._on_delivered(claims, ack)
-                return 0.0
+                return self._deliver(provider, claims, kinds)
             except AuditError as err:
                 self.last_error = f"AuditError: {err}"
                 _log.error("feedback outbox unavailable: %s", err)
@@ -169,7 +229,7 @@ class FeedbackSender:
         while True:
             delay = self.step(provider)
             stats = self.log.outbox_stats()
-            if stats.pending == 0 or self._clock() >= deadline:
+            if self._pending(stats) == 0 or self._clock() >= deadline:
                 return stats
             if delay > 0:
                 remaining = deadline - self._clock()
@@ -206,18 +266,25 @@ class FeedbackSender:
                     self._outage += 1
                     self.last_error = f"{type(err).__name__}: {err}"
                     return self.backoff(self._outage)
-            claims = await self._call_log(
-                self.log.claim_feedback, self.batch_size, self.lease_seconds
-            )
-            assert isinstance(claims, list)
+            claimed = await self._call_log(self._claim)
+            assert isinstance(claimed, tuple)
+            claims, kinds = claimed
             if not claims:
                 self._outage = 0
                 return self.poll_interval
-            try:
-                ack = await provider.send_feedback([c.item for c in claims], batch_key(claims))
-            except PlatformError as err:
-                return float(await self._call_log(self._on_failed, claims, err))  # type: ignore[arg-type]
-            await self._call_log(self._on_delivered, claims, ack)
+            requests = _requests(claims, kinds)
+            for n, (kind, group) in enumerate(requests):
+                try:
+                    ack = await kind.adeliver(
+                        provider, [c.item for c in group], request_key(kind, group)
+                    )
+                except PlatformError as err:
+                    if isinstance(err, PlatformUnavailable):
+                        rest = [c for _, g in requests[n:] for c in g]
+                        return float(await self._call_log(self._on_failed, rest, err))  # type: ignore[arg-type]
+                    await self._call_log(self._on_failed, group, err)
+                    continue
+                await self._call_log(self._on_delivered, group, ack)
             return 0.0
         except AuditError as err:
             self.last_error = f"AuditError: {err}"
@@ -252,7 +319,7 @@ class FeedbackSender:
             delay = await self.astep(provider)
             stats = await self._call_log(self.log.outbox_stats)
             assert isinstance(stats, OutboxStats)
-            if stats.pending == 0 or self._clock() >= deadline:
+            if self._pending(stats) == 0 or self._clock() >= deadline:
                 return stats
             if delay > 0:
                 remaining = deadline - self._clock()
@@ -269,3 +336,7 @@ class FeedbackSender:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+
+#: The same class under the name that says what it does now: it delivers every kind.
+OutboxSender = FeedbackSender

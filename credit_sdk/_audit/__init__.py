@@ -1,4 +1,4 @@
-"""The query log (查询日志, Art. 25, 50) and the feedback outbox (Art. 46).
+"""The query log (查询日志, Art. 25, 50) and the outbox (Art. 22, 46, 52).
 
 Public names are re-exported from :mod:`credit_sdk`; see ``docs/audit.md`` for the design.
 
@@ -19,8 +19,10 @@ from credit_sdk._audit._types import (
     AuditRecord,
     AuditStats,
     ClaimedFeedback,
+    ClaimedOutboxItem,
     FeedbackItem,
     ListSnapshot,
+    OutboxItem,
     OutboxStats,
     PruneResult,
     QueryCompletion,
@@ -39,9 +41,11 @@ __all__ = [
     "AuditRecord",
     "AuditStats",
     "ClaimedFeedback",
+    "ClaimedOutboxItem",
     "FeedbackItem",
     "ListSnapshot",
     "MemoryQueryLog",
+    "OutboxItem",
     "OutboxStats",
     "PostgresQueryLog",
     "PruneResult",

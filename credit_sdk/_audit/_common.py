@@ -5,17 +5,24 @@ from __future__ import annotations
 import contextlib
 import queue
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from types import TracebackType
 from typing import Any, ClassVar, Self
 
 from credit_sdk._audit._chain import GENESIS_HASH, PendingRecord, StoredRow, encode
 from credit_sdk._audit._types import (
+    FEEDBACK_KIND,
+    ClaimedFeedback,
+    ClaimedOutboxItem,
     FeedbackItem,
+    OutboxItem,
+    OutboxStats,
     QueryCompletion,
     QueryIntent,
+    feedback_from_outbox,
+    feedback_to_outbox,
     iso,
     parse_iso,
     redact_identifiers,
@@ -37,16 +44,21 @@ __all__ = [
     "check_duplicates",
     "check_feedback",
     "check_ids",
+    "check_kinds",
     "check_max_attempts",
+    "check_outbox",
     "check_prune_before",
+    "claimed_feedback",
     "clean_error",
     "duplicate_within",
     "head_fields",
     "now",
     "opt_time",
+    "outbox_stats",
 ]
 
 LEASE_EXPIRED = "lease expired without a reported outcome"
+_CST = timedelta(hours=8)
 _MAX_ERROR = 1000
 
 
@@ -106,11 +118,82 @@ def check_feedback(items: Sequence[FeedbackItem]) -> None:
             raise TypeError(f"expected FeedbackItem, got {type(item).__name__}")
 
 
+def check_outbox(items: Sequence[OutboxItem]) -> None:
+    for item in items:
+        if not isinstance(item, OutboxItem):
+            raise TypeError(f"expected OutboxItem, got {type(item).__name__}")
+
+
+def check_kinds(kinds: Collection[str] | None) -> list[str] | None:
+    """``kinds`` of ``claim_outbox`` as a sorted list (``None``: every kind)."""
+    if kinds is None:
+        return None
+    if isinstance(kinds, str):
+        raise TypeError("claim_outbox(kinds=...) takes a collection of kind names, not a str")
+    out = sorted(set(kinds))
+    for kind in out:
+        if not isinstance(kind, str):
+            raise TypeError("claim_outbox(kinds=...) takes kind names (str)")
+    return out
+
+
+def claimed_feedback(claims: Sequence[ClaimedOutboxItem]) -> list[ClaimedFeedback]:
+    """Outbox claims of the feedback kind as :class:`ClaimedFeedback`."""
+    return [
+        ClaimedFeedback(
+            outbox_id=c.outbox_id,
+            item=feedback_from_outbox(c.item),
+            attempt=c.attempt,
+            lease_expires_at=c.lease_expires_at,
+            enqueued_at=c.enqueued_at,
+        )
+        for c in claims
+    ]
+
+
+def outbox_stats(
+    rows: Iterable[tuple[str, str, int, int, datetime | None, int]],
+) -> OutboxStats:
+    """Counts from ``(kind, state, items, leased now, oldest enqueued, overdue)`` rows: the
+    totals and the same per kind."""
+    per_kind: dict[str, dict[str, tuple[int, int, datetime | None, int]]] = {}
+    for kind, state, n, leased, oldest, overdue in rows:
+        per_kind.setdefault(kind, {})[state] = (int(n), int(leased or 0), oldest, int(overdue or 0))
+
+    def one(states: dict[str, tuple[int, int, datetime | None, int]]) -> OutboxStats:
+        pending = states.get("pending", (0, 0, None, 0))
+        return OutboxStats(
+            pending=pending[0],
+            in_flight=pending[1],
+            delivered=states.get("delivered", (0, 0, None, 0))[0],
+            dead=states.get("dead", (0, 0, None, 0))[0],
+            oldest_pending_at=pending[2],
+            overdue=pending[3],
+        )
+
+    by_kind = {kind: one(states) for kind, states in sorted(per_kind.items())}
+    oldest_at = [s.oldest_pending_at for s in by_kind.values() if s.oldest_pending_at is not None]
+    return OutboxStats(
+        pending=sum(s.pending for s in by_kind.values()),
+        in_flight=sum(s.in_flight for s in by_kind.values()),
+        delivered=sum(s.delivered for s in by_kind.values()),
+        dead=sum(s.dead for s in by_kind.values()),
+        oldest_pending_at=min(oldest_at, default=None),
+        overdue=sum(s.overdue for s in by_kind.values()),
+        by_kind=by_kind,
+    )
+
+
+def today() -> date:
+    """Today's date in China (UTC+8), the calendar the legal due dates are counted in."""
+    return (now() + _CST).date()
+
+
 def check_claim(limit: int, lease_seconds: float) -> None:
     if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
-        raise ConfigurationError("claim_feedback(limit=...) must be a positive int")
+        raise ConfigurationError("claim(limit=...) must be a positive int")
     if not lease_seconds > 0:
-        raise ConfigurationError("claim_feedback(lease_seconds=...) must be positive")
+        raise ConfigurationError("claim(lease_seconds=...) must be positive")
 
 
 def check_ids(ids: Sequence[int]) -> list[int]:
@@ -330,8 +413,23 @@ class WriterBackedLog:
     def enqueue_feedback(self, items: Sequence[FeedbackItem]) -> None:
         """Durably queue feedback items (Art. 46); an already queued idempotency key is a no-op."""
         check_feedback(items)
+        self.enqueue_outbox([feedback_to_outbox(i) for i in items])
+
+    def enqueue_outbox(self, items: Sequence[OutboxItem]) -> None:
+        """Durably queue outbox items of any kind; a key already queued in its kind is a no-op."""
+        check_outbox(items)
         if items:
-            self._submit(Op("feedback", list(items), len(items)))
+            self._submit(Op("outbox", list(items), len(items)))
+
+    def claim_outbox(
+        self, limit: int, lease_seconds: float, *, kinds: Collection[str] | None = None
+    ) -> list[ClaimedOutboxItem]:
+        raise NotImplementedError
+
+    def claim_feedback(self, limit: int, lease_seconds: float) -> list[ClaimedFeedback]:
+        """Lease up to ``limit`` deliverable feedback items for ``lease_seconds`` (oldest
+        first); each claim counts as an attempt (see ``claim_outbox``)."""
+        return claimed_feedback(self.claim_outbox(limit, lease_seconds, kinds=[FEEDBACK_KIND]))
 
     def __enter__(self) -> Self:
         return self

@@ -31,9 +31,9 @@ import json
 import os
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from json.encoder import encode_basestring
 from types import TracebackType
@@ -49,8 +49,10 @@ __all__ = [
     "AuditStats",
     "BreakKind",
     "ClaimedFeedback",
+    "ClaimedOutboxItem",
     "FeedbackItem",
     "ListSnapshot",
+    "OutboxItem",
     "OutboxStats",
     "PruneResult",
     "QueryCompletion",
@@ -497,6 +499,124 @@ class FeedbackItem:
             )
 
 
+#: The outbox kind of Art. 46 feedback (every row of logs written before kinds existed).
+FEEDBACK_KIND = "feedback"
+_OUTBOX_KIND = re.compile(r"[a-z][a-z0-9_]{0,31}")
+_MAX_PAYLOAD = 65536
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutboxItem:
+    """One item of the durable outbox (发送队列), of one ``kind``, as a store keeps it.
+
+    The outbox carries several kinds of items to the platform, each delivered once to its own
+    operation: Art. 46 feedback (``"feedback"``), Art. 22 pushes, Art. 52 corrections and
+    basis-change requests. ``payload`` is the item's canonical JSON; like every text of the
+    query log it may not contain a raw identifier. An item that must carry its subject's
+    identifier to the platform (a push) keeps it in ``subject``, apart: the stores clear it once
+    the platform has accepted the item, keep ``subject_pseudonym`` for good, and never show it
+    in a repr. ``idempotency_key`` is unique within its kind: enqueueing it again is a no-op.
+    ``due_on`` is the date the law wants the item at the platform by (working days), if any.
+    """
+
+    kind: str
+    idempotency_key: str
+    payload: str
+    subject: str | None = field(default=None, repr=False)
+    subject_pseudonym: str | None = None
+    due_on: date | None = None
+
+    def __post_init__(self) -> None:
+        owner = "OutboxItem"
+        if not isinstance(self.kind, str) or not _OUTBOX_KIND.fullmatch(self.kind):
+            raise _fail(owner, "kind", "must be 1-32 lower-case letters, digits or _", "format")
+        key = _text(owner, "idempotency_key", self.idempotency_key)
+        if len(key) > 200:
+            raise _fail(owner, "idempotency_key", "is longer than 200 characters", "length")
+        if not isinstance(self.payload, str):
+            raise _fail(owner, "payload", "must be a str (canonical JSON)", "type")
+        if len(self.payload) > _MAX_PAYLOAD:
+            raise _fail(owner, "payload", f"is longer than {_MAX_PAYLOAD} characters", "length")
+        try:
+            decoded = json.loads(self.payload)
+        except ValueError:
+            raise _fail(owner, "payload", "is not JSON", "format") from None
+        if not isinstance(decoded, dict):
+            raise _fail(owner, "payload", "must be a JSON object", "format")
+        if "\x00" in self.payload or looks_like_raw_identifier(self.payload):
+            raise _fail(
+                owner,
+                "payload",
+                "looks like it contains a raw resident ID number or unified social credit "
+                "code; an identifier the platform must receive goes in OutboxItem.subject",
+                "raw_identifier",
+            )
+        if self.subject is not None and (
+            not isinstance(self.subject, str) or not 0 < len(self.subject) <= 64
+        ):
+            raise _fail(owner, "subject", "must be a str of 1-64 characters", "format")
+        if self.subject_pseudonym is not None:
+            _hex64(owner, "subject_pseudonym", self.subject_pseudonym)
+        if self.due_on is not None and (
+            not isinstance(self.due_on, date) or isinstance(self.due_on, datetime)
+        ):
+            raise _fail(owner, "due_on", "must be a date", "type")
+
+    def data(self) -> dict[str, Any]:
+        """The payload, decoded."""
+        result: dict[str, Any] = json.loads(self.payload)
+        return result
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClaimedOutboxItem:
+    """An outbox item of any kind leased to one sender until ``lease_expires_at``; report the
+    outcome with ``mark_delivered`` or ``mark_failed`` by ``outbox_id``."""
+
+    outbox_id: int
+    item: OutboxItem
+    attempt: int
+    lease_expires_at: datetime
+    enqueued_at: datetime
+
+
+def feedback_to_outbox(item: FeedbackItem) -> OutboxItem:
+    """The outbox form of a feedback item (its payload holds every field but the key)."""
+    return OutboxItem(
+        kind=FEEDBACK_KIND,
+        idempotency_key=item.idempotency_key,
+        payload=canonical_json(
+            {
+                "query_id": item.query_id,
+                "measure_id": item.measure_id,
+                "applied": item.applied,
+                "reason": item.reason,
+                "case_id": item.case_id,
+                "implementing_department": item.implementing_department,
+                "occurred_at": iso(item.occurred_at),
+                "amount": None if item.amount is None else str(item.amount),
+            }
+        ),
+    )
+
+
+def feedback_from_outbox(item: OutboxItem) -> FeedbackItem:
+    """Inverse of :func:`feedback_to_outbox`."""
+    data = item.data()
+    amount = data.get("amount")
+    return FeedbackItem(
+        idempotency_key=item.idempotency_key,
+        query_id=data["query_id"],
+        measure_id=data["measure_id"],
+        applied=data["applied"],
+        reason=data.get("reason"),
+        case_id=data["case_id"],
+        implementing_department=data["implementing_department"],
+        occurred_at=parse_iso(data["occurred_at"]),
+        amount=None if amount is None else Decimal(amount),
+    )
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ClaimedFeedback:
     """A feedback item leased to one sender until ``lease_expires_at``.
@@ -514,15 +634,20 @@ class ClaimedFeedback:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OutboxStats:
-    """Counts of the feedback outbox. ``dead`` items exhausted their attempts and need a
-    person to look at them (``requeue_dead_letters`` sends them again once settled);
-    ``in_flight`` are leased to a sender right now."""
+    """Counts of the outbox, all kinds together and ``by_kind``. ``dead`` items exhausted
+    their attempts and need a person to look at them (``requeue_dead_letters`` sends them
+    again once settled); ``in_flight`` are leased to a sender right now."""
 
     pending: int
     in_flight: int
     delivered: int
     dead: int
     oldest_pending_at: datetime | None
+    #: Items still pending after their legal due date (Art. 22, 52: late, still delivered).
+    overdue: int = 0
+    #: The same counts for each kind of item (``"feedback"``, ``"push"`` ...), kinds with
+    #: items only; empty in the per-kind entries themselves.
+    by_kind: Mapping[str, OutboxStats] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -685,6 +810,12 @@ class QueryLog(Protocol):
     def enqueue_feedback(self, items: Sequence[FeedbackItem]) -> None: ...
 
     def claim_feedback(self, limit: int, lease_seconds: float) -> list[ClaimedFeedback]: ...
+
+    def enqueue_outbox(self, items: Sequence[OutboxItem]) -> None: ...
+
+    def claim_outbox(
+        self, limit: int, lease_seconds: float, *, kinds: Collection[str] | None = None
+    ) -> list[ClaimedOutboxItem]: ...
 
     def mark_delivered(self, ids: Sequence[int]) -> None: ...
 

@@ -7,9 +7,10 @@ a query log in the sense of Art. 25 and must never be configured in production.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -25,15 +26,19 @@ from credit_sdk._audit._chain import (
     verify_rows,
 )
 from credit_sdk._audit._types import (
+    FEEDBACK_KIND,
     AuditRecord,
     AuditStats,
     ClaimedFeedback,
+    ClaimedOutboxItem,
     FeedbackItem,
+    OutboxItem,
     OutboxStats,
     PruneResult,
     QueryCompletion,
     QueryIntent,
     VerifyResult,
+    feedback_to_outbox,
     iso,
 )
 from credit_sdk._errors import AuditError, AuditIntegrityError
@@ -44,7 +49,7 @@ __all__ = ["MemoryQueryLog"]
 @dataclass(slots=True)
 class _OutboxEntry:
     outbox_id: int
-    item: FeedbackItem
+    item: OutboxItem
     enqueued_at: datetime
     state: str = "pending"
     attempts: int = 0
@@ -72,7 +77,7 @@ class MemoryQueryLog:
         self._lock = threading.RLock()
         self._rows: list[StoredRow] = []
         self._head: tuple[int, str] = (0, GENESIS_HASH)
-        self._outbox: dict[str, _OutboxEntry] = {}
+        self._outbox: dict[tuple[str, str], _OutboxEntry] = {}
         self._next_id = 1
         self._closed = False
 
@@ -197,33 +202,48 @@ class MemoryQueryLog:
             outbox=self.outbox_stats(),
         )
 
-    # -- the feedback outbox (Art. 46) ---------------------------------------------------------
+    # -- the outbox (Art. 22, 46, 52) ---------------------------------------------------------
 
     def enqueue_feedback(self, items: Sequence[FeedbackItem]) -> None:
         """Queue feedback; an item whose idempotency key is already queued is ignored."""
         _common.check_feedback(items)
+        self.enqueue_outbox([feedback_to_outbox(i) for i in items])
+
+    def enqueue_outbox(self, items: Sequence[OutboxItem]) -> None:
+        """Queue outbox items; an item whose key is already queued in its kind is ignored."""
+        _common.check_outbox(items)
         with self._lock:
             self._check_open()
             now = _common.now()
             for item in items:
-                if item.idempotency_key in self._outbox:
+                key = (item.kind, item.idempotency_key)
+                if key in self._outbox:
                     continue
-                self._outbox[item.idempotency_key] = _OutboxEntry(
-                    self._next_id, item, now, available_at=now
-                )
+                self._outbox[key] = _OutboxEntry(self._next_id, item, now, available_at=now)
                 self._next_id += 1
 
     def claim_feedback(self, limit: int, lease_seconds: float) -> list[ClaimedFeedback]:
-        """Lease up to ``limit`` deliverable items for ``lease_seconds``."""
+        """Lease up to ``limit`` deliverable feedback items for ``lease_seconds``."""
+        return _common.claimed_feedback(
+            self.claim_outbox(limit, lease_seconds, kinds=[FEEDBACK_KIND])
+        )
+
+    def claim_outbox(
+        self, limit: int, lease_seconds: float, *, kinds: Collection[str] | None = None
+    ) -> list[ClaimedOutboxItem]:
+        """Lease up to ``limit`` deliverable items of ``kinds`` (default all)."""
         _common.check_claim(limit, lease_seconds)
+        wanted = _common.check_kinds(kinds)
         with self._lock:
             self._check_open()
             now = _common.now()
             until = now + timedelta(seconds=lease_seconds)
-            claimed: list[ClaimedFeedback] = []
+            claimed: list[ClaimedOutboxItem] = []
             for entry in sorted(self._outbox.values(), key=lambda e: e.outbox_id):
                 if len(claimed) >= limit:
                     break
+                if wanted is not None and entry.item.kind not in wanted:
+                    continue
                 if entry.state != "pending" or (entry.available_at or now) > now:
                     continue
                 if entry.lease_until is not None and entry.lease_until > now:
@@ -236,7 +256,7 @@ class MemoryQueryLog:
                 entry.attempts += 1
                 entry.lease_until = until
                 claimed.append(
-                    ClaimedFeedback(
+                    ClaimedOutboxItem(
                         outbox_id=entry.outbox_id,
                         item=entry.item,
                         attempt=entry.attempts,
@@ -254,6 +274,8 @@ class MemoryQueryLog:
                 if entry.outbox_id in wanted and entry.state == "pending":
                     entry.state = "delivered"
                     entry.lease_until = None
+                    # The platform has the subject's identifier now: the outbox forgets it.
+                    entry.item = dataclasses.replace(entry.item, subject=None)
 
     def mark_failed(self, ids: Sequence[int], error: str, *, retry_after: float = 0.0) -> None:
         """Record a failed delivery; after ``max_attempts`` the item becomes a dead letter."""
@@ -290,13 +312,20 @@ class MemoryQueryLog:
         with self._lock:
             now = _common.now()
             entries = list(self._outbox.values())
-        pending = [e for e in entries if e.state == "pending"]
-        return OutboxStats(
-            pending=len(pending),
-            in_flight=sum(1 for e in pending if e.lease_until is not None and e.lease_until > now),
-            delivered=sum(1 for e in entries if e.state == "delivered"),
-            dead=sum(1 for e in entries if e.state == "dead"),
-            oldest_pending_at=min((e.enqueued_at for e in pending), default=None),
+        today = _common.today()
+        groups: dict[tuple[str, str], list[_OutboxEntry]] = {}
+        for e in entries:
+            groups.setdefault((e.item.kind, e.state), []).append(e)
+        return _common.outbox_stats(
+            (
+                kind,
+                state,
+                len(group),
+                sum(1 for e in group if e.lease_until is not None and e.lease_until > now),
+                min(e.enqueued_at for e in group),
+                sum(1 for e in group if e.item.due_on is not None and e.item.due_on < today),
+            )
+            for (kind, state), group in groups.items()
         )
 
     # -- lifecycle -----------------------------------------------------------------------------

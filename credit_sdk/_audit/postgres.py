@@ -32,7 +32,7 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
-from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Generator, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from itertools import chain
@@ -55,11 +55,13 @@ from credit_sdk._audit._common import StoreCorrupt, StoreNotFound
 from credit_sdk._audit._types import (
     AuditRecord,
     AuditStats,
-    ClaimedFeedback,
+    ClaimedOutboxItem,
     FeedbackItem,
+    OutboxItem,
     OutboxStats,
     PruneResult,
     VerifyResult,
+    feedback_to_outbox,
     iso,
 )
 from credit_sdk._audit._writer import GroupCommitWriter, Op
@@ -70,7 +72,8 @@ if TYPE_CHECKING:
 
 __all__ = ["PostgresQueryLog"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# Version 1 had a feedback-only outbox table; opening such a log migrates it (_migrate_v1).
 _SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 _T = TypeVar("_T")
 
@@ -98,30 +101,32 @@ CREATE TABLE IF NOT EXISTS {s}.audit_records (
 );
 CREATE INDEX IF NOT EXISTS audit_records_subject ON {s}.audit_records (subject_pseudonym)
     WHERE kind = 'intent';
-CREATE TABLE IF NOT EXISTS {s}.feedback_outbox (
+{outbox}
+INSERT INTO {s}.audit_chain_head (id, seq, hash) VALUES (1, 0, '{genesis}') ON CONFLICT DO NOTHING;
+INSERT INTO {s}.audit_meta (key, value) VALUES ('schema_version', '{version}')
+    ON CONFLICT DO NOTHING;
+INSERT INTO {s}.audit_meta (key, value) VALUES ('created_at', now()::text) ON CONFLICT DO NOTHING
+"""
+
+_OUTBOX_DDL = """
+CREATE TABLE IF NOT EXISTS {s}.outbox (
     id bigserial PRIMARY KEY,
-    idempotency_key text NOT NULL UNIQUE,
-    query_id text NOT NULL,
-    measure_id text NOT NULL,
-    applied boolean NOT NULL,
-    reason text,
-    case_id text NOT NULL,
-    implementing_department text NOT NULL,
-    occurred_at timestamptz NOT NULL,
-    amount text,
+    kind text NOT NULL,
+    idempotency_key text NOT NULL,
+    payload text NOT NULL,
+    subject text,
+    subject_pseudonym text,
+    due_on date,
     enqueued_at timestamptz NOT NULL,
     state text NOT NULL DEFAULT 'pending',
     attempts integer NOT NULL DEFAULT 0,
     available_at timestamptz NOT NULL,
     lease_until timestamptz,
     last_error text,
-    delivered_at timestamptz
+    delivered_at timestamptz,
+    UNIQUE (kind, idempotency_key)
 );
-CREATE INDEX IF NOT EXISTS feedback_outbox_state ON {s}.feedback_outbox (state, id);
-INSERT INTO {s}.audit_chain_head (id, seq, hash) VALUES (1, 0, '{genesis}') ON CONFLICT DO NOTHING;
-INSERT INTO {s}.audit_meta (key, value) VALUES ('schema_version', '{version}')
-    ON CONFLICT DO NOTHING;
-INSERT INTO {s}.audit_meta (key, value) VALUES ('created_at', now()::text) ON CONFLICT DO NOTHING
+CREATE INDEX IF NOT EXISTS outbox_state ON {s}.outbox (state, id);
 """
 
 _COLUMNS = (
@@ -135,10 +140,10 @@ _LOCK_HEAD_AND_FIND = (
     "WHERE r.record_id = ANY(%s::text[])) FROM {s}.audit_chain_head h WHERE h.id = 1 "
     "FOR UPDATE OF h"
 )
-_INSERT_FEEDBACK = (
-    "INSERT INTO {s}.feedback_outbox (idempotency_key, query_id, measure_id, applied, reason, "
-    "case_id, implementing_department, occurred_at, amount, enqueued_at, available_at) "
-    "VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) ON CONFLICT (idempotency_key) DO NOTHING"
+_INSERT_OUTBOX = (
+    "INSERT INTO {s}.outbox (kind, idempotency_key, payload, subject, subject_pseudonym, due_on, "
+    "enqueued_at, available_at) VALUES (%s,%s,%s,%s,%s,%s,%s,%s) "
+    "ON CONFLICT (kind, idempotency_key) DO NOTHING"
 )
 _SELECT_ROWS = f"SELECT {_COLUMNS} FROM {{s}}.audit_records"  # noqa: S608 -- fixed column names
 # Rows from link(), in LINKED_COLUMNS order (times as ISO text, which the server parses).
@@ -166,9 +171,11 @@ _FAST_APPEND = (  # fixed names and placeholders only
     "SELECT v.* FROM (VALUES {values}) AS v WHERE EXISTS (SELECT 1 FROM head)"
 )
 _FAST_ROW = "(%s,%s,%s,%s::timestamptz,%s,%s,%s,%s,%s::timestamptz,%s::bigint,%s,%s)"
-_FEEDBACK_COLUMNS = (
+# The feedback outbox of schema version 1, read once to migrate it.
+_V1_FEEDBACK_COLUMNS = (
     "id, idempotency_key, query_id, measure_id, applied, reason, case_id, "
-    "implementing_department, occurred_at, amount, attempts, enqueued_at"
+    "implementing_department, occurred_at, amount, enqueued_at, state, attempts, available_at, "
+    "lease_until, last_error, delivered_at"
 )
 
 
@@ -199,11 +206,18 @@ def _stored(t: Sequence[Any]) -> StoredRow:
     )  # fmt: skip
 
 
-def _feedback_item(t: Sequence[Any]) -> FeedbackItem:
+def _v1_feedback_item(t: Sequence[Any]) -> FeedbackItem:
     return FeedbackItem(
         idempotency_key=t[1], query_id=t[2], measure_id=t[3], applied=bool(t[4]), reason=t[5],
         case_id=t[6], implementing_department=t[7], occurred_at=t[8],
         amount=None if t[9] is None else Decimal(t[9]),
+    )  # fmt: skip
+
+
+def _outbox_item(t: Sequence[Any]) -> OutboxItem:
+    return OutboxItem(
+        kind=t[1], idempotency_key=t[2], payload=t[3], subject=t[4], subject_pseudonym=t[5],
+        due_on=t[6],
     )  # fmt: skip
 
 
@@ -424,7 +438,7 @@ class PostgresQueryLog(_common.WriterBackedLog):
             # Several hosts may start at once: one creates, the others wait and find it done.
             conn.execute("SELECT pg_advisory_xact_lock(hashtext('credit_sdk.audit.schema'))")
             ddl = (
-                self._q(_DDL)
+                self._q(_DDL.replace("{outbox}", _OUTBOX_DDL))
                 .replace("{genesis}", GENESIS_HASH)
                 .replace("{version}", str(SCHEMA_VERSION))
             )
@@ -449,6 +463,53 @@ class PostgresQueryLog(_common.WriterBackedLog):
                 f"query log schema version {version} is newer than this SDK knows "
                 f"({SCHEMA_VERSION}); upgrade credit-sdk"
             )
+        if int(version) == 1:
+            self._side("schema migration", self._migrate_v1)
+
+    def _migrate_v1(self, conn: psycopg.Connection[Any]) -> None:
+        """Schema 1 -> 2: the feedback-only outbox becomes the outbox of every kind. Each row
+        moves with its id, state, attempts, lease, error and times; its kind is feedback. One
+        transaction under the schema lock: hosts starting at once migrate once."""
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext('credit_sdk.audit.schema'))")
+        row = conn.execute(
+            self._q("SELECT value FROM {s}.audit_meta WHERE key = 'schema_version'")
+        ).fetchone()
+        if row is None or str(row[0]) != "1":
+            return  # another host migrated meanwhile
+        for statement in self._q(_OUTBOX_DDL).split(";"):
+            if statement.strip():
+                conn.execute(statement.encode())
+        rows = conn.execute(
+            self._q(f"SELECT {_V1_FEEDBACK_COLUMNS} FROM {{s}}.feedback_outbox ORDER BY id")  # noqa: S608
+        ).fetchall()
+        moved = []
+        for r in rows:
+            item = feedback_to_outbox(_v1_feedback_item(r))
+            moved.append(
+                (r[0], item.kind, item.idempotency_key, item.payload, r[10], r[11], r[12],
+                 r[13], r[14], r[15], r[16])
+            )  # fmt: skip
+        with conn.cursor() as cur:
+            cur.executemany(
+                self._q(
+                    "INSERT INTO {s}.outbox (id, kind, idempotency_key, payload, enqueued_at, "
+                    "state, attempts, available_at, lease_until, last_error, delivered_at) "
+                    "VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)"
+                ),
+                moved,
+            )
+        conn.execute(
+            self._q(
+                "SELECT setval(pg_get_serial_sequence('{s}.outbox', 'id'), "
+                "GREATEST((SELECT COALESCE(MAX(id), 0) FROM {s}.outbox), 1), "
+                "(SELECT COUNT(*) > 0 FROM {s}.outbox))"
+            )
+        )
+        conn.execute(self._q("DROP TABLE {s}.feedback_outbox"))
+        conn.execute(
+            self._q("UPDATE {s}.audit_meta SET value = %s WHERE key = 'schema_version'"),
+            (str(SCHEMA_VERSION),),
+        )
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -607,11 +668,10 @@ class PostgresQueryLog(_common.WriterBackedLog):
                     continue
                 batch_ids |= own
                 pending.extend(op.payload)
-            feedback = [
-                (i.idempotency_key, i.query_id, i.measure_id, i.applied, i.reason, i.case_id,
-                 i.implementing_department, i.occurred_at,
-                 None if i.amount is None else str(i.amount), now, now)
-                for op in ops if op.kind == "feedback" for i in op.payload
+            outbox = [
+                (i.kind, i.idempotency_key, i.payload, i.subject, i.subject_pseudonym, i.due_on,
+                 now, now)
+                for op in ops if op.kind == "outbox" for i in op.payload
             ]  # fmt: skip
             new_seq, new_hash = seq, head_hash
             rows: list[tuple[Any, ...]] = []
@@ -646,8 +706,8 @@ class PostgresQueryLog(_common.WriterBackedLog):
                     cur.executemany(self._q(_INSERT_RECORD), rows)
                 if new_seq != seq:
                     cur.execute(self._q(_UPDATE_HEAD), (new_seq, new_hash))
-                if feedback:
-                    cur.executemany(self._q(_INSERT_FEEDBACK), feedback)
+                if outbox:
+                    cur.executemany(self._q(_INSERT_OUTBOX), outbox)
                 cur.execute("COMMIT")
         except BaseException as err:
             if conn.closed or conn.broken:
@@ -877,59 +937,67 @@ class PostgresQueryLog(_common.WriterBackedLog):
 
         return self._side("prune", work)
 
-    # -- the feedback outbox (Art. 46) -------------------------------------------------------
+    # -- the outbox (Art. 22, 46, 52) -------------------------------------------------------
 
-    def claim_feedback(self, limit: int, lease_seconds: float) -> list[ClaimedFeedback]:
-        """Lease up to ``limit`` deliverable items (``FOR UPDATE SKIP LOCKED``: concurrent
-        senders on other hosts skip them); each claim counts as an attempt."""
+    def claim_outbox(
+        self, limit: int, lease_seconds: float, *, kinds: Collection[str] | None = None
+    ) -> list[ClaimedOutboxItem]:
+        """Lease up to ``limit`` deliverable items of ``kinds`` (default all), oldest first
+        (``FOR UPDATE SKIP LOCKED``: concurrent senders on other hosts skip them); each claim
+        counts as an attempt."""
         _common.check_claim(limit, lease_seconds)
+        wanted = _common.check_kinds(kinds)
+        if wanted is not None and not wanted:
+            return []
 
-        def work(conn: psycopg.Connection[Any]) -> list[ClaimedFeedback]:
+        def work(conn: psycopg.Connection[Any]) -> list[ClaimedOutboxItem]:
             conn.execute(
                 self._q(
-                    "UPDATE {s}.feedback_outbox SET state = 'dead', lease_until = NULL, "
+                    "UPDATE {s}.outbox SET state = 'dead', lease_until = NULL, "
                     "last_error = COALESCE(last_error, %s) WHERE id IN (SELECT id FROM "
-                    "{s}.feedback_outbox WHERE state = 'pending' AND lease_until IS NOT NULL "
+                    "{s}.outbox WHERE state = 'pending' AND lease_until IS NOT NULL "
                     "AND lease_until <= now() AND attempts >= %s FOR UPDATE SKIP LOCKED)"
                 ),
                 (_common.LEASE_EXPIRED, self._max_attempts),
             )
             rows = conn.execute(
                 self._q(
-                    "WITH c AS (SELECT id FROM {s}.feedback_outbox WHERE state = 'pending' "
+                    "WITH c AS (SELECT id FROM {s}.outbox WHERE state = 'pending' "
                     "AND available_at <= now() AND (lease_until IS NULL OR lease_until <= now()) "
-                    "AND attempts < %s ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED) "
-                    "UPDATE {s}.feedback_outbox o SET attempts = o.attempts + 1, "
+                    "AND attempts < %s AND (%s::text[] IS NULL OR kind = ANY(%s::text[])) "
+                    "ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED) "
+                    "UPDATE {s}.outbox o SET attempts = o.attempts + 1, "
                     "lease_until = now() + make_interval(secs => %s) FROM c WHERE o.id = c.id "
-                    "RETURNING o.id, o.idempotency_key, o.query_id, o.measure_id, o.applied, "
-                    "o.reason, o.case_id, o.implementing_department, o.occurred_at, o.amount, "
-                    "o.attempts, o.enqueued_at, o.lease_until"
+                    "RETURNING o.id, o.kind, o.idempotency_key, o.payload, o.subject, "
+                    "o.subject_pseudonym, o.due_on, o.attempts, o.enqueued_at, o.lease_until"
                 ),
-                (self._max_attempts, limit, float(lease_seconds)),
+                (self._max_attempts, wanted, wanted, limit, float(lease_seconds)),
             ).fetchall()
             return [
-                ClaimedFeedback(
+                ClaimedOutboxItem(
                     outbox_id=int(r[0]),
-                    item=_feedback_item(r),
-                    attempt=int(r[10]),
-                    lease_expires_at=r[12].astimezone(UTC),
-                    enqueued_at=r[11].astimezone(UTC),
+                    item=_outbox_item(r),
+                    attempt=int(r[7]),
+                    lease_expires_at=r[9].astimezone(UTC),
+                    enqueued_at=r[8].astimezone(UTC),
                 )
                 for r in sorted(rows, key=lambda r: int(r[0]))
             ]
 
-        return self._side("claim feedback", work)
+        return self._side("claim outbox", work)
 
     def mark_delivered(self, ids: Sequence[int]) -> None:
-        """Record that the platform accepted these items (by ``ClaimedFeedback.outbox_id``)."""
+        """Record that the platform accepted these items (by ``outbox_id``); the subject's
+        identifier an item carried for the platform is erased from the outbox."""
         wanted = _common.check_ids(ids)
         if wanted:
             self._side(
                 "mark delivered",
                 lambda conn: conn.execute(
                     self._q(
-                        "UPDATE {s}.feedback_outbox SET state = 'delivered', delivered_at = now(), "
-                        "lease_until = NULL WHERE id = ANY(%s) AND state = 'pending'"
+                        "UPDATE {s}.outbox SET state = 'delivered', delivered_at = now(), "
+                        "subject = NULL, lease_until = NULL "
+                        "WHERE id = ANY(%s) AND state = 'pending'"
                     ),
                     (wanted,),
                 ),
@@ -945,7 +1013,7 @@ class PostgresQueryLog(_common.WriterBackedLog):
                 "mark failed",
                 lambda conn: conn.execute(
                     self._q(
-                        "UPDATE {s}.feedback_outbox SET last_error = %s, lease_until = NULL, "
+                        "UPDATE {s}.outbox SET last_error = %s, lease_until = NULL, "
                         "available_at = now() + make_interval(secs => %s), state = CASE WHEN "
                         "attempts >= %s THEN 'dead' ELSE 'pending' END "
                         "WHERE id = ANY(%s) AND state = 'pending'"
@@ -962,7 +1030,7 @@ class PostgresQueryLog(_common.WriterBackedLog):
         if wanted is not None and not wanted:
             return 0
         update = (
-            "UPDATE {s}.feedback_outbox SET state = 'pending', attempts = 0, lease_until = NULL, "
+            "UPDATE {s}.outbox SET state = 'pending', attempts = 0, lease_until = NULL, "
             "available_at = now() WHERE state = 'dead'"
         )
         return self._side(
@@ -975,27 +1043,21 @@ class PostgresQueryLog(_common.WriterBackedLog):
         )
 
     def outbox_stats(self) -> OutboxStats:
-        """Backlog, in-flight, delivered and dead-letter counts."""
+        """Backlog, in-flight, delivered, dead-letter and overdue counts, also per kind."""
         with self._snapshot("outbox stats") as conn:
             return self._outbox_stats_on(conn)
 
     def _outbox_stats_on(self, conn: psycopg.Connection[Any]) -> OutboxStats:
-        counts = {
-            state: (int(n), int(leased or 0), oldest)
-            for state, n, leased, oldest in conn.execute(
+        return _common.outbox_stats(
+            (kind, state, n, leased, _utc(oldest), overdue)
+            for kind, state, n, leased, oldest, overdue in conn.execute(
                 self._q(
-                    "SELECT state, COUNT(*), COUNT(*) FILTER (WHERE lease_until > now()), "
-                    "MIN(enqueued_at) FROM {s}.feedback_outbox GROUP BY state"
-                )
+                    "SELECT kind, state, COUNT(*), COUNT(*) FILTER (WHERE lease_until > now()), "
+                    "MIN(enqueued_at), COUNT(*) FILTER (WHERE due_on < %s) "
+                    "FROM {s}.outbox GROUP BY kind, state"
+                ),
+                (_common.today(),),
             )
-        }
-        pending = counts.get("pending", (0, 0, None))
-        return OutboxStats(
-            pending=pending[0],
-            in_flight=pending[1],
-            delivered=counts.get("delivered", (0, 0, None))[0],
-            dead=counts.get("dead", (0, 0, None))[0],
-            oldest_pending_at=_utc(pending[2]),
         )
 
     # -- lifecycle ---------------------------------------------------------------------------

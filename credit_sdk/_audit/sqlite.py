@@ -29,8 +29,8 @@ import os
 import sqlite3
 import stat
 import threading
-from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from itertools import chain
 from pathlib import Path
@@ -51,11 +51,13 @@ from credit_sdk._audit._common import StoreCorrupt, StoreNotFound
 from credit_sdk._audit._types import (
     AuditRecord,
     AuditStats,
-    ClaimedFeedback,
+    ClaimedOutboxItem,
     FeedbackItem,
+    OutboxItem,
     OutboxStats,
     PruneResult,
     VerifyResult,
+    feedback_to_outbox,
     iso,
     parse_iso,
 )
@@ -69,7 +71,8 @@ _log = logging.getLogger("credit_sdk.audit")
 # PRAGMA application_id marks the file as a credit-sdk query log ("CSQL"), user_version is
 # the schema version: a CLI pointed at the wrong file says so instead of guessing.
 APPLICATION_ID = 0x4353514C
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# Version 1 had a feedback-only outbox table; opening such a log migrates it (see _migrate_v1).
 
 #: Set on every connection. ``synchronous=FULL`` makes a commit durable when it returns (WAL:
 #: the log is synced at every commit); nothing here weakens that. The others only move work:
@@ -105,27 +108,29 @@ CREATE TABLE audit_records (
     prev_hash TEXT NOT NULL,
     hash TEXT NOT NULL
 );
-CREATE TABLE feedback_outbox (
+{outbox}
+INSERT INTO audit_chain_head (id, seq, hash) VALUES (1, 0, '{genesis}');
+"""
+
+_OUTBOX_SCHEMA = """
+CREATE TABLE outbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
-    idempotency_key TEXT NOT NULL UNIQUE,
-    query_id TEXT NOT NULL,
-    measure_id TEXT NOT NULL,
-    applied INTEGER NOT NULL,
-    reason TEXT,
-    case_id TEXT NOT NULL,
-    implementing_department TEXT NOT NULL,
-    occurred_at TEXT NOT NULL,
-    amount TEXT,
+    kind TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    subject TEXT,
+    subject_pseudonym TEXT,
+    due_on TEXT,
     enqueued_at TEXT NOT NULL,
     state TEXT NOT NULL DEFAULT 'pending',
     attempts INTEGER NOT NULL DEFAULT 0,
     available_at TEXT NOT NULL,
     lease_until TEXT,
     last_error TEXT,
-    delivered_at TEXT
+    delivered_at TEXT,
+    UNIQUE (kind, idempotency_key)
 );
-CREATE INDEX feedback_outbox_state ON feedback_outbox (state, id);
-INSERT INTO audit_chain_head (id, seq, hash) VALUES (1, 0, '{genesis}');
+CREATE INDEX outbox_state ON outbox (state, id);
 """
 
 # An index that logs created by earlier versions have; see _drop_legacy_index.
@@ -165,14 +170,19 @@ def _insert_rows(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
 _SELECT_HEAD = "SELECT id, seq, hash FROM audit_chain_head"
 _UPDATE_HEAD = "UPDATE audit_chain_head SET seq = ?, hash = ? WHERE id = 1"
 _SELECT_ROWS = f"SELECT {_COLUMNS} FROM audit_records"  # noqa: S608
-_INSERT_FEEDBACK = (
-    "INSERT INTO feedback_outbox (idempotency_key, query_id, measure_id, applied, reason, "
-    "case_id, implementing_department, occurred_at, amount, enqueued_at, available_at) "
-    "VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (idempotency_key) DO NOTHING"
+_INSERT_OUTBOX = (
+    "INSERT INTO outbox (kind, idempotency_key, payload, subject, subject_pseudonym, due_on, "
+    "enqueued_at, available_at) VALUES (?,?,?,?,?,?,?,?) "
+    "ON CONFLICT (kind, idempotency_key) DO NOTHING"
 )
-_FEEDBACK_COLUMNS = (
+_OUTBOX_COLUMNS = (
+    "id, kind, idempotency_key, payload, subject, subject_pseudonym, due_on, attempts, enqueued_at"
+)
+# The feedback outbox of schema version 1, read once to migrate it.
+_V1_FEEDBACK_COLUMNS = (
     "id, idempotency_key, query_id, measure_id, applied, reason, case_id, "
-    "implementing_department, occurred_at, amount, attempts, enqueued_at"
+    "implementing_department, occurred_at, amount, enqueued_at, state, attempts, available_at, "
+    "lease_until, last_error, delivered_at"
 )
 
 
@@ -180,15 +190,21 @@ def _stored(t: Sequence[Any]) -> StoredRow:
     return StoredRow(*t)
 
 
-def _feedback_tuple(item: FeedbackItem, now: str) -> tuple[Any, ...]:
+def _outbox_tuple(item: OutboxItem, now: str) -> tuple[Any, ...]:
     return (
-        item.idempotency_key, item.query_id, item.measure_id, int(item.applied), item.reason,
-        item.case_id, item.implementing_department, iso(item.occurred_at),
-        None if item.amount is None else str(item.amount), now, now,
+        item.kind, item.idempotency_key, item.payload, item.subject, item.subject_pseudonym,
+        None if item.due_on is None else item.due_on.isoformat(), now, now,
     )  # fmt: skip
 
 
-def _feedback_item(t: Sequence[Any]) -> FeedbackItem:
+def _outbox_item(t: Sequence[Any]) -> OutboxItem:
+    return OutboxItem(
+        kind=t[1], idempotency_key=t[2], payload=t[3], subject=t[4], subject_pseudonym=t[5],
+        due_on=None if t[6] is None else date.fromisoformat(t[6]),
+    )  # fmt: skip
+
+
+def _v1_feedback_item(t: Sequence[Any]) -> FeedbackItem:
     return FeedbackItem(
         idempotency_key=t[1], query_id=t[2], measure_id=t[3], applied=bool(t[4]), reason=t[5],
         case_id=t[6], implementing_department=t[7], occurred_at=parse_iso(t[8]),
@@ -365,6 +381,9 @@ class SQLiteQueryLog(_common.WriterBackedLog):
         name = Path(self._path).name
         try:
             app_id, version, tables = self._identify(conn)
+            if app_id == APPLICATION_ID and version == 1:
+                self._migrate_v1(conn)
+                version = SCHEMA_VERSION
             if app_id == APPLICATION_ID and version == SCHEMA_VERSION:
                 if create:
                     self._drop_legacy_index(conn)
@@ -383,7 +402,8 @@ class SQLiteQueryLog(_common.WriterBackedLog):
             try:
                 app_id, version, tables = self._identify(conn)
                 if app_id == 0 and not tables:  # nobody else created it meanwhile
-                    for statement in _SCHEMA.format(genesis="0" * 64).split(";"):
+                    schema = _SCHEMA.format(genesis="0" * 64, outbox=_OUTBOX_SCHEMA)
+                    for statement in schema.split(";"):
                         if statement.strip():
                             conn.execute(statement)
                     conn.execute(
@@ -398,6 +418,41 @@ class SQLiteQueryLog(_common.WriterBackedLog):
                 raise
         except sqlite3.Error as err:
             raise self._convert(err, "schema check") from err
+
+    @staticmethod
+    def _migrate_v1(conn: sqlite3.Connection) -> None:
+        """Schema 1 -> 2: the feedback-only outbox becomes the outbox of every kind. Each row
+        moves with its id, state, attempts, lease, error and times; its kind is feedback. One
+        transaction: a crash leaves version 1 whole, and the next opening migrates again."""
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if int(conn.execute("PRAGMA user_version").fetchone()[0]) == 1:
+                for statement in _OUTBOX_SCHEMA.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                rows = conn.execute(
+                    f"SELECT {_V1_FEEDBACK_COLUMNS} FROM feedback_outbox ORDER BY id"  # noqa: S608
+                ).fetchall()
+                moved = []
+                for r in rows:
+                    item = feedback_to_outbox(_v1_feedback_item(r))
+                    moved.append(
+                        (r[0], item.kind, item.idempotency_key, item.payload, r[10], r[11],
+                         r[12], r[13], r[14], r[15], r[16])
+                    )  # fmt: skip
+                conn.executemany(
+                    "INSERT INTO outbox (id, kind, idempotency_key, payload, enqueued_at, state, "
+                    "attempts, available_at, lease_until, last_error, delivered_at) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    moved,
+                )
+                conn.execute("DROP TABLE feedback_outbox")
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            conn.execute("COMMIT")
+        except BaseException:
+            _rollback(conn)
+            raise
+        _log.info("query log: outbox migrated to schema %d", SCHEMA_VERSION)
 
     @staticmethod
     def _drop_legacy_index(conn: sqlite3.Connection) -> None:
@@ -508,11 +563,11 @@ class SQLiteQueryLog(_common.WriterBackedLog):
                     new_seq, new_hash = rows[-1][-3], rows[-1][-1]
             if new_seq != seq:
                 conn.execute(_UPDATE_HEAD, (new_seq, new_hash))
-            feedback = [
-                _feedback_tuple(i, now) for op in ops if op.kind == "feedback" for i in op.payload
+            outbox = [
+                _outbox_tuple(i, now) for op in ops if op.kind == "outbox" for i in op.payload
             ]
-            if feedback:
-                conn.executemany(_INSERT_FEEDBACK, feedback)
+            if outbox:
+                conn.executemany(_INSERT_OUTBOX, outbox)
             conn.execute("COMMIT")
         except BaseException:
             _rollback(conn)
@@ -741,56 +796,64 @@ class SQLiteQueryLog(_common.WriterBackedLog):
             checkpoint_hash=cp_hash,
         )
 
-    # -- the feedback outbox (Art. 46) -------------------------------------------------------
+    # -- the outbox (Art. 22, 46, 52) -------------------------------------------------------
 
-    def claim_feedback(self, limit: int, lease_seconds: float) -> list[ClaimedFeedback]:
-        """Lease up to ``limit`` deliverable items for ``lease_seconds`` (oldest first).
+    def claim_outbox(
+        self, limit: int, lease_seconds: float, *, kinds: Collection[str] | None = None
+    ) -> list[ClaimedOutboxItem]:
+        """Lease up to ``limit`` deliverable items (of ``kinds``, default all) for
+        ``lease_seconds``, oldest first.
 
         Each claim counts as an attempt. An item whose lease ran out after its last allowed
         attempt becomes a dead letter instead of being claimed again.
         """
         _common.check_claim(limit, lease_seconds)
+        wanted = _common.check_kinds(kinds)
+        if wanted is not None and not wanted:
+            return []
         now_dt = _common.now()
         now = iso(now_dt)
         until_dt = now_dt + timedelta(seconds=lease_seconds)
         until = iso(until_dt)
-        with self._side_transaction("claim feedback") as conn:
+        only = "" if wanted is None else f" AND kind IN ({','.join('?' * len(wanted))})"
+        with self._side_transaction("claim outbox") as conn:
             conn.execute(
-                "UPDATE feedback_outbox SET state = 'dead', lease_until = NULL, "
+                "UPDATE outbox SET state = 'dead', lease_until = NULL, "
                 "last_error = COALESCE(last_error, ?) WHERE state = 'pending' AND "
                 "lease_until IS NOT NULL AND lease_until <= ? AND attempts >= ?",
                 (_common.LEASE_EXPIRED, now, self._max_attempts),
             )
             rows = conn.execute(
-                f"SELECT {_FEEDBACK_COLUMNS} FROM feedback_outbox WHERE state = 'pending' "  # noqa: S608
+                f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE state = 'pending' "  # noqa: S608
                 "AND available_at <= ? AND (lease_until IS NULL OR lease_until <= ?) "
-                "AND attempts < ? ORDER BY id LIMIT ?",
-                (now, now, self._max_attempts, limit),
+                f"AND attempts < ?{only} ORDER BY id LIMIT ?",
+                (now, now, self._max_attempts, *(wanted or ()), limit),
             ).fetchall()
             conn.executemany(
-                "UPDATE feedback_outbox SET attempts = attempts + 1, lease_until = ? WHERE id = ?",
+                "UPDATE outbox SET attempts = attempts + 1, lease_until = ? WHERE id = ?",
                 [(until, r[0]) for r in rows],
             )
         return [
-            ClaimedFeedback(
+            ClaimedOutboxItem(
                 outbox_id=int(r[0]),
-                item=_feedback_item(r),
-                attempt=int(r[10]) + 1,
+                item=_outbox_item(r),
+                attempt=int(r[7]) + 1,
                 lease_expires_at=until_dt,
-                enqueued_at=parse_iso(r[11]),
+                enqueued_at=parse_iso(r[8]),
             )
             for r in rows
         ]
 
     def mark_delivered(self, ids: Sequence[int]) -> None:
-        """Record that the platform accepted these items (by ``ClaimedFeedback.outbox_id``)."""
+        """Record that the platform accepted these items (by ``outbox_id``); the subject's
+        identifier an item carried for the platform is erased from the outbox."""
         wanted = _common.check_ids(ids)
         if not wanted:
             return
         now = iso(_common.now())
         with self._side_transaction("mark delivered") as conn:
             conn.executemany(
-                "UPDATE feedback_outbox SET state = 'delivered', delivered_at = ?, "
+                "UPDATE outbox SET state = 'delivered', delivered_at = ?, subject = NULL, "
                 "lease_until = NULL WHERE id = ? AND state = 'pending'",
                 [(now, i) for i in wanted],
             )
@@ -806,7 +869,7 @@ class SQLiteQueryLog(_common.WriterBackedLog):
         available = iso(now_dt + timedelta(seconds=max(retry_after, 0.0)))
         with self._side_transaction("mark failed") as conn:
             conn.executemany(
-                "UPDATE feedback_outbox SET last_error = ?, lease_until = NULL, available_at = ?, "
+                "UPDATE outbox SET last_error = ?, lease_until = NULL, available_at = ?, "
                 "state = CASE WHEN attempts >= ? THEN 'dead' ELSE 'pending' END "
                 "WHERE id = ? AND state = 'pending'",
                 [(message, available, self._max_attempts, i) for i in wanted],
@@ -821,7 +884,7 @@ class SQLiteQueryLog(_common.WriterBackedLog):
             return 0
         now = iso(_common.now())
         update = (
-            "UPDATE feedback_outbox SET state = 'pending', attempts = 0, lease_until = NULL, "
+            "UPDATE outbox SET state = 'pending', attempts = 0, lease_until = NULL, "
             "available_at = ? WHERE state = 'dead'"
         )
         with self._side_transaction("requeue dead letters") as conn:
@@ -832,28 +895,21 @@ class SQLiteQueryLog(_common.WriterBackedLog):
             )
 
     def outbox_stats(self) -> OutboxStats:
-        """Backlog, in-flight, delivered and dead-letter counts."""
+        """Backlog, in-flight, delivered, dead-letter and overdue counts, also per kind."""
         with self._reading("outbox stats") as conn:
             return self._outbox_stats_on(conn)
 
     @staticmethod
     def _outbox_stats_on(conn: sqlite3.Connection) -> OutboxStats:
         now = iso(_common.now())
-        counts: dict[str, tuple[int, int, str | None]] = {
-            state: (int(n), int(leased or 0), oldest)
-            for state, n, leased, oldest in conn.execute(
-                "SELECT state, COUNT(*), SUM(lease_until > ?), MIN(enqueued_at) "
-                "FROM feedback_outbox GROUP BY state",
-                (now,),
+        today = _common.today().isoformat()
+        return _common.outbox_stats(
+            (kind, state, n, leased, _common.opt_time(oldest), overdue)
+            for kind, state, n, leased, oldest, overdue in conn.execute(
+                "SELECT kind, state, COUNT(*), SUM(lease_until > ?), MIN(enqueued_at), "
+                "SUM(due_on < ?) FROM outbox GROUP BY kind, state",
+                (now, today),
             )
-        }
-        pending = counts.get("pending", (0, 0, None))
-        return OutboxStats(
-            pending=pending[0],
-            in_flight=pending[1],
-            delivered=counts.get("delivered", (0, 0, None))[0],
-            dead=counts.get("dead", (0, 0, None))[0],
-            oldest_pending_at=_common.opt_time(pending[2]),
         )
 
     # -- lifecycle ---------------------------------------------------------------------------

@@ -53,7 +53,7 @@ def test_no_raw_identifier_in_any_stored_byte(spec: StoreSpec, raw: Raw) -> None
         assert blobs[0] or len(blobs) > 1
         haystack = b"".join(blobs)
     else:
-        tables = ["audit_records", "audit_chain_head", "audit_meta", "feedback_outbox"]
+        tables = ["audit_records", "audit_chain_head", "audit_meta", "outbox"]
         haystack = b"".join(
             str(row[0]).encode()
             for table in tables
