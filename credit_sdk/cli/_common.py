@@ -285,3 +285,12 @@ def _print_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
 def _width(text: str) -> int:
     # Chinese characters take two columns in a terminal.
     return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+
+
+def _outbox_by_kind(stats: Any) -> list[str]:
+    """One line per kind of outbox item (按类型): feedback, push, correction ..."""
+    return [
+        f"  {kind:<16} pending {k.pending} (in flight {k.in_flight}), delivered {k.delivered}, "
+        f"dead letters {k.dead}" + (f", overdue {k.overdue}" if k.overdue else "")
+        for kind, k in stats.by_kind.items()
+    ]

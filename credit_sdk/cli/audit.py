@@ -21,6 +21,7 @@ from credit_sdk.cli._common import (
     _json_default,
     _open_log,
     _out,
+    _outbox_by_kind,
     _parse_time,
     _UsageError,
 )
@@ -93,7 +94,9 @@ def _cmd_stats(args: argparse.Namespace) -> int:
         f"written      {_fmt(stats.first_recorded_at)} .. {_fmt(stats.last_recorded_at)}",
         f"outbox       backlog {ob.pending} (in flight {ob.in_flight}), delivered {ob.delivered}, "
         f"dead letters {ob.dead}"
-        + (f", oldest pending {_fmt(ob.oldest_pending_at)}" if ob.oldest_pending_at else ""),
+        + (f", oldest pending {_fmt(ob.oldest_pending_at)}" if ob.oldest_pending_at else "")
+        + (f", overdue {ob.overdue}" if ob.overdue else ""),
+        *_outbox_by_kind(ob),
     ]
     for title, table in (
         ("by outcome", stats.by_outcome),

@@ -20,6 +20,7 @@ from credit_sdk.cli._common import (
     _json_default,
     _open_log,
     _out,
+    _outbox_by_kind,
     _UsageError,
 )
 
@@ -45,6 +46,8 @@ def _cmd_feedback_flush(args: argparse.Namespace) -> int:
             f"delivered {now} now; pending {stats.pending} (in flight {stats.in_flight}), "
             f"dead letters {stats.dead}, delivered in total {stats.delivered}"
         )
+        if len(stats.by_kind) > 1:
+            _out("\n".join(_outbox_by_kind(stats)))
         if stats.pending and error:
             _out(f"last error: {error}")
         if stats.dead:
@@ -67,6 +70,8 @@ def _cmd_feedback_requeue(args: argparse.Namespace) -> int:
             f"(in flight {stats.in_flight}), dead letters {stats.dead}, "
             f"delivered {stats.delivered}"
         )
+        if len(stats.by_kind) > 1:
+            _out("\n".join(_outbox_by_kind(stats)))
     return EXIT_OK
 
 

@@ -50,7 +50,8 @@ def test_kinds_are_claimed_apart_and_counted_apart(store: Any) -> None:
     stats = store.outbox_stats()
     assert stats.by_kind["push"].delivered == 1
     assert stats.by_kind["feedback"].in_flight == 2
-    assert stats.delivered == 1 and stats.in_flight == 3
+    assert stats.delivered == 1
+    assert stats.in_flight == 3
 
 
 def test_a_key_is_unique_within_its_kind_only(store: Any) -> None:
@@ -80,7 +81,8 @@ def test_overdue_items_are_counted_while_pending(store: Any) -> None:
         ]
     )
     stats = store.outbox_stats()
-    assert stats.overdue == 1 and stats.by_kind["push"].overdue == 1
+    assert stats.overdue == 1
+    assert stats.by_kind["push"].overdue == 1
     claims = store.claim_outbox(10, 30)
     store.mark_delivered([c.outbox_id for c in claims])
     assert store.outbox_stats().overdue == 0  # delivered late is no longer pending
@@ -213,9 +215,7 @@ def _make_v1_postgres(spec: StoreSpec) -> None:
         for row in V1_ROWS:
             values = list(row)
             values[4] = bool(values[4])
-            conn.execute(
-                f"INSERT INTO {s}feedback_outbox VALUES ({','.join(['%s'] * 17)})", values
-            )
+            conn.execute(f"INSERT INTO {s}feedback_outbox VALUES ({','.join(['%s'] * 17)})", values)
         conn.execute(f"SELECT setval(pg_get_serial_sequence('{s}feedback_outbox', 'id'), 9)")
         conn.execute(f"UPDATE {s}audit_meta SET value = '1' WHERE key = 'schema_version'")
 
@@ -231,9 +231,12 @@ def test_a_schema_1_outbox_migrates_as_feedback(spec: StoreSpec, raw: Raw) -> No
     assert set(stats.by_kind) == {"feedback"}
     assert (stats.pending, stats.dead, stats.delivered) == (1, 1, 1)
     (claim,) = store.claim_feedback(10, 30)
-    assert claim.outbox_id == 3 and claim.attempt == 3  # attempts carried over
-    assert claim.item.idempotency_key == "k3" and str(claim.item.amount) == "12.50"
-    assert claim.item.query_id == "q000003" and claim.item.applied is True
+    assert claim.outbox_id == 3
+    assert claim.attempt == 3
+    assert claim.item.idempotency_key == "k3"
+    assert str(claim.item.amount) == "12.50"
+    assert claim.item.query_id == "q000003"
+    assert claim.item.applied is True
     # The dead letter comes back with its reason intact.
     assert store.requeue_dead_letters([7]) == 1
     (dead,) = store.claim_feedback(10, 30)
@@ -245,9 +248,7 @@ def test_a_schema_1_outbox_migrates_as_feedback(spec: StoreSpec, raw: Raw) -> No
     if spec.kind == "sqlite":
         assert raw.sql("PRAGMA user_version") == [(2,)]
     else:
-        assert raw.sql("SELECT value FROM {s}.audit_meta WHERE key = 'schema_version'") == [
-            ("2",)
-        ]
+        assert raw.sql("SELECT value FROM {s}.audit_meta WHERE key = 'schema_version'") == [("2",)]
     tables = (
         raw.sql("SELECT name FROM sqlite_master WHERE name = 'feedback_outbox'")
         if spec.kind == "sqlite"

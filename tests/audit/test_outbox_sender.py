@@ -9,8 +9,7 @@ from typing import Any
 
 import pytest
 
-from credit_sdk import FeedbackAck, MemoryQueryLog, OutboxItem, PlatformUnavailable
-from credit_sdk import PlatformError
+from credit_sdk import FeedbackAck, MemoryQueryLog, OutboxItem, PlatformError, PlatformUnavailable
 from credit_sdk._feedback import OutboxSender
 from credit_sdk._outbox import FEEDBACK, OutboxKind, outbox_kind, register_outbox_kind
 
@@ -66,10 +65,12 @@ def test_each_kind_goes_to_its_operation_under_its_own_key() -> None:
     log.enqueue_feedback([make_feedback(1), make_feedback(2)])
     log.enqueue_outbox([push(1), push(2)])
     stats = _sender(log).flush(platform, timeout=5)  # type: ignore[arg-type]
-    assert stats.pending == 0 and stats.delivered == 4
+    assert stats.pending == 0
+    assert stats.delivered == 4
     ops = [(op, keys, key) for op, keys, key in platform.calls]
     assert [op for op, _, _ in ops] == ["feedback", "push", "push"]  # feedback: one batch
-    assert ops[1][2] == _key("pu-", "push-key-1") and ops[2][2] == _key("pu-", "push-key-2")
+    assert ops[1][2] == _key("pu-", "push-key-1")
+    assert ops[2][2] == _key("pu-", "push-key-2")
 
 
 def test_a_refused_item_does_not_hold_back_the_others() -> None:
@@ -79,7 +80,8 @@ def test_a_refused_item_does_not_hold_back_the_others() -> None:
     sender = _sender(log)
     sender.step(platform)  # type: ignore[arg-type]
     stats = log.outbox_stats().by_kind["push"]
-    assert stats.delivered == 2 and stats.pending == 1
+    assert stats.delivered == 2
+    assert stats.pending == 1
     assert sender.last_error is None  # the last request of the round went through
 
 

@@ -161,3 +161,45 @@ def test_requeue_dead_letters(run: Run, tmp_path: Path) -> None:
     assert not (tmp_path / "no.db").exists()
     assert run("feedback", "requeue", "--db", str(db), "--id", "x").code == EXIT_USAGE
     assert run("feedback", "requeue").code == EXIT_USAGE
+
+
+def test_requeue_and_stats_cover_every_kind(run: Run, tmp_path: Path) -> None:
+    from credit_sdk import OutboxItem
+
+    db = tmp_path / "audit.db"
+    with SQLiteQueryLog(db, max_attempts=1) as log:
+        log.enqueue_outbox(
+            [
+                OutboxItem(kind="push", idempotency_key="p-1", payload='{"category":"x"}'),
+                OutboxItem(kind="correction", idempotency_key="c-1", payload='{"category":"x"}'),
+            ]
+        )
+        log.enqueue_feedback(
+            [
+                FeedbackItem(
+                    query_id="q000001",
+                    measure_id="N-41-3",
+                    applied=True,
+                    case_id="BID-1",
+                    implementing_department="230100-CZJ",
+                    occurred_at=datetime.now(UTC),
+                )
+            ]
+        )
+        dead = [c.outbox_id for c in log.claim_outbox(2, 30, kinds=["push", "correction"])]
+        log.mark_failed(dead, "HTTP 422 from platform")
+    stats = run("audit", "stats", "--db", str(db))
+    assert stats.code == EXIT_OK, stats.err
+    lines = stats.out.splitlines()
+    assert any(line.split()[:3] == ["push", "pending", "0"] and "dead letters 1" in line
+               for line in lines)  # fmt: skip
+    assert any(line.split()[:3] == ["feedback", "pending", "1"] for line in lines)
+    result = run("feedback", "requeue", "--db", str(db), "--json")
+    assert result.code == EXIT_OK, result.err
+    data = json.loads(result.out)
+    assert data["requeued"] == 2
+    assert {k: v["pending"] for k, v in data["by_kind"].items()} == {
+        "correction": 1,
+        "feedback": 1,
+        "push": 1,
+    }
