@@ -9,9 +9,12 @@ the same table on the same disk, so the ratios are what hold on a noisy machine:
 * raw per-row commits (sqlite3: WAL + ``synchronous=FULL`` and the store's other pragmas, one
   BEGIN / INSERT / COMMIT per row; psycopg: one INSERT + ``commit()`` per row);
 * the store's per-row durable mode (``group_commit=False``) against that loop (target ≥ 0.8×);
-* group commit with 8 concurrent writer threads, each waiting for its own record (target ≥ 10×
-  the raw per-row rate), and the same threads appending a tender's 16 bidders per call;
-* batched appends (``append()`` of 5,000 records per call; target ≥ 50k records/s).
+* group commit with 8 concurrent writer threads, each waiting for its own record (P4b: ≥ 5×
+  the raw per-row rate; 8× is the bound), and the same threads appending a tender's 16 bidders
+  per call;
+* batched appends (``append()`` of 5,000 records per call) against raw ``executemany`` of the
+  same rows, 5,000 per fsynced transaction, into the same schema on the same disk (P4a: ≥ 0.8×,
+  the physical limit being 1×).
 
 Each round measures the raw loop and then every store figure; a ratio is taken against the raw
 rate of its own round, and the report gives the median over the rounds (``REPEAT``, default 3,
@@ -23,7 +26,6 @@ or ``CREDIT_SDK_BENCH_REPEAT``). PostgreSQL rows need the server binaries (Debia
 from __future__ import annotations
 
 import hashlib
-import os
 import random
 import statistics
 import tempfile
@@ -35,6 +37,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from benchmarks._common import REPEAT, row, summary
 from credit_sdk import PostgresQueryLog, QueryIntent, SQLiteQueryLog, new_query_id
 from credit_sdk._audit._chain import encode
 
@@ -42,7 +45,6 @@ Row = dict[str, Any]
 NOTES: list[str] = []
 
 DURATION = 2.0  # seconds per measurement
-REPEAT = int(os.environ.get("CREDIT_SDK_BENCH_REPEAT", "3"))
 THREADS = 8
 TENDER = 16  # bidders appended per call in the tender row
 BATCH = 5_000
@@ -147,40 +149,40 @@ class Round:
     group_1: float
     group_16: float
     batch: float
+    raw_batch: float = 0.0  # raw executemany, BATCH rows per fsynced transaction
 
 
 def _row(
-    name: str, values: list[float], unit: str, raws: list[float], target: str, goal: float,
-    *, absolute: bool = False,
+    rid: str, name: str, values: list[float], unit: str, raws: list[float], raw_name: str,
+    target: str, goal: float,
 ) -> Row:  # fmt: skip
-    value = statistics.median(values)
-    ratios = [v / r for v, r in zip(values, raws, strict=True)]
-    ratio = statistics.median(ratios)
-    ok = value >= goal if absolute else ratio >= goal
-    return {
-        "name": name,
-        "value": f"{value:,.0f}",
-        "unit": unit,
-        "baseline": f"raw per-row commit {statistics.median(raws):,.0f} rows/s",
-        "ratio": f"{ratio:.2f}×" if ratio < 2 else f"{ratio:.1f}×",
-        "target": target,
-        "ok": ok,
-        "rounds": [f"{v:,.0f}" for v in values],
-    }
+    ratios = summary([v / r for v, r in zip(values, raws, strict=True)])
+    return row(
+        rid, name, summary(values), unit, f"{raw_name} {summary(raws).text()} rows/s", ratios,
+        target, ratios.median >= goal,
+    )
 
 
 def _rows(store: str, rounds: list[Round]) -> list[Row]:
     raws = [r.raw for r in rounds]
-    return [
-        _row(f"{store}: per-row durable mode", [r.per_row for r in rounds], "records/s", raws,
-             "≥ 0.8×", 0.8),
-        _row(f"{store}: group commit, {THREADS} threads × 1 record/call",
-             [r.group_1 for r in rounds], "records/s", raws, "≥ 10×", 10),
-        _row(f"{store}: group commit, {THREADS} threads × {TENDER} records/call",
-             [r.group_16 for r in rounds], "records/s", raws, "≥ 10×", 10),
-        _row(f"{store}: batched append ({BATCH:,}/call)", [r.batch for r in rounds],
-             "records/s", raws, "≥ 50,000 records/s", 50_000, absolute=True),
-    ]  # fmt: skip
+    out = [
+        _row("", f"{store}: per-row durable mode", [r.per_row for r in rounds], "records/s",
+             raws, "raw per-row commit", "≥ 0.8×", 0.8),
+        _row("P4b" if store == "SQLite" else "", f"{store}: group commit, {THREADS} threads × "
+             "1 record/call", [r.group_1 for r in rounds], "records/s", raws,
+             "raw per-row commit", f"≥ 5× (bound {THREADS}×)", 5),
+        _row("", f"{store}: group commit, {THREADS} threads × {TENDER} records/call",
+             [r.group_16 for r in rounds], "records/s", raws, "raw per-row commit", "≥ 10×", 10),
+    ]
+    if store == "SQLite":
+        out.append(_row("P4a", f"{store}: batched append ({BATCH:,}/call)",
+                        [r.batch for r in rounds], "records/s", [r.raw_batch for r in rounds],
+                        f"raw executemany, {BATCH:,} rows per fsynced transaction", "≥ 0.8×", 0.8))
+    else:
+        out.append(_row("", f"{store}: batched append ({BATCH:,}/call)",
+                        [r.batch for r in rounds], "records/s", raws, "raw per-row commit",
+                        "report only", 0))
+    return out  # fmt: skip
 
 
 def _store_round(open_log: Callable[..., Any], pools: Pools, raw: float) -> Round:
@@ -212,6 +214,34 @@ _RAW_COLUMNS = (
 
 
 # -- SQLite ------------------------------------------------------------------------------------
+
+
+def _raw_sqlite_batch_rate(path: Path, values: list[tuple[Any, ...]]) -> float:
+    """P4a's baseline: sqlite3 alone, ``executemany`` of BATCH rows per transaction (fsynced
+    at COMMIT), same table, same pragmas: the physical limit of a batched append."""
+    import sqlite3
+
+    from credit_sdk._audit.sqlite import PRAGMAS
+
+    SQLiteQueryLog(path).close()  # the same schema and indexes
+    conn = sqlite3.connect(path, isolation_level=None)
+    for pragma in PRAGMAS:
+        conn.execute(pragma)
+    insert = f"INSERT INTO audit_records ({_RAW_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
+    at = values[0][3]
+    rows = [(*v, at, s, "0" * 64, "1" * 64) for s, v in enumerate(values, 1)]
+
+    def one(k: int) -> int:
+        chunk = rows[k * BATCH : (k + 1) * BATCH]
+        conn.execute("BEGIN")
+        conn.executemany(insert, chunk)
+        conn.execute("COMMIT")
+        return len(chunk)
+
+    try:
+        return _timed([lambda k=k: one(k) for k in range(BATCHES)], duration=1.0)
+    finally:
+        conn.close()
 
 
 def _raw_sqlite_rate(path: Path, values: list[tuple[Any, ...]]) -> float:
@@ -251,7 +281,9 @@ def sqlite_rows(pools: Pools) -> list[Row]:
 
         for n in range(REPEAT):
             raw = _raw_sqlite_rate(Path(tmp) / f"raw{n}.db", values)
-            rounds.append(_store_round(open_log, pools, raw))
+            r = _store_round(open_log, pools, raw)
+            r.raw_batch = _raw_sqlite_batch_rate(Path(tmp) / f"rawbatch{n}.db", values)
+            rounds.append(r)
     return _rows("SQLite", rounds)
 
 
@@ -326,9 +358,8 @@ def run() -> list[Row]:
         f"Audit: with one record in flight per thread, a commit can hold at most {THREADS} "
         f"records and costs at least one fsync, which is what a raw per-row commit costs, so "
         f"group commit with {THREADS} threads × 1 record/call is bounded by {THREADS}× the raw "
-        "per-row rate by construction: the ≥ 10× target cannot be met by that row. The "
-        f"{TENDER}-records-per-call row (a tender's bidders, as the client appends them) shows "
-        "what the batching does."
+        f"per-row rate by construction (P4b asks for 5×). The {TENDER}-records-per-call row (a "
+        "tender's bidders, as the client appends them) shows what the batching does."
     )
     NOTES.append(
         "Audit: SQLite group commit with 16 records per call is bounded by Python work per "
@@ -343,9 +374,7 @@ def run() -> list[Row]:
 if __name__ == "__main__":
     for r in run():
         met = "ok" if r["ok"] else "NOT MET"
-        print(
-            f"{r['name']:<52} {r['value']:>8} {r['unit']:<9} {r['ratio']:>6} "
-            f"target {r['target']:<18} {met:<7} ({r['baseline']}; rounds {', '.join(r['rounds'])})"
-        )
+        print(f"{r['id']:<4} {r['name']:<52} {r['value']} {r['unit']} {r['ratio']} "
+              f"target {r['target']} {met} ({r['baseline']})")  # fmt: skip
     for note in dict.fromkeys(NOTES):
         print("note:", note)

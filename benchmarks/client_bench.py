@@ -20,19 +20,16 @@ import asyncio
 import datetime as dt
 import json
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import timeit
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from benchmarks._common import REPEAT, row, sandbox, summary
 from credit_sdk import (
     AsyncCreditClient,
     CreditClient,
@@ -46,7 +43,6 @@ from credit_sdk import (
     parse_identifier,
 )
 from credit_sdk._audit._types import new_query_id
-from credit_sdk._identifiers import compute_uscc_check
 
 Row = dict[str, Any]
 AS_OF = dt.date(2026, 11, 29)
@@ -72,86 +68,6 @@ class NoAuditClient(CreditClient):
 
     def _record_completion(self, done: Any) -> None:
         return None
-
-
-_SERVER_CODE = r"""
-import json, socket, sys
-import credit_sdk.sandbox.server as server_module
-
-original = server_module._bind
-
-def bind_tcp(host, port):
-    sock = original(host, port)
-    if sock.proto == 0:
-        sock = socket.socket(sock.family, sock.type, socket.IPPROTO_TCP, fileno=sock.detach())
-    return sock
-
-server_module._bind = bind_tcp
-with server_module.SandboxServer() as server:
-    seeded = [[s.state, s.identifier.reveal()] for s in server.seeded]
-    print(json.dumps({"url": server.url, "token": server.token, "seeded": seeded}), flush=True)
-    sys.stdin.read()
-"""
-
-
-@dataclass(frozen=True)
-class Seeded:
-    state: str
-    identifier: Any
-
-
-@dataclass(frozen=True)
-class Sandbox:
-    url: str
-    token: str
-    seeded: tuple[Seeded, ...]
-
-
-@contextmanager
-def sandbox() -> Iterator[Sandbox]:
-    """The sandbox in its own process (so that its CPU does not share our GIL), on loopback,
-    with TCP_NODELAY on its connections.
-
-    asyncio sets TCP_NODELAY only on sockets whose protocol is IPPROTO_TCP; a listening socket
-    made with protocol 0 hands out connections that wait ~40 ms for delayed ACKs. The bound
-    socket is re-wrapped with the protocol set (harmless once the sandbox does it itself).
-    """
-    proc = subprocess.Popen(
-        [sys.executable, "-c", _SERVER_CODE],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        info = json.loads(proc.stdout.readline())
-        yield Sandbox(
-            info["url"],
-            info["token"],
-            tuple(Seeded(state, parse_identifier(raw)) for state, raw in info["seeded"]),
-        )
-    finally:
-        if proc.stdin is not None:
-            proc.stdin.close()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def _subjects(n: int) -> list[str]:
-    return [body + compute_uscc_check(body) for body in (f"91230100MA{i:07d}" for i in range(n))]
-
-
-def _median_rate(fn: Callable[[], int], rounds: int = 5) -> float:
-    """Items per second: the median over ``rounds`` runs of ``fn`` (which returns a count)."""
-    rates = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        count = fn()
-        rates.append(count / (time.perf_counter() - start))
-    return statistics.median(rates)
 
 
 def _client(server: Any, cls: type[CreditClient] = CreditClient, **extra: Any) -> CreditClient:
@@ -238,54 +154,64 @@ class HandWritten:
 
 
 def bench_uncached(server: Any) -> list[Row]:
-    subject = next(s for s in server.seeded if s.state == "severe_list").identifier.reveal()
+    """P1 (audit excluded on both sides), and the same comparison with both sides audited
+    through a SQLite log with group commit (reported only)."""
+    subject = server.population[0]
     rows: list[Row] = []
-    n = 100
+    per_round = 100
     with tempfile.TemporaryDirectory() as tmp:
         for audited in (False, True):
             log_sdk = SQLiteQueryLog(Path(tmp) / "sdk.db") if audited else None
             log_hand = SQLiteQueryLog(Path(tmp) / "hand.db") if audited else None
             sdk = _client(server, audit=log_sdk) if audited else _client(server, cls=NoAuditClient)
             hand = HandWritten(server, log_hand)
+            sdk_rounds, hand_rounds, ratios = [], [], []
             try:
                 for _ in range(20):  # warm both pools and caches
                     sdk.check(subject, Scenario.BIDDING, CTX)
                     hand.check(subject)
-                sdk_times, hand_times = [], []
                 clock = time.perf_counter
-                for i in range(n * 5):
-                    # Alternate one by one (and swap who goes first), so that drift and the
-                    # disk's fsync latency hit both sides alike.
-                    first, second = (sdk_times, hand_times) if i % 2 else (hand_times, sdk_times)
-                    for times in (first, second):
-                        start = clock()
-                        if times is sdk_times:
-                            sdk.check(subject, Scenario.BIDDING, CTX)
-                        else:
-                            hand.check(subject)
-                        times.append(clock() - start)
+                for _ in range(max(REPEAT, 3)):
+                    sdk_times: list[float] = []
+                    hand_times: list[float] = []
+                    for i in range(per_round):
+                        # Alternate one by one (and swap who goes first), so that drift and
+                        # the disk's fsync latency hit both sides alike.
+                        first, second = (
+                            (sdk_times, hand_times) if i % 2 else (hand_times, sdk_times)
+                        )
+                        for times in (first, second):
+                            start = clock()
+                            if times is sdk_times:
+                                sdk.check(subject, Scenario.BIDDING, CTX)
+                            else:
+                                hand.check(subject)
+                            times.append(clock() - start)
+                    # Medians: a stray fsync stall or GC pause is not what is compared.
+                    sdk_rounds.append(statistics.median(sdk_times) * 1e6)
+                    hand_rounds.append(statistics.median(hand_times) * 1e6)
+                    ratios.append(sdk_rounds[-1] / hand_rounds[-1])
             finally:
                 sdk.close()
                 hand.close()
                 for log in (log_sdk, log_hand):
                     if log is not None:
                         log.close()
-            # Medians: a stray fsync stall or GC pause on either side is not what is compared.
-            t_sdk = statistics.median(sdk_times) * 1e6
-            t_hand = statistics.median(hand_times) * 1e6
-            ratio = t_sdk / t_hand
-            label = "audited (SQLite, group commit, both sides)" if audited else "audit excluded"
-            rows.append(
-                {
-                    "name": f"uncached check() vs hand-written httpx+pydantic+dict, {label}",
-                    "value": round(t_sdk, 1),
-                    "unit": "µs/check",
-                    "baseline": f"hand-written {t_hand:.1f} µs",
-                    "ratio": f"{ratio:.2f}×",
-                    "target": "≤ 1.15×",
-                    "ok": ratio <= 1.15,
-                }
-            )
+            ratio = summary(ratios)
+            if audited:
+                rows.append(row(
+                    "P1+", "uncached check() vs hand-written httpx+pydantic+dict, audited "
+                    "(SQLite, group commit, both sides)", summary(sdk_rounds), "µs/check",
+                    f"hand-written {summary(hand_rounds).text(',.0f')} µs", ratio,
+                    "report only", True,
+                ))  # fmt: skip
+            else:
+                rows.append(row(
+                    "P1", "uncached check() vs hand-written httpx+pydantic+dict, audit excluded, "
+                    "five-record report", summary(sdk_rounds), "µs/check",
+                    f"hand-written {summary(hand_rounds).text(',.0f')} µs", ratio,
+                    "≤ 1.05×", ratio.median <= 1.05,
+                ))  # fmt: skip
     return rows
 
 
@@ -320,51 +246,48 @@ def bench_cached(server: Any) -> list[Row]:
 
 
 def bench_check_many(server: Any) -> list[Row]:
-    subjects = _subjects(1000)
+    """P5: check_many of 1,000 subjects (five-record reports) vs the same 1,000 checked one
+    by one with check(); audit excluded from the store (records built, then dropped)."""
+    subjects = list(server.population[:1000])
     client = _client(server)
+    many, single, ratios = [], [], []
     try:
         client.check_many(subjects[:100], Scenario.BIDDING, CTX)  # warm
-        many = _median_rate(lambda: len(client.check_many(subjects, Scenario.BIDDING, CTX)), 3)
-
-        def sequential() -> int:
-            for s in subjects[:200]:
+        for _ in range(REPEAT):
+            start = time.perf_counter()
+            n = len(client.check_many(subjects, Scenario.BIDDING, CTX))
+            many.append(n / (time.perf_counter() - start))
+            start = time.perf_counter()
+            for s in subjects:
                 client.check(s, Scenario.BIDDING, CTX)
-            return 200
-
-        single = _median_rate(sequential, 3)
+            single.append(len(subjects) / (time.perf_counter() - start))
+            ratios.append(many[-1] / single[-1])
     finally:
         client.close()
-    ratio = many / single
+    ratio = summary(ratios)
     return [
-        {
-            "name": "check_many(1,000 subjects) vs sequential check()",
-            "value": round(many),
-            "unit": "checks/s",
-            "baseline": f"sequential {single:.0f} checks/s",
-            "ratio": f"{ratio:.1f}×",
-            "target": "≥ 5×",
-            "ok": ratio >= 5.0,
-        }
-    ]
+        row(
+            "P5", "check_many(1,000 subjects, five-record reports) vs 1,000 sequential check()",
+            summary(many), "checks/s", f"sequential {summary(single).text()} checks/s", ratio,
+            "≥ 8×", ratio.median >= 8.0,
+        )
+    ]  # fmt: skip
 
 
 def bench_async(server: Any) -> list[Row]:
-    subject = next(s for s in server.seeded if s.state == "severe_list").identifier.reveal()
+    """P6: AsyncCreditClient with 50 checks in flight vs the blocking client's sequential
+    rate, the same subjects (five-record reports), audit store excluded on both sides."""
+    subjects = list(server.population[:500])
     sync = _client(server)
-    try:
-        for _ in range(20):
-            sync.check(subject, Scenario.BIDDING, CTX)
+    single: list[float] = []
 
-        def sequential() -> int:
-            for _ in range(200):
-                sync.check(subject, Scenario.BIDDING, CTX)
-            return 200
+    def sequential() -> None:
+        start = time.perf_counter()
+        for s in subjects:
+            sync.check(s, Scenario.BIDDING, CTX)
+        single.append(len(subjects) / (time.perf_counter() - start))
 
-        single = _median_rate(sequential, 3)
-    finally:
-        sync.close()
-
-    async def concurrent() -> float:
+    async def concurrent(rounds: int) -> list[float]:
         async with AsyncCreditClient(
             server.url,
             token=server.token,
@@ -378,31 +301,35 @@ def bench_async(server: Any) -> list[Row]:
             await client.wait_until_ready(timeout=10)
             gate = asyncio.Semaphore(50)
 
-            async def one() -> None:
+            async def one(s: str) -> None:
                 async with gate:
-                    await client.check(subject, Scenario.BIDDING, CTX)
+                    await client.check(s, Scenario.BIDDING, CTX)
 
-            await asyncio.gather(*(one() for _ in range(100)))  # warm the pool
+            await asyncio.gather(*(one(s) for s in subjects[:100]))  # warm the pool
             rates = []
-            for _ in range(3):
+            for _ in range(rounds):
                 start = time.perf_counter()
-                await asyncio.gather(*(one() for _ in range(500)))
-                rates.append(500 / (time.perf_counter() - start))
-            return statistics.median(rates)
+                await asyncio.gather(*(one(s) for s in subjects))
+                rates.append(len(subjects) / (time.perf_counter() - start))
+            return rates
 
-    rate = asyncio.run(concurrent())
-    ratio = rate / single
+    try:
+        for s in subjects[:20]:
+            sync.check(s, Scenario.BIDDING, CTX)
+        rates: list[float] = []
+        for _ in range(REPEAT):  # interleaved: each round's ratio is against its own baseline
+            sequential()
+            rates += asyncio.run(concurrent(1))
+    finally:
+        sync.close()
+    ratio = summary([a / b for a, b in zip(rates, single, strict=True)])
     return [
-        {
-            "name": "AsyncCreditClient, 50 in flight, default pool vs sync sequential",
-            "value": round(rate),
-            "unit": "checks/s",
-            "baseline": f"sync sequential {single:.0f} checks/s",
-            "ratio": f"{ratio:.2f}×",
-            "target": "≥ 0.5×",
-            "ok": ratio >= 0.5,
-        }
-    ]
+        row(
+            "P6", "AsyncCreditClient, 50 in flight, default pool vs sync sequential",
+            summary(rates), "checks/s", f"sync sequential {summary(single).text()} checks/s",
+            ratio, "≥ 1.5×", ratio.median >= 1.5,
+        )
+    ]  # fmt: skip
 
 
 def run() -> list[Row]:
@@ -427,7 +354,7 @@ def run() -> list[Row]:
 
 
 if __name__ == "__main__":
-    for row in run():
-        print(json.dumps(row, ensure_ascii=False))
+    for r in run():
+        print(json.dumps(r, ensure_ascii=False))
     for note in NOTES:
         print(note)

@@ -232,8 +232,65 @@ def bench_import() -> list[Row]:
     ]
 
 
+S1_MEASURES = 10_000
+S1_CATEGORIES = 400  # conduct categories the generated measures are spread over
+
+
+def _large_list(n: int) -> dict[str, Any]:
+    """A provincial supplementary list of ``n`` measures as a large catalog has them: each
+    narrowed to one conduct category (of ``S1_CATEGORIES``) and one scenario family, so that a
+    report's records relate to a few of them, as the law asks (Art. 43)."""
+    body = _generated_list(n)
+    families = ["procurement", "funding", "administration", "honours", "personnel"]
+    categories = ["bid_rigging", "procurement_fraud", "false_materials", "contract_breach"]
+    categories += [f"generated_category_{k}" for k in range(S1_CATEGORIES - len(categories))]
+    for i, m in enumerate(body["measures"]):
+        m["scenarios"] = [families[i % len(families)]]
+        m["triggers"] = {
+            "grounds": ["severe_dishonesty", "dishonesty"],
+            "categories": [categories[(i * 7) % len(categories)]],
+        }
+    body["list_id"] = "generated-large"
+    body.pop("sha256", None)
+    body["sha256"] = content_sha256(body)
+    return body
+
+
+def bench_large_catalog() -> list[Row]:
+    """S1: decide() with the shipped lists plus a 10,000-measure list ÷ the shipped lists
+    alone, the same five-record report; each run's ratio against its own baseline."""
+    from benchmarks._common import five_record_report, row, summary, uscc
+
+    shipped = Catalog.default()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "large.json"
+        path.write_text(json.dumps(_large_list(S1_MEASURES), ensure_ascii=False), "utf-8")
+        large = Catalog((*shipped.lists, *Catalog.load([path]).lists))
+    report = CreditReport.model_validate(five_record_report(uscc("91230100MA1C2X3Y4"), 0))
+    scenario = Scenario.BIDDING
+    small_d = decide(report, scenario, as_of=AS_OF, catalog=shipped)
+    large_d = decide(report, scenario, as_of=AS_OF, catalog=large)
+    t_small, t_large, ratios = [], [], []
+    for _ in range(5):
+        a = _median_us(lambda: decide(report, scenario, as_of=AS_OF, catalog=shipped), 500, 3)
+        b = _median_us(lambda: decide(report, scenario, as_of=AS_OF, catalog=large), 500, 3)
+        t_small.append(a)
+        t_large.append(b)
+        ratios.append(b / a)
+    ratio = summary(ratios)
+    applied = len(large_d.applied_measure_ids) - len(small_d.applied_measure_ids)
+    return [
+        row(
+            "S1", f"decide(): five-record report, shipped lists + {S1_MEASURES:,} generated "
+            f"measures ({applied} more applied)", summary(t_large), "µs/decision",
+            f"shipped lists alone {summary(t_small).text(',.1f')} µs", ratio, "≤ 1.5×",
+            ratio.median <= 1.5, fmt=",.1f",
+        )
+    ]  # fmt: skip
+
+
 def run() -> list[Row]:
-    return [*bench_decide(), *bench_catalog_load(), *bench_import()]
+    return [*bench_decide(), *bench_large_catalog(), *bench_catalog_load(), *bench_import()]
 
 
 if __name__ == "__main__":

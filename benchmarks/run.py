@@ -9,12 +9,26 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import importlib
+import os
 import platform
 import sys
 from pathlib import Path
 from typing import Any
 
-MODULES = ["benchmarks.engine_bench", "benchmarks.audit_bench", "benchmarks.client_bench"]
+MODULES = [
+    "benchmarks.engine_bench",
+    "benchmarks.audit_bench",
+    "benchmarks.client_bench",
+    "benchmarks.throughput_bench",
+    "benchmarks.log_scale_bench",
+]
+
+
+def _load() -> str:
+    try:
+        return ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "unknown"
 
 
 def _render(rows: list[dict[str, Any]], notes: list[str]) -> str:
@@ -22,17 +36,20 @@ def _render(rows: list[dict[str, Any]], notes: list[str]) -> str:
         "# Benchmark report",
         "",
         f"Generated {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')} by `make bench` "
-        f"on Python {platform.python_version()}, {platform.machine()}. Every ratio is measured "
-        "against its baseline in the same run.",
+        f"on Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs "
+        f"(load average at the start {_load()}). Every ratio is measured against its baseline in "
+        "the same run. Figures are medians with their min–max over the repeated runs "
+        f"(`CREDIT_SDK_BENCH_REPEAT`, default 3); ids are the rows of issue 11.",
         "",
-        "| benchmark | value | baseline (same run) | ratio | target | met |",
-        "|---|---|---|---|---|---|",
+        "| id | benchmark | median (min–max) | baseline (same run) | ratio (min–max) | target "
+        "| met |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         met = "yes" if r["ok"] else "**no**"
         lines.append(
-            f"| {r['name']} | {r['value']} {r['unit']} | {r['baseline']} | {r['ratio']} "
-            f"| {r['target']} | {met} |"
+            f"| {r.get('id', '')} | {r['name']} | {r['value']} {r['unit']} | {r['baseline']} "
+            f"| {r['ratio']} | {r['target']} | {met} |"
         )
     if notes:
         lines += ["", "Notes:", ""] + [f"- {n}" for n in notes]

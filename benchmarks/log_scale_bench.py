@@ -1,0 +1,186 @@
+"""S2: the query log at a million records: streaming verification and one subject's export.
+
+A SQLite log of ``RECORDS`` chained records (half intents, half completions, about
+``SUBJECTS`` subjects) is generated once per run, fast: the records are built from two
+canonical templates, chained with the store's own ``link()`` and bulk-inserted in one
+transaction (generation is not measured, and is not durable: it only has to be valid). Then:
+
+* ``verify()`` in a fresh interpreter, on the full log and on a log a tenth of its size: time
+  per record and the interpreter's peak resident memory for each (constant memory: the peak
+  at the full size within 10 % + 4 MiB of the peak at a tenth);
+* ``export(subject_pseudonym=...)`` of one subject (about ``RECORDS / SUBJECTS`` records):
+  wall time, against the goal of 50 ms.
+
+Run alone with ``python -m benchmarks.log_scale_bench`` or through ``make bench``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks._common import REPEAT, row, summary
+from credit_sdk import QueryCompletion, QueryIntent, SQLiteQueryLog
+from credit_sdk._audit._chain import GENESIS_HASH, PendingRecord, encode, link
+from credit_sdk._audit._types import iso
+
+Row = dict[str, Any]
+NOTES: list[str] = []
+RECORDS = 1_000_000
+SMALL = RECORDS // 10
+SUBJECTS = 5_000
+EXPORT_GOAL_MS = 50.0
+_QID = "a" * 32  # template values, replaced per record
+_PSEUDONYM = "f" * 64
+
+
+def _templates() -> tuple[PendingRecord, PendingRecord]:
+    at = dt.datetime(2026, 11, 29, 1, 2, 3, 456789, tzinfo=dt.UTC)
+    intent = QueryIntent(
+        query_id=_QID, requested_at=at, organ="230100-GGZY", operator="u1024",
+        matter_code="BID-2026-017", purpose="qualification screening of the bidders",
+        scenario="bidding", subject_pseudonym=_PSEUDONYM, subject_display="9123**********Y4K",
+        subject_kind="uscc",
+    )  # fmt: skip
+    completion = QueryCompletion(
+        query_id=_QID, completed_at=at, outcome="RESTRICTED", policy_profile="hlj-draft-2021",
+        applied_measure_ids=("HLJ-SUP-42.3-01", "HLJ-RES-41.3-02"), report_id="RPT-1",
+    )  # fmt: skip
+    return encode(intent), encode(completion)
+
+
+def _pseudonyms() -> list[str]:
+    return [hashlib.sha256(b"bench subject %d" % i).hexdigest() for i in range(SUBJECTS)]
+
+
+def generate(path: Path, records: int) -> list[str]:
+    """Write a valid chained log of ``records`` records at ``path``; returns the pseudonyms."""
+    SQLiteQueryLog(path).close()  # the store's own schema
+    intent, completion = _templates()
+    pseudonyms = _pseudonyms()
+    recorded_at = iso(dt.datetime(2026, 11, 29, 1, 2, 4, tzinfo=dt.UTC))
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA synchronous=OFF")
+    conn.execute("PRAGMA cache_size=-262144")
+    from credit_sdk._audit.sqlite import _INSERT_RECORD
+
+    seq, head = 0, GENESIS_HASH
+    conn.execute("BEGIN")
+    chunk = 50_000
+    for start in range(0, records // 2, chunk // 2):
+        pending = []
+        for i in range(start, min(start + chunk // 2, records // 2)):
+            qid = f"{0x190000000000 + i:012x}{i:020x}"
+            pseud = pseudonyms[(i * 7919) % SUBJECTS]
+            _, _, _, at, organ, _, _, body = intent.columns
+            pending.append(PendingRecord(
+                f"intent:{qid}", "intent", qid, at, organ, pseud, None,
+                body.replace(_QID, qid).replace(_PSEUDONYM, pseud),
+            ))  # fmt: skip
+            _, _, _, at, _, _, outcome, body = completion.columns
+            pending.append(PendingRecord(
+                f"completion:{qid}", "completion", qid, at, None, None, outcome,
+                body.replace(_QID, qid),
+            ))  # fmt: skip
+        rows = link(pending, seq, head, recorded_at)
+        conn.executemany(_INSERT_RECORD, rows)
+        seq, head = rows[-1][-3], rows[-1][-1]
+    conn.execute("UPDATE audit_chain_head SET seq = ?, hash = ? WHERE id = 1", (seq, head))
+    conn.execute("COMMIT")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    return pseudonyms
+
+
+# The peak is read from /proc (VmHWM, this interpreter's own address space): getrusage's
+# ru_maxrss would carry the parent's peak across fork and exec.
+_VERIFY = r"""
+import json, sys, time
+from credit_sdk import SQLiteQueryLog
+
+def hwm():
+    with open("/proc/self/status") as f:
+        return next(int(l.split()[1]) for l in f if l.startswith("VmHWM:"))
+
+log = SQLiteQueryLog(sys.argv[1], create=False)
+base = hwm()
+start = time.perf_counter()
+result = log.verify()
+elapsed = time.perf_counter() - start
+log.close()
+print(json.dumps({"ok": result.ok, "count": result.count, "seconds": elapsed, "base_kib": base,
+                  "peak_kib": hwm()}))
+"""
+
+
+def _verify(path: Path) -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, "-c", _VERIFY, str(path)], check=True, capture_output=True, text=True,
+        timeout=600,
+    )  # fmt: skip
+    result: dict[str, Any] = json.loads(out.stdout)
+    if not result["ok"]:
+        raise AssertionError("S2: the generated log does not verify")
+    return result
+
+
+def run() -> list[Row]:
+    with tempfile.TemporaryDirectory(prefix="credit-sdk-bench-", dir=".") as tmp:
+        big, small = Path(tmp) / "million.db", Path(tmp) / "tenth.db"
+        start = time.perf_counter()
+        pseudonyms = generate(big, RECORDS)
+        generated = time.perf_counter() - start
+        generate(small, SMALL)
+        size_mb = big.stat().st_size / 1e6
+        per_record, peaks, small_peaks = [], [], []
+        for _ in range(REPEAT):
+            r = _verify(big)
+            per_record.append(r["seconds"] / r["count"] * 1e6)
+            peaks.append(r["peak_kib"] / 1024)
+            s = _verify(small)
+            small_peaks.append(s["peak_kib"] / 1024)
+        export_ms, counts = [], []
+        with SQLiteQueryLog(big, create=False) as log:
+            for k in range(max(REPEAT, 5)):
+                subject = pseudonyms[(k * 101) % SUBJECTS]
+                t0 = time.perf_counter()
+                counts.append(sum(1 for _ in log.export(subject_pseudonym=subject)))
+                export_ms.append((time.perf_counter() - t0) * 1e3)
+    peak, small_peak = summary(peaks), summary(small_peaks)
+    constant = peak.median <= small_peak.median * 1.1 + 4
+    exp = summary(export_ms)
+    NOTES.append(
+        f"S2: the {RECORDS:,}-record log ({size_mb:,.0f} MB) was generated in {generated:.1f} s; "
+        f"verify's peak resident memory (whole interpreter): {peak.text(',.1f')} MiB at "
+        f"{RECORDS:,} "
+        f"records, {small_peak.text(',.1f')} MiB at {SMALL:,}; an export returned "
+        f"{summary(counts).text()} records."
+    )
+    return [
+        row(
+            "S2", f"audit verify, {RECORDS:,}-record SQLite log, streamed (peak memory "
+            f"{peak.median:,.1f} MiB vs {small_peak.median:,.1f} MiB at {SMALL:,})",
+            summary(per_record), "µs/record", f"peak memory at {SMALL:,} records",
+            None, "constant memory", constant, fmt=",.2f",
+        ),
+        row(
+            "S2", f"audit export of one subject from the {RECORDS:,}-record log", exp, "ms",
+            f"about {RECORDS // SUBJECTS} records of {RECORDS:,}", None,
+            f"≤ {EXPORT_GOAL_MS:.0f} ms", exp.median <= EXPORT_GOAL_MS, fmt=",.1f",
+        ),
+    ]  # fmt: skip
+
+
+if __name__ == "__main__":
+    for r in run():
+        print(json.dumps(r, ensure_ascii=False))
+    for note in NOTES:
+        print(note)
