@@ -156,6 +156,7 @@ if _typing.TYPE_CHECKING:
         HmacCredentials,
         RetryPolicy,
     )
+    from credit_sdk._workers import WorkerHealth
 
 __all__ = [
     "Advisory",
@@ -264,6 +265,7 @@ __all__ = [
     "TriggerRef",
     "Uscc",
     "VerifyResult",
+    "WorkerHealth",
     "__version__",
     "add_months",
     "decide",
@@ -369,6 +371,7 @@ _LAZY: dict[str, str] = {
     "TriggerRef": "credit_sdk._decision",
     "Uscc": "credit_sdk._identifiers",
     "VerifyResult": "credit_sdk._audit",
+    "WorkerHealth": "credit_sdk._workers",
     "add_months": "credit_sdk._engine",
     "decide": "credit_sdk._engine",
     "diff_lists": "credit_sdk._catalog",

@@ -34,11 +34,13 @@ from __future__ import annotations
 import asyncio
 import binascii
 import contextlib
+import contextvars
 import copy
 import datetime as dt
 import hashlib
 import hmac
 import logging
+import math
 import os
 import secrets
 import tempfile
@@ -64,6 +66,7 @@ from credit_sdk._audit._types import (
 from credit_sdk._audit.memory import MemoryQueryLog
 from credit_sdk._cache import CachedReport, CatalogSnapshot, ListStore, ReportCache
 from credit_sdk._catalog import Catalog, MeasureList
+from credit_sdk._deadline import DEFAULT_DEADLINE, check_deadline, deadline_scope
 from credit_sdk._decision import (
     Advisory,
     CommitmentEligibility,
@@ -111,6 +114,7 @@ from credit_sdk._transport import (
     TransportConfig,
 )
 from credit_sdk._version import __version__
+from credit_sdk._workers import FATAL, WorkerHealth, WorkerMonitor
 
 __all__ = [
     "AsyncCreditClient",
@@ -230,6 +234,8 @@ class ClientStatus:
     last_platform_error: str | None
     last_list_sync_error: str | None
     last_feedback_error: str | None
+    #: Each background worker's health (``lists``, ``feedback``): see :class:`WorkerHealth`.
+    workers: tuple[WorkerHealth, ...] = ()
 
 
 # --- internal -----------------------------------------------------------------------------------
@@ -304,17 +310,31 @@ def _read_secret_env(name: str, environ: Mapping[str, str]) -> str | None:
     return value.strip() if value else None
 
 
+_MAX_SECONDS = 366 * 24 * 3600.0  # no duration setting of the SDK needs more than a year
+
+
 def _float_env(environ: Mapping[str, str], name: str, default: float) -> float:
+    """A duration in seconds from the environment, bounded: finite, 0 to one year. The value is
+    never echoed back (a secret set in the wrong variable must not reach a log)."""
     text = environ.get(name)
     if text is None or not text.strip():
         return default
     try:
-        value = float(text)
+        value = float(text) if len(text) <= 32 else math.nan
     except ValueError:
-        raise ConfigurationError(f"{name} must be a number of seconds, got {text!r}") from None
-    if value < 0:
-        raise ConfigurationError(f"{name} may not be negative")
+        raise ConfigurationError(f"{name} must be a number of seconds") from None
+    if not math.isfinite(value) or not 0 <= value <= _MAX_SECONDS:
+        raise ConfigurationError(f"{name} must be a finite number of seconds from 0 to one year")
     return value
+
+
+def _deadline_env(environ: Mapping[str, str]) -> float:
+    name = "CREDIT_SDK_DEADLINE"
+    value = _float_env(environ, name, DEFAULT_DEADLINE)
+    try:
+        return check_deadline(value, name)
+    except ConfigurationError:
+        raise ConfigurationError(f"{name} must be a number of seconds in (0, 600]") from None
 
 
 def _bool_env(environ: Mapping[str, str], name: str, default: bool) -> bool:
@@ -325,7 +345,7 @@ def _bool_env(environ: Mapping[str, str], name: str, default: bool) -> bool:
         return True
     if text in ("0", "false", "no", "off"):
         return False
-    raise ConfigurationError(f"{name} must be true or false, got {text!r}")
+    raise ConfigurationError(f"{name} must be true or false (1/0, yes/no, on/off)")
 
 
 def _pseudonym_key(value: bytes | str | None) -> bytes:
@@ -408,6 +428,7 @@ class BaseClient:
         cache_size: int = 10_000,
         connect_timeout: float = 2.0,
         read_timeout: float = 10.0,
+        deadline: float = DEFAULT_DEADLINE,
         max_connections: int | None = None,
         max_response_bytes: int = 8 * 1024 * 1024,
         retry: RetryPolicy | None = None,
@@ -430,6 +451,7 @@ class BaseClient:
             )
         self._audit = audit
         self._key = _pseudonym_key(pseudonym_key)
+        self.deadline = check_deadline(deadline)
         self.failure_policy = failure_policy or FailurePolicy()
         if isinstance(profile, str):
             profile = PolicyProfile.get(profile)
@@ -464,6 +486,7 @@ class BaseClient:
                 max_keepalive=max_connections or self._default_pool,
                 max_response_bytes=max_response_bytes,
                 retry=retry or RetryPolicy(),
+                deadline=self.deadline,
             )
         elif any(x is not None for x in (token, app_id, app_secret, credentials)):
             raise ConfigurationError("credentials belong to the provider when one is given")
@@ -501,6 +524,7 @@ class BaseClient:
             poll_interval=feedback_poll_interval,
             clock=clock,
             blocking_log=self._blocking_log,
+            deadline=self.deadline,
         )
         self._started = False
         self._started_pid = 0
@@ -508,6 +532,27 @@ class BaseClient:
         self._is_view = False
         self._state_lock = threading.Lock()
         self._stop = threading.Event()
+        self._list_worker = WorkerMonitor("lists")
+
+    def _list_round_failed(self, err: BaseException) -> float:
+        """A list-sync round raised past ListStore's own handling: note the class, back off."""
+        self._list_worker.failed(err)
+        _log.error("measure-list sync worker: %s; keeping the current lists", type(err).__name__)
+        backoff = 5.0 * float(2 ** min(self._list_worker.failures, 6))
+        return min(self.list_sync_interval or 300.0, backoff)
+
+    def _list_round_done(self) -> None:
+        if self._lists.last_error is None:
+            self._list_worker.succeeded()
+        else:
+            self._list_worker.failed(self._lists.last_error.split(":", 1)[0])
+
+    def _failed_completion(
+        self, p: _Prepared, err: BaseException, trace_id: str | None
+    ) -> QueryCompletion:
+        """Step 7 for a check that raised (a bug, a cancellation, an interrupt): the intent
+        never dangles, and the record names the error's class."""
+        return self._completion(p, None, error=err, trace_id=trace_id)
 
     def _adapt_provider(self, provider: Any) -> Any:
         return provider
@@ -584,8 +629,10 @@ class BaseClient:
         *,
         failure_policy: FailurePolicy | None = None,
         profile: PolicyProfile | str | None = None,
+        deadline: float | None = None,
     ) -> Self:
-        """A view of this client with another failure policy or policy profile, sharing its
+        """A view of this client with another failure policy, policy profile or deadline
+        (seconds a check may spend on the platform), sharing its
         connection pool, caches, lists, query log and background work (closing the view does
         nothing; close the client).
 
@@ -605,6 +652,8 @@ class BaseClient:
             view.failure_policy = failure_policy
         if profile is not None:
             view.profile = PolicyProfile.get(profile) if isinstance(profile, str) else profile
+        if deadline is not None:
+            view.deadline = check_deadline(deadline)
         view._is_view = True
         return view
 
@@ -1014,6 +1063,7 @@ class BaseClient:
             last_platform_error=getattr(transport, "last_error", None),
             last_list_sync_error=self._lists.last_error,
             last_feedback_error=self._sender.last_error,
+            workers=(self._list_worker.health(), self._sender.monitor.health()),
         )
 
     def invalidate_cache(self, subject: str | Identifier | None = None) -> None:
@@ -1167,6 +1217,7 @@ def _env_kwargs(environ: Mapping[str, str]) -> dict[str, Any]:
         "pseudonym_key": _pseudonym_key(key),
         "failure_policy": policy,
         "connect_timeout": _float_env(environ, "CREDIT_SDK_CONNECT_TIMEOUT", 2.0),
+        "deadline": _deadline_env(environ),
         "read_timeout": _float_env(environ, "CREDIT_SDK_READ_TIMEOUT", 10.0),
         "cache_ttl": _float_env(environ, "CREDIT_SDK_CACHE_TTL", 60.0),
         "max_list_staleness": _float_env(environ, "CREDIT_SDK_MAX_LIST_STALENESS", 86400.0),
@@ -1233,9 +1284,27 @@ class CreditClient(BaseClient):
 
     def _sync_loop(self) -> None:
         interval = self.list_sync_interval or 300.0
-        while not self._stop.is_set():
-            self._lists.sync(self._provider)
-            self._stop.wait(interval)
+        worker = self._list_worker
+        worker.started()
+        try:
+            while not self._stop.is_set():
+                wait = interval
+                try:
+                    with deadline_scope(self.deadline):
+                        self._lists.sync(self._provider)
+                    self._list_round_done()
+                except FATAL:
+                    raise
+                except Exception as err:  # a worker never dies of an ordinary error
+                    wait = self._list_round_failed(err)
+                self._stop.wait(wait)
+        except BaseException as err:
+            worker.died(err)
+            # Visible in status().workers and in the log; re-raising would only print a
+            # traceback from a thread nobody joins.
+            _log.critical("measure-list sync worker stopped: %s", type(err).__name__)
+            return
+        worker.stopped()
 
     def close(self) -> None:
         """Stop the background threads and close the connection pool (the query log is the
@@ -1250,6 +1319,7 @@ class CreditClient(BaseClient):
         self._sender.stop()
         if self._list_thread is not None:
             self._list_thread.join(5.0)
+        self._list_worker.stopped()
         if self._pool is not None:
             self._pool.shutdown(wait=True)
         self._provider.close()
@@ -1319,16 +1389,21 @@ class CreditClient(BaseClient):
         """Steps 3-8 of one check."""
         trace_id = span.trace_id() if span is not None else None
         self._record_intent(p, trace_id)  # 3
-        snap = self._snapshot()
-        entry = self._cache.get_fresh(p.cache_key)
-        cache_hit = entry is not None
-        error: PlatformError | None = None
-        if entry is None and snap is not None:
-            try:
-                entry = self._cache.put(p.cache_key, self._provider.query_report(p.query()))
-            except PlatformError as err:
-                error = err
-        done = self._conclude(p, entry, error, snap, trace_id)
+        try:
+            with deadline_scope(self.deadline):  # one bound for all platform work of the check
+                snap = self._snapshot()
+                entry = self._cache.get_fresh(p.cache_key)
+                cache_hit = entry is not None
+                error: PlatformError | None = None
+                if entry is None and snap is not None:
+                    try:
+                        entry = self._cache.put(p.cache_key, self._provider.query_report(p.query()))
+                    except PlatformError as err:
+                        error = err
+            done = self._conclude(p, entry, error, snap, trace_id)
+        except BaseException as err:
+            self._audit.record_completion(self._failed_completion(p, err, trace_id))
+            raise
         self._record_completion(done)  # 7
         if span is not None:
             span.set_decision(done.decision, cache_hit)
@@ -1363,25 +1438,35 @@ class CreditClient(BaseClient):
         with self._telemetry.check(scen.value, "credit_sdk.check_many") as span:
             trace_id = span.trace_id()
             self._audit.append([self._intent(p, trace_id) for _, p in prepared])  # 3
-            snap = self._snapshot()
-            fetched, misses = self._split_cached(prepared)
-            if misses and snap is not None:
-                chunks = _chunks(misses, self.batch_size)
+            try:
+                with deadline_scope(self.deadline):  # one bound for the whole batch
+                    snap = self._snapshot()
+                    fetched, misses = self._split_cached(prepared)
+                    if misses and snap is not None:
+                        chunks = _chunks(misses, self.batch_size)
 
-                def run(
-                    chunk: Sequence[tuple[int, _Prepared]],
-                ) -> list[CreditReport | PlatformError]:
-                    try:
-                        return self._provider.query_reports([p.query() for _, p in chunk])
-                    except PlatformError as err:
-                        return [err] * len(chunk)
+                        def run(
+                            chunk: Sequence[tuple[int, _Prepared]],
+                        ) -> list[CreditReport | PlatformError]:
+                            try:
+                                return self._provider.query_reports([p.query() for _, p in chunk])
+                            except PlatformError as err:
+                                return [err] * len(chunk)
 
-                if len(chunks) == 1:
-                    answers = [run(chunks[0])]
-                else:
-                    answers = list(self._executor().map(run, chunks))
-                self._store_answers(fetched, chunks, answers)
-            conclusions = self._conclude_batch(prepared, fetched, snap, trace_id)
+                        if len(chunks) == 1:
+                            answers = [run(chunks[0])]
+                        else:
+                            # Worker threads do not inherit context variables: carry the
+                            # deadline over explicitly.
+                            context = contextvars.copy_context()
+                            answers = list(
+                                self._executor().map(lambda c: context.copy().run(run, c), chunks)
+                            )
+                        self._store_answers(fetched, chunks, answers)
+                conclusions = self._conclude_batch(prepared, fetched, snap, trace_id)
+            except BaseException as err:
+                self._audit.append([self._failed_completion(p, err, trace_id) for _, p in prepared])
+                raise
             self._audit.append([c.completion() for _, _, c in conclusions])  # 7
             span.attributes["credit_sdk.batch.size"] = len(prepared)
             self._fill_results(results, conclusions)
@@ -1413,8 +1498,9 @@ class CreditClient(BaseClient):
         self._start()
         self._audit.record_intent(self._intent(p, None))
         try:
-            report = self._provider.query_report(p.query())
-        except PlatformError as err:
+            with deadline_scope(self.deadline):
+                report = self._provider.query_report(p.query())
+        except BaseException as err:
             self._audit.record_completion(self._report_completion(p, None, err))
             raise
         self._cache.put(p.cache_key, report)
@@ -1534,6 +1620,12 @@ class AsyncCreditClient(BaseClient):
             return await asyncio.to_thread(fn, *args)
         return fn(*args)
 
+    async def _record_failure(self, records: list[QueryCompletion]) -> None:
+        """Write the completion records of checks that raised, even when the task is being
+        cancelled: shielded, so a second cancellation cannot leave an intent dangling (the
+        write then finishes in its thread)."""
+        await asyncio.shield(self._log(self._audit.append, records))
+
     def _start(self) -> None:
         if self._closed:
             raise ConfigurationError("the client is closed")
@@ -1548,9 +1640,30 @@ class AsyncCreditClient(BaseClient):
 
     async def _sync_loop(self) -> None:
         interval = self.list_sync_interval or 300.0
-        while not self._stop.is_set():
-            await self._lists.async_sync(self._provider)
-            await asyncio.sleep(interval)
+        worker = self._list_worker
+        worker.started()
+        try:
+            while not self._stop.is_set():
+                wait = interval
+                try:
+                    with deadline_scope(self.deadline):
+                        await self._lists.async_sync(self._provider)
+                    self._list_round_done()
+                except FATAL:
+                    raise
+                except Exception as err:  # a worker never dies of an ordinary error
+                    wait = self._list_round_failed(err)
+                await asyncio.sleep(wait)
+        except asyncio.CancelledError:
+            worker.stopped()
+            raise
+        except BaseException as err:
+            worker.died(err)
+            # Visible in status().workers and in the log; re-raising would only print a
+            # traceback from a thread nobody joins.
+            _log.critical("measure-list sync worker stopped: %s", type(err).__name__)
+            return
+        worker.stopped()
 
     async def aclose(self) -> None:
         """Cancel the background tasks and close the connection pool. Idempotent."""
@@ -1614,17 +1727,22 @@ class AsyncCreditClient(BaseClient):
         """Steps 3-8 of one check (async twin of :meth:`CreditClient._run`)."""
         trace_id = span.trace_id() if span is not None else None
         await self._log(self._audit.record_intent, self._intent(p, trace_id))  # 3
-        snap = await self._snapshot()
-        entry = self._cache.get_fresh(p.cache_key)
-        cache_hit = entry is not None
-        error: PlatformError | None = None
-        if entry is None and snap is not None:
-            try:
-                report = await self._provider.query_report(p.query())
-                entry = self._cache.put(p.cache_key, report)
-            except PlatformError as err:
-                error = err
-        done = self._conclude(p, entry, error, snap, trace_id)
+        try:
+            with deadline_scope(self.deadline):
+                snap = await self._snapshot()
+                entry = self._cache.get_fresh(p.cache_key)
+                cache_hit = entry is not None
+                error: PlatformError | None = None
+                if entry is None and snap is not None:
+                    try:
+                        report = await self._provider.query_report(p.query())
+                        entry = self._cache.put(p.cache_key, report)
+                    except PlatformError as err:
+                        error = err
+            done = self._conclude(p, entry, error, snap, trace_id)
+        except BaseException as err:
+            await self._record_failure([self._failed_completion(p, err, trace_id)])
+            raise
         await self._log(self._audit.record_completion, done.completion())  # 7
         if span is not None:
             span.set_decision(done.decision, cache_hit)
@@ -1651,24 +1769,33 @@ class AsyncCreditClient(BaseClient):
         with self._telemetry.check(scen.value, "credit_sdk.check_many") as span:
             trace_id = span.trace_id()
             await self._log(self._audit.append, [self._intent(p, trace_id) for _, p in prepared])
-            snap = await self._snapshot()
-            fetched, misses = self._split_cached(prepared)
-            if misses and snap is not None:
-                gate = asyncio.Semaphore(self.batch_concurrency)
+            try:
+                with deadline_scope(self.deadline):
+                    snap = await self._snapshot()
+                    fetched, misses = self._split_cached(prepared)
+                    if misses and snap is not None:
+                        gate = asyncio.Semaphore(self.batch_concurrency)
 
-                async def run(
-                    chunk: Sequence[tuple[int, _Prepared]],
-                ) -> list[CreditReport | PlatformError]:
-                    async with gate:
-                        try:
-                            return await self._provider.query_reports([p.query() for _, p in chunk])
-                        except PlatformError as err:
-                            return [err] * len(chunk)
+                        async def run(
+                            chunk: Sequence[tuple[int, _Prepared]],
+                        ) -> list[CreditReport | PlatformError]:
+                            async with gate:
+                                try:
+                                    return await self._provider.query_reports(
+                                        [p.query() for _, p in chunk]
+                                    )
+                                except PlatformError as err:
+                                    return [err] * len(chunk)
 
-                chunks = _chunks(misses, self.batch_size)
-                answers = await asyncio.gather(*(run(c) for c in chunks))
-                self._store_answers(fetched, chunks, answers)
-            conclusions = self._conclude_batch(prepared, fetched, snap, trace_id)
+                        chunks = _chunks(misses, self.batch_size)
+                        answers = await asyncio.gather(*(run(c) for c in chunks))
+                        self._store_answers(fetched, chunks, answers)
+                conclusions = self._conclude_batch(prepared, fetched, snap, trace_id)
+            except BaseException as err:
+                await self._record_failure(
+                    [self._failed_completion(p, err, trace_id) for _, p in prepared]
+                )
+                raise
             await self._log(self._audit.append, [c.completion() for _, _, c in conclusions])
             span.attributes["credit_sdk.batch.size"] = len(prepared)
             self._fill_results(results, conclusions)
@@ -1687,9 +1814,10 @@ class AsyncCreditClient(BaseClient):
         self._start()
         await self._log(self._audit.record_intent, self._intent(p, None))
         try:
-            report = await self._provider.query_report(p.query())
-        except PlatformError as err:
-            await self._log(self._audit.record_completion, self._report_completion(p, None, err))
+            with deadline_scope(self.deadline):
+                report = await self._provider.query_report(p.query())
+        except BaseException as err:
+            await self._record_failure([self._report_completion(p, None, err)])
             raise
         self._cache.put(p.cache_key, report)
         await self._log(self._audit.record_completion, self._report_completion(p, report, None))

@@ -33,13 +33,22 @@ import time
 from collections.abc import Callable, Sequence
 
 from credit_sdk._audit._types import ClaimedFeedback, ClaimedOutboxItem, OutboxStats, QueryLog
-from credit_sdk._errors import AuditError, PlatformError, PlatformUnavailable
+from credit_sdk._deadline import DEFAULT_DEADLINE, deadline_scope
+from credit_sdk._errors import AuditError, PlatformError, PlatformProtocolError, PlatformUnavailable
 from credit_sdk._outbox import OutboxKind, outbox_kinds, request_key
 from credit_sdk._providers import AsyncProvider, FeedbackAck, Provider
+from credit_sdk._workers import FATAL, WorkerMonitor
 
 __all__ = ["FeedbackSender", "OutboxSender"]
 
 _log = logging.getLogger("credit_sdk.feedback")
+
+
+def _provider_bug(err: Exception) -> PlatformError:
+    """An error a provider should not raise, as a platform error naming only its class."""
+    failure = PlatformProtocolError(f"the provider raised {type(err).__name__}")
+    failure.__cause__ = err
+    return failure
 
 
 def batch_key(claims: Sequence[ClaimedFeedback | ClaimedOutboxItem]) -> str:
@@ -80,11 +89,14 @@ class FeedbackSender:
         rng: Callable[[], float] = random.random,
         blocking_log: bool = True,
         kinds: Sequence[OutboxKind] | None = None,
+        deadline: float = DEFAULT_DEADLINE,
     ) -> None:
         self.log = log
         self._kinds = (
             {k.name: k for k in kinds} if kinds is not None else None
         )  # None: every kind registered at claim time
+        self.deadline = deadline  # per delivery round (a probe, or one batch)
+        self.monitor = WorkerMonitor("feedback")
         self.batch_size = batch_size
         self.lease_seconds = lease_seconds
         self.poll_interval = poll_interval
@@ -172,6 +184,13 @@ class FeedbackSender:
                     return self._on_failed(rest, err)
                 self._on_failed(group, err)
                 continue
+            except FATAL:
+                raise
+            except Exception as err:
+                # A provider bug: the claimed items go back with an attempt counted (a lease
+                # left to expire would hold them for minutes), and the worker goes on.
+                self._on_failed(group, _provider_bug(err))
+                continue
             self._on_delivered(group, ack)
         return 0.0
 
@@ -208,12 +227,46 @@ class FeedbackSender:
         )
         self._thread.start()
 
+    def _guarded_step(self, provider: Provider) -> float:
+        """One round that never raises an ordinary error: the worker must outlive anything
+        the platform or a store bug throws at it."""
+        before = self.last_error
+        try:
+            with deadline_scope(self.deadline):
+                delay = self.step(provider)
+        except FATAL:
+            raise
+        except Exception as err:
+            return self._round_crashed(err)
+        self._round_done(before)
+        return delay
+
+    def _round_crashed(self, err: Exception) -> float:
+        self.monitor.failed(err)
+        self.last_error = type(err).__name__
+        _log.error("feedback sender: %s; backing off", type(err).__name__)
+        return self.backoff(self.monitor.failures)
+
+    def _round_done(self, before: str | None) -> None:
+        if self.last_error is None:
+            self.monitor.succeeded()
+        elif self.last_error is not before:  # this round failed (idle rounds change nothing)
+            self.monitor.failed(self.last_error.split(":", 1)[0])
+
     def _run(self, provider: Provider) -> None:
-        while not self._stop.is_set():
-            delay = self.step(provider)
-            if delay > 0:
-                self._wake.wait(delay)
-                self._wake.clear()
+        self.monitor.started()
+        try:
+            while not self._stop.is_set():
+                delay = self._guarded_step(provider)
+                if delay > 0:
+                    self._wake.wait(delay)
+                    self._wake.clear()
+        except BaseException as err:
+            self.monitor.died(err)
+            # Visible in status().workers and in the log (see the list worker).
+            _log.critical("feedback sender stopped: %s", type(err).__name__)
+            return
+        self.monitor.stopped()
 
     def wake(self) -> None:
         """New items were queued: deliver without waiting for the poll interval."""
@@ -284,6 +337,11 @@ class FeedbackSender:
                         return float(await self._call_log(self._on_failed, rest, err))  # type: ignore[arg-type]
                     await self._call_log(self._on_failed, group, err)
                     continue
+                except FATAL:
+                    raise
+                except Exception as err:  # a provider bug: see _deliver
+                    await self._call_log(self._on_failed, group, _provider_bug(err))
+                    continue
                 await self._call_log(self._on_delivered, group, ack)
             return 0.0
         except AuditError as err:
@@ -304,12 +362,32 @@ class FeedbackSender:
     async def _arun(self, provider: AsyncProvider) -> None:
         wake = self._async_wake
         assert wake is not None
-        while not self._stop.is_set():
-            delay = await self.astep(provider)
-            if delay > 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(wake.wait(), delay)
-                wake.clear()
+        self.monitor.started()
+        try:
+            while not self._stop.is_set():
+                before = self.last_error
+                try:
+                    with deadline_scope(self.deadline):
+                        delay = await self.astep(provider)
+                except FATAL:
+                    raise
+                except Exception as err:
+                    delay = self._round_crashed(err)
+                else:
+                    self._round_done(before)
+                if delay > 0:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(wake.wait(), delay)
+                    wake.clear()
+        except asyncio.CancelledError:
+            self.monitor.stopped()
+            raise
+        except BaseException as err:
+            self.monitor.died(err)
+            # Visible in status().workers and in the log (see the list worker).
+            _log.critical("feedback sender stopped: %s", type(err).__name__)
+            return
+        self.monitor.stopped()
 
     async def aflush(self, provider: AsyncProvider, timeout: float = 30.0) -> OutboxStats:
         """Async twin of :meth:`flush`."""

@@ -35,6 +35,15 @@ from typing import Any, Literal
 import httpx
 
 from credit_sdk._audit._types import redact_identifiers
+from credit_sdk._deadline import (
+    DEFAULT_DEADLINE,
+    DeadlineBackend,
+    bounded,
+    check_deadline,
+    deadline_scope,
+    expired,
+    remaining,
+)
 from credit_sdk._errors import (
     ConfigurationError,
     PlatformError,
@@ -238,8 +247,10 @@ class TransportConfig:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     user_agent: str = f"credit-sdk/{__version__}"
     verify: bool | str = True
+    deadline: float = DEFAULT_DEADLINE
 
     def __post_init__(self) -> None:
+        check_deadline(self.deadline)
         url = httpx.URL(self.base_url)
         if url.scheme not in ("http", "https") or not url.host:
             raise ConfigurationError("the platform base URL must be an absolute http(s) URL")
@@ -345,8 +356,22 @@ def classify(method: str, path: str, status: int, headers: Mapping[str, str], bo
     )
 
 
+class _DeadlinePassed(Exception):
+    """Internal: the next retry would start after the overall deadline."""
+
+
+def _past_deadline(method: str, path: str, last: _AttemptFailed | None) -> PlatformUnavailable:
+    cause = f" (last failure: {type(last.error).__name__})" if last is not None else ""
+    return PlatformUnavailable(
+        f"{method} {path}: the overall deadline passed before the platform answered{cause}",
+        status_code=last.error.status_code if last is not None else None,
+    )
+
+
 def _unavailable(method: str, path: str, err: httpx.HTTPError) -> _AttemptFailed:
-    if isinstance(err, httpx.TimeoutException):
+    if expired():
+        what = "did not answer within the overall deadline"
+    elif isinstance(err, httpx.TimeoutException):
         what = f"timed out ({type(err).__name__})"
     else:
         what = f"could not be reached ({type(err).__name__})"
@@ -356,9 +381,12 @@ def _unavailable(method: str, path: str, err: httpx.HTTPError) -> _AttemptFailed
 
 
 def _interrupted(method: str, path: str, err: httpx.HTTPError, status: int) -> _AttemptFailed:
-    if isinstance(err, httpx.TimeoutException):
+    if isinstance(err, httpx.TimeoutException) or expired():
         failure: PlatformError = PlatformUnavailable(
-            f"{method} {path}: timed out reading the answer", status_code=status
+            f"{method} {path}: "
+            + ("the overall deadline passed" if expired() else "timed out")
+            + " reading the answer",
+            status_code=status,
         )
         retryable = True
     else:
@@ -411,7 +439,12 @@ class _TransportBase:
             "limits": httpx.Limits(
                 max_connections=c.max_connections, max_keepalive_connections=c.max_keepalive
             ),
-            "headers": {"User-Agent": c.user_agent, "Accept": "application/json"},
+            "headers": {
+                "User-Agent": c.user_agent,
+                "Accept": "application/json",
+                # Only what _Body can inflate under the size limit.
+                "Accept-Encoding": "gzip",
+            },
             "follow_redirects": False,  # a redirect would re-send a signed body elsewhere
             "verify": c.verify,
             "trust_env": False,  # no proxy picked up from the environment for personal data
@@ -419,6 +452,24 @@ class _TransportBase:
         if self._mock_transport is not None:
             kwargs["transport"] = self._mock_transport
         return kwargs
+
+    def _sync_transport(self) -> httpx.BaseTransport:
+        """httpx's own transport, with a network backend that bounds every socket operation by
+        the overall deadline (httpx's timeouts are per read: a drip would never end)."""
+        import httpcore
+
+        c = self.config
+        transport = httpx.HTTPTransport(
+            verify=c.verify,
+            limits=httpx.Limits(
+                max_connections=c.max_connections, max_keepalive_connections=c.max_keepalive
+            ),
+            trust_env=False,
+        )
+        pool = getattr(transport, "_pool", None)
+        if isinstance(pool, httpcore.ConnectionPool):
+            pool._network_backend = DeadlineBackend(pool._network_backend)  # type: ignore[assignment]
+        return transport
 
     def _headers(
         self, idempotency_key: str | None, extra: Mapping[str, str] | None
@@ -486,6 +537,13 @@ class _TransportBase:
             return min(failed.retry_after, policy.retry_after_cap)
         return random.uniform(0.0, min(policy.max_backoff, policy.initial_backoff))  # noqa: S311
 
+    def _pause_for(self, seconds: float) -> float:
+        """The retry wait, or :class:`_DeadlinePassed` when the retry would start too late."""
+        left = remaining()
+        if left is not None and seconds >= left:
+            raise _DeadlinePassed
+        return seconds
+
     def _settle(self, failed: _AttemptFailed) -> PlatformError:
         """Count a final failure in the breaker and return the error to raise."""
         err = failed.error
@@ -507,26 +565,71 @@ class _TransportBase:
 
 class _Body:
     """Collects a streamed response body under the size limit, then classifies the answer:
-    the part of reading a response that is the same for the sync and async transports."""
+    the part of reading a response that is the same for the sync and async transports.
 
-    __slots__ = ("_chunks", "_limit", "_method", "_path", "_response", "_size")
+    It takes the *raw* bytes and decompresses them itself, a bounded amount at a time: httpx
+    inflates each network chunk whole, so a few kilobytes of gzip could become gigabytes in
+    memory before any limit is looked at."""
+
+    __slots__ = ("_chunks", "_inflate", "_limit", "_method", "_path", "_response", "_size")
 
     def __init__(self, method: str, path: str, response: httpx.Response, limit: int) -> None:
         self._method, self._path, self._response, self._limit = method, path, response, limit
         self._chunks: list[bytes] = []
         self._size = 0
-        declared = response.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > limit:
+        declared = response.headers.get("content-length", "").strip()
+        if declared and (not declared.isdigit() or len(declared) > 18 or int(declared) > limit):
             raise _oversized(method, path, limit, response.status_code)
+        encoding = response.headers.get("content-encoding", "").strip().lower()
+        if encoding in ("", "identity"):
+            self._inflate: Any = None
+        elif encoding in ("gzip", "x-gzip", "deflate"):
+            import zlib
+
+            # wbits 47: gzip or zlib header detected automatically; 15 + 32.
+            self._inflate = zlib.decompressobj(47)
+        else:
+            raise _AttemptFailed(
+                PlatformProtocolError(
+                    f"{method} {path}: unsupported content encoding",
+                    status_code=response.status_code,
+                ),
+                retryable=False,
+            )
 
     def add(self, chunk: bytes) -> None:
-        self._size += len(chunk)
+        if self._inflate is None:
+            self._keep(chunk)
+            return
+        import zlib
+
+        data = chunk
+        try:
+            while data:
+                # Never inflate more than what would still fit under the limit, plus one byte.
+                out = self._inflate.decompress(data, self._limit - self._size + 1)
+                self._keep(out)
+                data = self._inflate.unconsumed_tail
+        except zlib.error as err:
+            raise _AttemptFailed(
+                PlatformProtocolError(
+                    f"{self._method} {self._path}: the compressed answer is corrupt",
+                    status_code=self._response.status_code,
+                ),
+                retryable=False,
+            ) from err
+
+    def _keep(self, data: bytes) -> None:
+        self._size += len(data)
         if self._size > self._limit:
             raise _oversized(self._method, self._path, self._limit, self._response.status_code)
-        self._chunks.append(chunk)
+        if data:
+            self._chunks.append(data)
 
     def finish(self) -> Response:
         r = self._response
+        if self._inflate is not None:
+            self._keep(self._inflate.flush())
         content = b"".join(self._chunks)
         classify(self._method, self._path, r.status_code, r.headers, content)
         return Response(r.status_code, r.headers, content, r.headers.get("x-request-id"))
@@ -563,7 +666,9 @@ class SyncTransport(_TransportBase):
                 # After fork() the parent's sockets must not be shared: the child builds its own
                 # pool and leaves the inherited one alone (closing it could disturb the parent).
                 self._pid = os.getpid()
-                self._client = httpx.Client(**self._client_kwargs())
+                kwargs = self._client_kwargs()
+                kwargs.setdefault("transport", self._sync_transport())
+                self._client = httpx.Client(**kwargs)
             return self._client
 
     def request(
@@ -575,26 +680,63 @@ class SyncTransport(_TransportBase):
         idempotency_key: str | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> Response:
-        """Send one request with retries and the breaker; return the successful answer or
+        """Send one request with retries and the breaker, all within the overall deadline
+        (``config.deadline``, or the caller's if sooner); return the successful answer or
         raise a :class:`PlatformError`."""
-        self.breaker.before_call()
+        with deadline_scope(self.config.deadline):
+            self.breaker.before_call()
+            try:
+                response = self._attempts(method, path, body, idempotency_key, headers)
+            except PlatformError:
+                raise  # counted by _settle
+            except BaseException:
+                # Interrupted (KeyboardInterrupt, a signal handler's exception, a bug below us):
+                # it says nothing about the platform, but a half-open trial must not stay taken.
+                self.breaker.release_trial()
+                raise
+            self.breaker.record_success()
+            return response
+
+    def _attempts(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None,
+        idempotency_key: str | None,
+        headers: Mapping[str, str] | None,
+    ) -> Response:
         try:
             # The first attempt runs outside tenacity: most requests succeed, and building a
             # retry loop for each would cost more than the rest of the client's own work.
-            response = self._once(method, path, body, idempotency_key, headers)
+            return self._once(method, path, body, idempotency_key, headers)
         except _AttemptFailed as failed:
             if not self._should_retry(failed, method, idempotency_key):
                 raise self._settle(failed) from failed.error.__cause__
-            self._sleep(self._first_wait(failed))
-            import tenacity
+            last = failed
+        import tenacity
 
+        def pause(seconds: float) -> None:
+            self._sleep(self._pause_for(seconds))
+
+        def attempt_once() -> Response:
+            nonlocal last
             try:
-                for attempt in tenacity.Retrying(sleep=self._sleep, **self._retryer_args()):
-                    with attempt:
-                        response = self._once(method, path, body, idempotency_key, headers)
-            except _AttemptFailed as last:
-                raise self._settle(last) from last.error.__cause__
-        self.breaker.record_success()
+                return self._once(method, path, body, idempotency_key, headers)
+            except _AttemptFailed as failed:
+                last = failed
+                raise
+
+        try:
+            pause(self._first_wait(last))
+            for attempt in tenacity.Retrying(sleep=pause, **self._retryer_args()):
+                with attempt:
+                    response = attempt_once()
+        except _AttemptFailed as final:
+            raise self._settle(final) from final.error.__cause__
+        except _DeadlinePassed:
+            raise self._settle(
+                _AttemptFailed(_past_deadline(method, path, last), retryable=False)
+            ) from None
         return response
 
     def _once(
@@ -621,7 +763,7 @@ class SyncTransport(_TransportBase):
         try:
             reader = _Body(method, path, response, self.config.max_response_bytes)
             try:
-                for chunk in response.iter_bytes():
+                for chunk in response.iter_raw():
                     reader.add(chunk)
             except httpx.HTTPError as err:
                 raise _interrupted(method, path, err, response.status_code) from err
@@ -686,25 +828,66 @@ class AsyncTransport(_TransportBase):
         idempotency_key: str | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> Response:
-        """Async twin of :meth:`SyncTransport.request`."""
-        self.breaker.before_call()
+        """Async twin of :meth:`SyncTransport.request`: the whole exchange, retries included,
+        runs under :func:`asyncio.timeout`, which closes the connection when it fires."""
+        with deadline_scope(self.config.deadline):
+            self.breaker.before_call()
+            try:
+                async with asyncio.timeout(bounded(self.config.deadline)):
+                    response = await self._attempts(method, path, body, idempotency_key, headers)
+            except PlatformError:
+                raise  # counted by _settle
+            except TimeoutError:
+                raise self._settle(
+                    _AttemptFailed(_past_deadline(method, path, None), retryable=False)
+                ) from None
+            except BaseException:
+                # Cancelled (asyncio.wait_for, a client that went away, task.cancel()) or
+                # interrupted: a half-open trial must not stay taken, or the breaker would
+                # refuse every request until a restart.
+                self.breaker.release_trial()
+                raise
+            self.breaker.record_success()
+            return response
+
+    async def _attempts(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None,
+        idempotency_key: str | None,
+        headers: Mapping[str, str] | None,
+    ) -> Response:
         try:
-            response = await self._once(method, path, body, idempotency_key, headers)
+            return await self._once(method, path, body, idempotency_key, headers)
         except _AttemptFailed as failed:
             if not self._should_retry(failed, method, idempotency_key):
                 raise self._settle(failed) from failed.error.__cause__
-            await self._sleep(self._first_wait(failed))
-            import tenacity
+            last = failed
+        import tenacity
 
+        async def pause(seconds: float) -> None:
+            await self._sleep(self._pause_for(seconds))
+
+        async def attempt_once() -> Response:
+            nonlocal last
             try:
-                async for attempt in tenacity.AsyncRetrying(
-                    sleep=self._sleep, **self._retryer_args()
-                ):
-                    with attempt:
-                        response = await self._once(method, path, body, idempotency_key, headers)
-            except _AttemptFailed as last:
-                raise self._settle(last) from last.error.__cause__
-        self.breaker.record_success()
+                return await self._once(method, path, body, idempotency_key, headers)
+            except _AttemptFailed as failed:
+                last = failed
+                raise
+
+        try:
+            await pause(self._first_wait(last))
+            async for attempt in tenacity.AsyncRetrying(sleep=pause, **self._retryer_args()):
+                with attempt:
+                    response = await attempt_once()
+        except _AttemptFailed as final:
+            raise self._settle(final) from final.error.__cause__
+        except _DeadlinePassed:
+            raise self._settle(
+                _AttemptFailed(_past_deadline(method, path, last), retryable=False)
+            ) from None
         return response
 
     async def _once(
@@ -739,7 +922,7 @@ class AsyncTransport(_TransportBase):
         try:
             reader = _Body(method, path, response, self.config.max_response_bytes)
             try:
-                async for chunk in response.aiter_bytes():
+                async for chunk in response.aiter_raw():
                     reader.add(chunk)
             except httpx.HTTPError as err:
                 raise _interrupted(method, path, err, response.status_code) from err

@@ -173,8 +173,27 @@ def test_retry_after_is_honoured_and_capped(
             ok_report(),
         ]
     )
-    provider.query_report(query())
-    assert sleeps == [2.0, 5.0]  # as asked, then capped at retry_after_cap
+    capped = make_provider(
+        sleeps, retry=RetryPolicy(max_attempts=3, initial_backoff=0.1, retry_after_cap=2.5)
+    )
+    capped.query_report(query())
+    assert sleeps == [2.0, 2.5]  # as asked, then capped at retry_after_cap
+
+
+def test_a_retry_that_would_start_after_the_deadline_is_not_waited_for(
+    router: respx.MockRouter, sleeps: Sleeps
+) -> None:
+    route = router.post(REPORT_PATH).mock(
+        side_effect=[problem(503, **{"Retry-After": "60"}), ok_report()]
+    )
+    patient = make_provider(
+        sleeps, retry=RetryPolicy(max_attempts=3, initial_backoff=0.1, retry_after_cap=120)
+    )
+    with pytest.raises(PlatformUnavailable, match="overall deadline") as err:
+        patient.query_report(query())
+    assert sleeps == []  # the wait would outlast the 5 s deadline: give up now, not in 60 s
+    assert route.call_count == 1
+    assert err.value.status_code == 503
 
 
 def test_connection_errors_are_retried_then_unavailable(
