@@ -60,6 +60,7 @@ from credit_sdk import (
     FeedbackItem,
     Identifier,
     InvalidQuery,
+    Lang,
     OutboxStats,
     Outcome,
     QueryContext,
@@ -68,6 +69,8 @@ from credit_sdk import (
     Scenario,
     TriggerRef,
     add_months,
+    bilingual,
+    code_label,
 )
 
 from ._common import plain_text
@@ -226,35 +229,60 @@ class LicensingCheck:
             "as_of": self.decision.provenance.as_of.isoformat(),
         }
 
-    def render(self) -> str:
-        """What the case officer at the window reads (Chinese legal terms kept)."""
+    def render(self, lang: Lang = "zh-en") -> str:
+        """What the case officer at the window reads: Chinese first (``lang``: ``"zh-en"``,
+        ``"zh"`` or ``"en"``). Every withheld facilitation measure and every other
+        restriction is shown with its legal basis (设定依据) and implementing body (实施主体)."""
         route = self.commitment_route
+        outcome = self.outcome.value
         lines = [
-            "行政许可信用核查 Licensing credit check",
-            f"  申请人 Applicant:      {self.subject}",
-            f"  结论 Outcome:          {self.outcome.value}",
-            f"  信用承诺制 (Art. 28):  {'可以适用 open' if route else '不得适用 closed'}",
+            bilingual("行政许可信用核查", "Licensing credit check", lang),
+            f"  {bilingual('申请人', 'Applicant', lang)}: {self.subject}",
+            f"  {bilingual('核查结论', 'Outcome', lang)}: "
+            f"{code_label('outcome', outcome, lang)} [{outcome}]",
+        ]
+        if self.outcome is Outcome.INDETERMINATE:
+            lines += [
+                f"  {bilingual('原因', 'Reason', lang)}: {a.message}"
+                for a in self.decision.advisories
+            ]
+        route_text = (
+            bilingual("可以适用", "open", lang) if route else bilingual("不得适用", "closed", lang)
+        )
+        lines += [
+            f"  {bilingual('信用承诺制', 'Commitment route', lang)} (Art. 28): {route_text}",
             f"    {route.explanation}",
         ]
-        lines += [f"    触发信息: {t.describe()}" for t in route.triggered_by]
-        lines.append(f"  绿色通道 Green channel (Art. 40(1)): {_titles(self.green_channel)}")
+        lines += [
+            f"    {bilingual('触发信息', 'Triggered by', lang)}: {t.describe(lang)}"
+            for t in route.triggered_by
+        ]
+        lines.append(
+            f"  {bilingual('绿色通道', 'Green channel', lang)} (Art. 40(1)): "
+            f"{_titles(self.green_channel, lang)}"
+        )
         if self.facilitation_withheld:
             lines.append(
-                "  不适用便利化服务 Facilitation withheld (Art. 41): "
-                + _titles(self.facilitation_withheld)
+                f"  {bilingual('不适用便利化服务', 'Facilitation withheld', lang)} (Art. 41):"
             )
+            _details(lines, self.facilitation_withheld, lang)
         others = [m for m in self.decision.restrictions if m not in self.facilitation_withheld]
         if others:
-            lines.append(f"  其他失信约束和惩戒措施 Other restrictions: {_titles(tuple(others))}")
+            lines.append(f"  {bilingual('其他失信约束和惩戒措施', 'Other restrictions', lang)}:")
+            _details(lines, tuple(others), lang)
         if self.decision.held_for_review:
-            lines.append(
-                "  待复核 Held for review (Art. 53): " + _titles(self.decision.held_for_review)
-            )
+            lines.append(f"  {bilingual('待复核', 'Held for review', lang)} (Art. 53):")
+            _details(lines, self.decision.held_for_review, lang)
         if route:
             lines.append(
-                f"  承诺后核查 (Art. 30): 许可决定作出后{self.verification_months}个月内核查"
+                f"  {bilingual('承诺后核查', 'Verification', lang)} (Art. 30): "
+                + bilingual(
+                    f"许可决定作出后{self.verification_months}个月内核查",
+                    f"within {self.verification_months} months of the licence",
+                    lang,
+                )
             )
-        lines.append(f"  查询编号 Query id:     {self.query_id}")
+        lines.append(f"  {bilingual('查询编号', 'Query id', lang)}: {self.query_id}")
         return "\n".join(lines)
 
 
@@ -414,10 +442,31 @@ def _in_item(measure: AppliedMeasure, item: str) -> bool:
     return measure.range_item == item or measure.range_item.startswith(item + ".")
 
 
-def _titles(measures: tuple[AppliedMeasure, ...]) -> str:
+def _titles(measures: tuple[AppliedMeasure, ...], lang: Lang = "zh-en") -> str:
     if not measures:
-        return "无 none"
+        return bilingual("无", "none", lang)
     return "；".join(f"{m.title} [{m.measure_id}]" for m in measures)
+
+
+def _article(item: str) -> str:
+    parts = item.split(".")
+    text = f"Art. {parts[0]}" + (f"({parts[1]})" if len(parts) > 1 else "")
+    return text + (parts[2] if len(parts) > 2 else "")
+
+
+def _details(lines: list[str], measures: tuple[AppliedMeasure, ...], lang: Lang) -> None:
+    for m in measures:
+        lines.append(f"    {m.title} [{m.measure_id}; {_article(m.range_item)}]")
+        lines.append(
+            f"      {bilingual('设定依据', 'Legal basis', lang)}: {'；'.join(m.legal_basis)}"
+        )
+        lines.append(
+            f"      {bilingual('实施主体', 'Implementing body', lang)}: {m.implementing_body}"
+        )
+        lines += [
+            f"      {bilingual('触发信息', 'Triggered by', lang)}: {t.describe(lang)}"
+            for t in m.triggered_by
+        ]
 
 
 # --- step 2: approve on the commitment route ----------------------------------------------------

@@ -90,7 +90,7 @@ _STANDING_ZH = {
     "eligible": "未发现限制 eligible",
     "restricted": "受限 restricted",
     "review": "待复核 under review",
-    "indeterminate": "无法核查 indeterminate",
+    "indeterminate": "无法判定 indeterminate",
 }
 _GROUND_ZH = {
     "severe_dishonesty": "严重失信主体名单",

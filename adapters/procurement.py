@@ -11,7 +11,7 @@ per bidder) and sorts them for the procurement file:
   减分) from the measures' ``score_adjustment``, each with its legal basis;
 * **under review** (待复核): a measure rests on a record under objection (Art. 53): a person
   decides; never read as clear;
-* **indeterminate** (无法核查): no usable credit data (platform down, invalid identifier...):
+* **indeterminate** (无法判定): no usable credit data (platform down, invalid identifier...):
   never read as clear either;
 * **admitted** (准入): nothing bars the bidder (adjustments and other measures may still apply,
   e.g. Art. 41(3) enhanced qualification review).
@@ -47,10 +47,13 @@ from credit_sdk import (
     Decision,
     Identifier,
     InvalidQuery,
+    Lang,
     Outcome,
     QueryContext,
     Scenario,
     ScenarioFamily,
+    bilingual,
+    code_label,
     parse_identifier,
 )
 
@@ -64,13 +67,6 @@ __all__ = [
     "ascreen_tender",
     "screen_tender",
 ]
-
-_STANDING_ZH = {
-    "excluded": "排除 excluded",
-    "review": "待复核 under review",
-    "indeterminate": "无法核查 indeterminate",
-    "admitted": "准入 admitted",
-}
 
 
 class BidderStanding(StrEnum):
@@ -208,48 +204,75 @@ class TenderScreening:
             "bidders": [b.to_dict() for b in self.bidders],
         }
 
-    def render(self) -> str:
-        """The tender-level summary a procurement officer files (Chinese legal terms kept)."""
-        counts = "，".join(
-            f"{_STANDING_ZH[s.value].split()[0]} {len(self._with(s))}" for s in BidderStanding
+    def render(self, lang: Lang = "zh-en") -> str:
+        """The tender-level summary a procurement officer files: Chinese first (``lang``:
+        ``"zh-en"``, ``"zh"`` or ``"en"``), each measure with its legal basis, implementing
+        body and what triggered it."""
+        zh = lang != "en"
+        counts = ("，" if zh else ", ").join(
+            f"{code_label('standing', s.value, 'zh' if zh else 'en')} {len(self._with(s))}"
+            for s in BidderStanding
         )
         lines = [
-            "招标投标信用核查汇总 Tender credit screening",
-            f"  项目编号 Tender:     {self.tender_id}",
-            f"  应用场景 Scenario:   {self.scenario.value} {self.scenario.label_zh} "
+            bilingual("招标投标信用核查汇总", "Tender credit screening", lang),
+            f"  {bilingual('项目编号', 'Tender', lang)}: {self.tender_id}",
+            f"  {bilingual('应用场景', 'Scenario', lang)}: "
+            f"{bilingual(self.scenario.label_zh, self.scenario.value, lang)} "
             f"(Art. {self.scenario.article_item})",
-            f"  核查日期 Screened:   {self.screened_on.isoformat()}",
-            f"  投标人 Bidders:      {len(self.bidders)}（{counts}）",
+            f"  {bilingual('核查日期', 'Screened', lang)}: {self.screened_on.isoformat()}",
+            f"  {bilingual('投标人', 'Bidders', lang)}: {len(self.bidders)}"
+            + (f"（{counts}）" if zh else f" ({counts})"),
         ]
         if not self.complete:
             lines.append(
-                "  注意 Attention: 存在待复核或无法核查的投标人，不得视为无失信记录；"
-                "needs a person before evaluation"
+                f"  {bilingual('注意', 'Attention', lang)}: "
+                + bilingual(
+                    "存在待复核或无法判定的投标人，不得视为无失信记录",
+                    "bidders under review or indeterminate: a person decides before evaluation",
+                    lang,
+                )
             )
         for n, b in enumerate(self.bidders, 1):
             lines.append("")
-            lines.append(f"{n}. {b.label}  {b.subject or '(标识无效 invalid identifier)'}")
-            lines.append(f"   结论 Standing: {_STANDING_ZH[b.standing.value]}")
+            invalid = bilingual("标识无效", "invalid identifier", lang)
+            lines.append(f"{n}. {b.label}  {b.subject or f'({invalid})'}")
+            lines.append(
+                f"   {bilingual('结论', 'Standing', lang)}: "
+                f"{code_label('standing', b.standing.value, lang)}"
+            )
             if b.error:
-                lines.append(f"   原因 Reason: {b.error}")
+                lines.append(f"   {bilingual('原因', 'Reason', lang)}: {b.error}")
             for m in b.exclusions:
-                lines.append(f"   排除依据 Exclusion: {m.title} [{m.measure_id}; {_article(m)}]")
-                _details(lines, m)
-            for m in b.score_adjustments:
-                sign = "加分 bonus" if (m.score_adjustment or 0) > 0 else "减分 deduction"
                 lines.append(
-                    f"   评审分值调整 Score: {m.score_adjustment:+g} ({sign}) {m.title} "
+                    f"   {bilingual('排除依据', 'Exclusion', lang)}: {m.title} "
                     f"[{m.measure_id}; {_article(m)}]"
                 )
-                _details(lines, m)
+                _details(lines, m, lang)
+            for m in b.score_adjustments:
+                sign = (
+                    bilingual("加分", "bonus", lang)
+                    if (m.score_adjustment or 0) > 0
+                    else bilingual("减分", "deduction", lang)
+                )
+                lines.append(
+                    f"   {bilingual('评审分值调整', 'Score', lang)}: {m.score_adjustment:+g} "
+                    f"({sign}) {m.title} [{m.measure_id}; {_article(m)}]"
+                )
+                _details(lines, m, lang)
             for m in b.other_measures:
-                lines.append(f"   其他措施 Other: {m.title} [{m.measure_id}; {_article(m)}]")
-                _details(lines, m)
+                lines.append(
+                    f"   {bilingual('其他措施', 'Other', lang)}: {m.title} "
+                    f"[{m.measure_id}; {_article(m)}]"
+                )
+                _details(lines, m, lang)
             for m in b.held_for_review:
-                lines.append(f"   待复核 Held (异议处理中, Art. 53): {m.title} [{m.measure_id}]")
-                _details(lines, m)
+                lines.append(
+                    f"   {bilingual('待复核（异议处理中）', 'Held for review', lang)} (Art. 53): "
+                    f"{m.title} [{m.measure_id}]"
+                )
+                _details(lines, m, lang)
             if b.decision is not None:
-                lines.append(f"   查询编号 Query id: {b.decision.query_id}")
+                lines.append(f"   {bilingual('查询编号', 'Query id', lang)}: {b.decision.query_id}")
         return "\n".join(lines)
 
 
@@ -259,10 +282,13 @@ def _article(m: AppliedMeasure) -> str:
     return text + (parts[2] if len(parts) > 2 else "")
 
 
-def _details(lines: list[str], m: AppliedMeasure) -> None:
-    lines.append(f"      设定依据 Legal basis: {'；'.join(m.legal_basis)}")
-    lines.append(f"      实施主体 Implementing body: {m.implementing_body}")
-    lines += [f"      触发信息 Triggered by: {t.describe()}" for t in m.triggered_by]
+def _details(lines: list[str], m: AppliedMeasure, lang: Lang) -> None:
+    lines.append(f"      {bilingual('设定依据', 'Legal basis', lang)}: {'；'.join(m.legal_basis)}")
+    lines.append(f"      {bilingual('实施主体', 'Implementing body', lang)}: {m.implementing_body}")
+    lines += [
+        f"      {bilingual('触发信息', 'Triggered by', lang)}: {t.describe(lang)}"
+        for t in m.triggered_by
+    ]
 
 
 # --- screening ----------------------------------------------------------------------------------

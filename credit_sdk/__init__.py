@@ -90,6 +90,7 @@ if _typing.TYPE_CHECKING:
         Uscc,
         parse_identifier,
     )
+    from credit_sdk._labels import Lang, bilingual, code_label
     from credit_sdk._models import (
         BasisDocument,
         BasisDocumentKind,
@@ -208,6 +209,7 @@ __all__ = [
     "IntegrityPoints",
     "InvalidIdentifier",
     "InvalidQuery",
+    "Lang",
     "LinkedParty",
     "LinkedRole",
     "ListDiff",
@@ -268,6 +270,8 @@ __all__ = [
     "WorkerHealth",
     "__version__",
     "add_months",
+    "bilingual",
+    "code_label",
     "decide",
     "diff_lists",
     "new_query_id",
@@ -278,6 +282,9 @@ __all__ = [
 
 # Public name -> the private module that defines it, loaded on first access (PEP 562).
 _LAZY: dict[str, str] = {
+    "Lang": "credit_sdk._labels",
+    "bilingual": "credit_sdk._labels",
+    "code_label": "credit_sdk._labels",
     "Advisory": "credit_sdk._decision",
     "AppliedMeasure": "credit_sdk._decision",
     "AsyncCreditClient": "credit_sdk._client",

@@ -784,7 +784,8 @@ class BaseClient:
             exclusions=(),
             advisories=(Advisory(reason, message),),
             commitment=CommitmentEligibility(False, reason),
-            supervision=Supervision("high", 1.0, "no credit data: fail closed"),
+            # No data says nothing about the subject: no tier (not "high"), the normal rate.
+            supervision=Supervision("unknown", 1.0, "no credit data: no tier can be given"),
             provenance=Provenance(
                 report_id=None,
                 lists=snap.refs if snap is not None else (),

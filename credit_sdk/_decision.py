@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 
 from credit_sdk._catalog import Ground
 from credit_sdk._explain import describe_trigger, render
+from credit_sdk._labels import Lang
 
 __all__ = [
     "Advisory",
@@ -88,9 +89,13 @@ class TriggerRef(NamedTuple):
     role: str = "subject"
     via_organisation: str | None = None  # masked USCC of the organisation (Art. 45)
     disputed: bool = False
+    found_by: str | None = None  # the unit that found it (认定单位 / 提供单位)
+    document: str | None = None  # the number of its effective legal document (文号)
 
-    def describe(self) -> str:
-        return describe_trigger(_trigger_dict(self))
+    def describe(self, lang: Lang = "zh-en") -> str:
+        """Which list or record, which unit found it, under which document number:
+        ``名单 list entry M-1 严重失信主体名单 …；认定单位 found by …；文号 document …``."""
+        return describe_trigger(_trigger_dict(self), lang)
 
 
 class AppliedMeasure(NamedTuple):
@@ -265,9 +270,18 @@ class Decision:
             "query_id": self.query_id,
         }
 
-    def explain(self) -> str:
-        """Render the decision for a case officer, keeping the Chinese legal terms."""
-        return render(self.to_dict() | {"commitment_triggered_by": _triggers(self.commitment)})
+    def explain(self, lang: Lang = "zh-en") -> str:
+        """Render the decision for a case officer: Chinese first and English after
+        (``lang="zh-en"``, the default), or Chinese (``"zh"``) or English (``"en"``) only.
+
+        >>> print(decision.explain("zh"))      # doctest: +SKIP
+        信用核查结果
+          信用主体: 9123**********017F（法人和非法人组织）
+          ...
+        """
+        return render(
+            self.to_dict() | {"commitment_triggered_by": _triggers(self.commitment)}, lang
+        )
 
 
 def _trigger_dict(t: TriggerRef) -> dict[str, Any]:
@@ -280,6 +294,8 @@ def _trigger_dict(t: TriggerRef) -> dict[str, Any]:
         "role": t.role,
         "via_organisation": t.via_organisation,
         "disputed": t.disputed,
+        "found_by": t.found_by,
+        "document": t.document,
     }
 
 

@@ -268,7 +268,10 @@ class _Run:
             if archived:
                 self.leave_out(_RC_RECORD_EXPIRED, rid, "archived")
                 return None
-            return TriggerRef("record", rid, _G_COMMENDATION, rec.category, rec.domain)
+            by, doc = _found(rec)
+            return TriggerRef(
+                "record", rid, _G_COMMENDATION, rec.category, rec.domain, found_by=by, document=doc
+            )
         if (
             self.profile.minor_penalties_excluded
             and rec.penalty is not None
@@ -307,8 +310,9 @@ class _Run:
             return None
         ground = _G_SEVERE_DISHONESTY if rec.kind is _RK_SEVERE_DISHONESTY else _G_DISHONESTY
         disputed = rec.objection is not None and rec.objection.pending_at(as_of)
+        by, doc = _found(rec)
         return TriggerRef(
-            "record", rid, ground, rec.category, rec.domain, _ROLE_SUBJECT, None, disputed
+            "record", rid, ground, rec.category, rec.domain, _ROLE_SUBJECT, None, disputed, by, doc
         )
 
     def membership(
@@ -332,7 +336,9 @@ class _Run:
             self.leave_out(_RC_RECORD_EXPIRED, mid, f"纳入期限已于 {m.term_end} 届满")
             return None
         if m.list_type is _LT_RED_LIST:
-            return TriggerRef(source, mid, _G_RED_LIST, m.category, m.domain, role, via)
+            return TriggerRef(
+                source, mid, _G_RED_LIST, m.category, m.domain, role, via, False, *_listed(m)
+            )
         if m.decision is None or not m.decision.effective_at(as_of):
             self.leave_out(_RC_NO_EFFECTIVE_BASIS, mid, "列入名单须有生效的书面决定 (Art. 38)")
             return None
@@ -354,7 +360,21 @@ class _Run:
             # The court's list follows the courts' own terms (Art. 38 ¶2), not Art. 51.
             ground = _G_JUDGMENT_DEFAULTER
         disputed = m.objection is not None and m.objection.pending_at(as_of)
-        return TriggerRef(source, mid, ground, m.category, m.domain, role, via, disputed)
+        return TriggerRef(
+            source, mid, ground, m.category, m.domain, role, via, disputed, *_listed(m)
+        )
+
+
+def _found(rec: CreditRecord) -> tuple[str | None, str | None]:
+    """Who found a record and under which document number (for the line people read)."""
+    if rec.basis is not None:
+        return rec.basis.issuer, rec.basis.number
+    return rec.provider, None
+
+
+def _listed(m: ListMembership) -> tuple[str | None, str | None]:
+    """Who listed the subject and under which written decision."""
+    return m.listing_body, m.decision.number if m.decision is not None else None
 
 
 _DEFAULT_PROFILE: list[PolicyProfile] = []  # loaded on first use, then bound

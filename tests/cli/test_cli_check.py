@@ -13,6 +13,7 @@ import pytest
 
 from credit_sdk import SQLiteQueryLog
 from credit_sdk._identifiers import compute_uscc_check
+from credit_sdk._labels import OUTCOME_LABELS
 from credit_sdk.cli import (
     EXIT_CONFIG,
     EXIT_DB_CORRUPT,
@@ -51,7 +52,9 @@ def test_outcome_and_exit_code(
 ) -> None:
     got, out, _ = check(run, sandbox, raw(state), "--scenario", scenario)
     assert got == code
-    assert f"结论 Outcome:       {outcome}" in out
+    line = next(x for x in out.splitlines() if "核查结论 Outcome:" in x)
+    assert f"[{outcome}]" in line
+    assert OUTCOME_LABELS[outcome][0] in line  # Chinese first
     assert "Query id:" in out
     # The identifier the user typed is never printed back: only its masked form.
     assert raw(state) not in out
@@ -83,8 +86,14 @@ def test_platform_down_is_indeterminate_never_clear(
     sandbox.admin.inject_fault("reports:query", status=503)
     code, out, _ = check(run, sandbox, raw("clean"), "--scenario", "bidding")
     assert code == EXIT_INDETERMINATE
-    assert "INDETERMINATE" in out
+    assert "无法判定 indeterminate [INDETERMINATE]" in out
     assert "PLATFORM_UNAVAILABLE" in out
+    # No data says nothing about the subject: no supervision tier, no report.
+    assert "风险较高" not in out
+    assert "high risk" not in out
+    assert "Supervision" not in out
+    assert "report None" not in out
+    assert "不说明该主体的任何信用状况" in out
 
 
 def test_natural_person_needs_an_authorisation(run: Run, sandbox: SandboxServer, raw: Raw) -> None:

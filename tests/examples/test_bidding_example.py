@@ -30,7 +30,7 @@ def test_run_demo_screens_the_tender(sandbox: Any) -> None:
     before = len(sandbox.admin.feedback())
     text = run_demo(sandbox)
     assert "HLJ-ZB-2026-0318" in text
-    assert "5（排除 1，待复核 1，无法核查 0，准入 3）" in text
+    assert "5（排除 1，待复核 1，无法判定 0，准入 3）" in text
     excluded = text.split("1. 投标人A", 1)[1].split("\n\n", 1)[0]
     assert masked["severe_list"] in excluded
     assert "排除 excluded" in excluded

@@ -93,7 +93,7 @@ def test_personnel_review(sandbox: Any) -> None:
     linked = block(text, "/qualification/Q-2026-31")
     assert "200 credit RESTRICTED" in linked
     assert "qualifies on credit: no" in linked
-    assert f"as legal_representative of {masked(sandbox)['severe_list']}" in linked
+    assert f"{masked(sandbox)['severe_list']}（法定代表人 legal representative）" in linked
     assert "第四十五条" in linked
     assert "503 Credit check indeterminate" in block(text, "/qualification/Q-2026-32")
     assert "Query log: 4 checks logged" in text

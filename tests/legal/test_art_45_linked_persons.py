@@ -51,7 +51,8 @@ def test_legal_representative_of_severe_company_fails_the_soe_director_review() 
     raw_org = uscc(OTHER_COMPANY)
     assert raw_org not in trigger.via_organisation
     assert raw_org not in json.dumps(decision.to_dict(), ensure_ascii=False)
-    assert "legal_representative" in decision.explain()
+    assert "法定代表人" in decision.explain("zh")
+    assert "legal representative" in decision.explain("en")
 
 
 @pytest.mark.parametrize(

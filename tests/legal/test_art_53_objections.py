@@ -50,7 +50,7 @@ def test_pending_objection_holds_the_dependent_measures_for_review() -> None:
     assert advisory_codes(decision, "L-SEVERE") == {"RECORD_DISPUTED"}
     assert decision.commitment.reason.value == "RECORD_DISPUTED"
     assert "待复核" in decision.explain()
-    assert "[under objection]" in decision.explain()
+    assert "异议处理中 under objection" in decision.explain()
 
 
 def test_suspend_policy_leaves_the_measures_out() -> None:

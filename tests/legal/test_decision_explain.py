@@ -14,6 +14,7 @@ from collections.abc import Callable
 import pytest
 
 from credit_sdk import Decision, Scenario
+from credit_sdk._labels import REASON_LABELS
 from tests.legal.builders import (
     COMPANY_NAME,
     OTHER_COMPANY,
@@ -73,7 +74,8 @@ def test_explain_shows_every_exclusion_with_its_code() -> None:
     assert {"RECORD_EXPIRED", "EXCLUDED_MINOR_PENALTY", "INFORMATION_ONLY", "NOT_RELATED"} <= codes
     lines = text.splitlines()
     for e in decision.exclusions:
-        wanted = [f"- {e.reason.value}:", *(x for x in (e.item_id, e.measure_id) if x)]
+        zh = REASON_LABELS[e.reason.value][0]
+        wanted = [f"- {zh}", f"[{e.reason.value}]:", *(x for x in (e.item_id, e.measure_id) if x)]
         assert any(all(w in line for w in wanted) for line in lines), e
 
 
@@ -86,7 +88,7 @@ def test_explain_shows_advisories() -> None:
 
 def test_explain_names_the_linked_role_and_masks_the_organisation() -> None:
     text = _linked_person().explain()
-    assert "legal_representative" in text
+    assert "法定代表人 legal representative" in text
     assert uscc(OTHER_COMPANY) not in text
     assert resident_id() not in text
 

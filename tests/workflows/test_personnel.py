@@ -143,7 +143,7 @@ def test_platform_down_is_indeterminate(
         authorization=grant_for(credit_platform.today),
     )  # fmt: skip
     assert check.standing is CandidateStanding.INDETERMINATE
-    assert "无法核查" in check.render()
+    assert "无法判定" in check.render()
 
 
 def test_authorisation_is_required_and_checked_before_any_query(

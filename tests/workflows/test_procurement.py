@@ -132,7 +132,7 @@ def test_summary_for_the_procurement_file(
     screening = screen_tender(credit_client, "HLJ-ZB-2026-0318", tender, ctx)
     text = screening.render()
     terms = ["招标投标信用核查汇总", "排除", "设定依据", "实施主体", "触发信息", "评审分值调整"]
-    terms += ["+2", "-3", "待复核", "无法核查", "不得视为无失信记录"]
+    terms += ["+2", "-3", "待复核", "无法判定", "不得视为无失信记录"]
     for term in terms:
         assert term in text, term
     data = screening.to_dict()
@@ -213,7 +213,7 @@ def test_platform_down_leaves_every_bidder_indeterminate(
     screening = screen_tender(credit_client, "T-3", [fake_uscc(1), fake_uscc(2)], ctx)
     assert {b.standing for b in screening.bidders} == {BidderStanding.INDETERMINATE}
     assert screening.admitted == ()
-    assert "无法核查 2" in screening.render()
+    assert "无法判定 2" in screening.render()
 
 
 def test_async_screening(
