@@ -49,10 +49,13 @@ from credit_sdk import (
     Identifier,
     InvalidIdentifier,
     InvalidQuery,
+    Lang,
     Outcome,
     PlatformError,
     QueryContext,
     Scenario,
+    bilingual,
+    code_label,
     parse_identifier,
 )
 
@@ -117,11 +120,32 @@ _DEFAULT_STATUSES: Mapping[Outcome, int] = MappingProxyType(
 )
 
 _TITLES = {
-    Outcome.RESTRICTED: "Credit restrictions apply (失信约束措施)",
-    Outcome.REVIEW: "Credit information under objection: review required (异议处理中)",
-    Outcome.INDETERMINATE: "Credit check indeterminate: failed closed",
-    Outcome.INCENTIVES: "Credit incentives apply",
-    Outcome.CLEAR: "No credit measure applies",
+    Outcome.RESTRICTED: ("适用失信约束措施", "Credit restrictions apply"),
+    Outcome.REVIEW: (
+        "信用信息异议处理中，需人工复核",
+        "Credit information under objection: review required",
+    ),
+    Outcome.INDETERMINATE: ("无法判定，核查未完成", "Credit check indeterminate: failed closed"),
+    Outcome.INCENTIVES: ("适用守信激励措施", "Credit incentives apply"),
+    Outcome.CLEAR: ("未发现需适用的措施", "No credit measure applies"),
+}
+
+#: Titles of the request-error problems, by problem type slug (Chinese, English).
+_ERROR_TITLES = {
+    "invalid-identifier": ("证件号码或统一社会信用代码无效", "Invalid identifier"),
+    "authorization-required": (
+        "信息主体的授权不允许本次查询",
+        "The subject's authorisation does not allow this query (Art. 25, 56)",
+    ),
+    "invalid-query": ("查询条件不完整或不符合要求", "The credit query cannot be made as asked"),
+    "audit-unavailable": (
+        "查询日志无法写入，核查暂不可用",
+        "Credit check unavailable: query log not writable",
+    ),
+    "platform-unavailable": (
+        "信用信息平台不可用，核查未完成",
+        "Credit platform unavailable: failed closed",
+    ),
 }
 
 
@@ -165,8 +189,13 @@ class RefusalPolicy:
     retry_after: int = 30
     problem_type_base: str = "urn:credit-sdk:problem:"
     errors_as_problems: bool = True
+    #: The language of problem ``title`` and ``detail``: ``"zh-en"`` (Chinese first, the
+    #: default), ``"zh"`` or ``"en"``. ``type`` and the other members never change with it.
+    lang: Lang = "zh-en"
 
     def __post_init__(self) -> None:
+        if self.lang not in ("zh-en", "zh", "en"):
+            raise ConfigurationError("RefusalPolicy.lang must be one of zh-en, zh, en")
         normalised: dict[Outcome, int] = {}
         for outcome, status in dict(self.statuses).items():
             key = _outcome(outcome)
@@ -200,6 +229,7 @@ class RefusalPolicy:
             retry_after=self.retry_after,
             problem_type_base=self.problem_type_base,
             errors_as_problems=self.errors_as_problems,
+            lang=self.lang,
         )
 
     def status_for_outcome(self, outcome: Outcome) -> int | None:
@@ -274,34 +304,39 @@ def _reason_codes(decision: Decision) -> list[str]:
     return sorted(codes)
 
 
-def _scenario_text(value: str) -> str:
+def _scenario_text(value: str, lang: Lang) -> str:
     try:
         scenario = Scenario.parse(value)
     except InvalidQuery:
         return value
-    return f"{scenario.value} (Art. {scenario.article_item})"
+    return f"{bilingual(scenario.label_zh, scenario.value, lang)} (Art. {scenario.article_item})"
 
 
-def _decision_detail(decision: Decision) -> str:
-    who = f"subject {decision.subject}"
-    where = _scenario_text(decision.scenario)
+def _decision_detail(decision: Decision, lang: Lang) -> str:
+    who, where = decision.subject, _scenario_text(decision.scenario, lang)
     if decision.outcome is Outcome.RESTRICTED:
         n = len(decision.restrictions)
-        measures = (
-            "1 published restriction applies" if n == 1 else (f"{n} published restrictions apply")
+        zh = f"主体 {who} 在{where}事项中适用 {n} 项已公布的失信约束措施，每项均列明设定依据。"
+        en = (
+            "1 published restriction applies" if n == 1 else f"{n} published restrictions apply"
+        ) + f" to subject {who} for {where}; each is listed with its legal basis."
+    elif decision.outcome is Outcome.REVIEW:
+        zh = f"主体 {who}（{where}）的措施依赖异议处理中的信息（第五十三条），须经人工复核。"
+        en = (
+            f"a measure for subject {who} ({where}) depends on information under objection "
+            "(Art. 53): a case officer must review the case before it goes on."
         )
-        return f"{measures} to {who} for {where}; each is listed with its legal basis."
-    if decision.outcome is Outcome.REVIEW:
-        return (
-            f"a measure for {who} ({where}) depends on information under objection (Art. 53): "
-            "a case officer must review the case before it goes on."
+    elif decision.outcome is Outcome.INDETERMINATE:
+        zh = f"未取得主体 {who}（{where}）的可用信用信息，核查未完成；请稍后重试，不得视为无失信。"
+        en = (
+            f"no usable credit data for subject {who} ({where}): the check failed closed; try "
+            "again later, and do not treat the subject as clear."
         )
-    if decision.outcome is Outcome.INDETERMINATE:
-        return (
-            f"no usable credit data for {who} ({where}): the check failed closed; try again "
-            "later, and do not treat the subject as clear."
-        )
-    return f"outcome {decision.outcome.value} for {who} ({where})."
+    else:
+        label = code_label("outcome", decision.outcome.value, "zh")
+        zh = f"主体 {who}（{where}）的核查结论：{label}。"
+        en = f"outcome {decision.outcome.value} for subject {who} ({where})."
+    return bilingual(zh, en, lang)
 
 
 def decision_problem(decision: Decision, status: int, policy: RefusalPolicy) -> Problem:
@@ -314,9 +349,9 @@ def decision_problem(decision: Decision, status: int, policy: RefusalPolicy) -> 
     """
     body: dict[str, Any] = {
         "type": policy.problem_type(f"credit-{decision.outcome.value.lower()}"),
-        "title": _TITLES[decision.outcome],
+        "title": bilingual(*_TITLES[decision.outcome], policy.lang),
         "status": status,
-        "detail": _decision_detail(decision),
+        "detail": _decision_detail(decision, policy.lang),
         "outcome": decision.outcome.value,
         "scenario": decision.scenario,
         "subject": decision.subject,
@@ -334,13 +369,13 @@ def decision_problem(decision: Decision, status: int, policy: RefusalPolicy) -> 
 
 
 def _error_body(
-    policy: RefusalPolicy, slug: str, title: str, status: int, detail: str, **extra: Any
+    policy: RefusalPolicy, slug: str, status: int, detail: tuple[str, str], **extra: Any
 ) -> dict[str, Any]:
     return {
         "type": policy.problem_type(slug),
-        "title": title,
+        "title": bilingual(*_ERROR_TITLES[slug], policy.lang),
         "status": status,
-        "detail": detail,
+        "detail": bilingual(*detail, policy.lang),
         **{k: v for k, v in extra.items() if v is not None},
     }
 
@@ -357,23 +392,26 @@ def error_problem(
     if not policy.errors_as_problems or isinstance(err, ConfigurationError):
         return None
     headers = {"Cache-Control": "no-store"}
+    message = str(err)
     if isinstance(err, InvalidIdentifier):
         body = _error_body(
-            policy, "invalid-identifier", "Invalid identifier", 422, str(err),
+            policy, "invalid-identifier", 422,
+            (f"标识不符合规则 {err.rule}。", message),
             rule=err.rule, identifier_kind=err.kind, field=field_name,
         )  # fmt: skip
         return Problem(422, body, headers)
     if isinstance(err, AuthorizationError):
         body = _error_body(
-            policy, "authorization-required",
-            "The subject's authorisation does not allow this query (Art. 25, 56)", 403, str(err),
+            policy, "authorization-required", 403,
+            (f"查询自然人信息须有其有效授权（第二十五条、第五十六条），不符合规则 {err.rule}。",
+             message),
             rule=err.rule,
         )  # fmt: skip
         return Problem(403, body, headers)
     if isinstance(err, InvalidQuery):
         status = 400 if err.rule.endswith("_missing") else 422
         body = _error_body(
-            policy, "invalid-query", "The credit query cannot be made as asked", status, str(err),
+            policy, "invalid-query", status, (f"查询条件不符合规则 {err.rule}。", message),
             rule=err.rule, field=field_name,
         )  # fmt: skip
         return Problem(status, body, headers)
@@ -382,16 +420,18 @@ def error_problem(
         # The query log is down: the check failed closed (Art. 25: no unlogged query).
         _log.error("credit check failed closed: the query log could not be written")
         body = _error_body(
-            policy, "audit-unavailable", "Credit check unavailable: query log not writable",
-            503, "the query could not be logged as Art. 25 requires, so it was not made; try "
-            "again later",
+            policy, "audit-unavailable", 503,
+            ("查询无法按第二十五条记入查询日志，因此未予查询；请稍后重试。",
+             "the query could not be logged as Art. 25 requires, so it was not made; try "
+             "again later"),
         )  # fmt: skip
         return Problem(503, body, retry)
     if isinstance(err, PlatformError):
         body = _error_body(
-            policy, "platform-unavailable", "Credit platform unavailable: failed closed", 503,
-            f"the credit platform gave no usable answer ({type(err).__name__}); try again "
-            "later, and do not treat the subject as clear",
+            policy, "platform-unavailable", 503,
+            (f"信用信息平台未给出可用答复（{type(err).__name__}）；请稍后重试，不得视为无失信。",
+             f"the credit platform gave no usable answer ({type(err).__name__}); try again "
+             "later, and do not treat the subject as clear"),
         )  # fmt: skip
         return Problem(503, body, retry)
     return None

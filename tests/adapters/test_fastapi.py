@@ -338,7 +338,8 @@ def test_context_from_request_fields_by_default(memory_backend: Backend) -> None
         expected_status=400, slug="invalid-query",
     )  # fmt: skip
     assert problem["rule"] == "context_missing"
-    assert problem["detail"].startswith("no query context: missing purpose in ")
+    assert problem["detail"].startswith("查询条件不符合规则 context_missing。")
+    assert "no query context: missing purpose in " in problem["detail"]
 
 
 class Candidate(BaseModel):

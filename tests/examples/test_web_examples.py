@@ -66,7 +66,7 @@ def test_permit_approval(sandbox: Any) -> None:
     down = block(text, "申请 2026-122")
     assert "503 application/problem+json (Retry-After: 30 s)" in down
     assert "do not treat the subject as clear" in down
-    assert "422 Invalid identifier (rule check_character)" in text
+    assert "422 证件号码或统一社会信用代码无效 Invalid identifier (rule check_character)" in text
     assert "Feedback (Art. 46): 2 applied incentive(s) reported" in text
     assert "Query log: 5 checks logged" in text
     no_raw_identifiers(text, sandbox)
@@ -85,9 +85,9 @@ def test_personnel_review(sandbox: Any) -> None:
     assert "200 credit CLEAR" in cleared
     assert "prohibited field(s) dropped" in cleared
     refused = block(text, "/hiring/HR-07  候选人 " + masked(sandbox)["judgment_defaulter"])
-    assert "403 Credit restrictions apply" in refused
+    assert "403 适用失信约束措施 Credit restrictions apply" in refused
     assert "限制录用、聘用为公务员" in refused
-    assert "403 The subject's authorisation does not allow this query" in block(
+    assert "403 信息主体的授权不允许本次查询 The subject's authorisation" in block(
         text, "/hiring/HR-08"
     )
     linked = block(text, "/qualification/Q-2026-31")
@@ -95,7 +95,8 @@ def test_personnel_review(sandbox: Any) -> None:
     assert "qualifies on credit: no" in linked
     assert f"{masked(sandbox)['severe_list']}（法定代表人 legal representative）" in linked
     assert "第四十五条" in linked
-    assert "503 Credit check indeterminate" in block(text, "/qualification/Q-2026-32")
+    down = block(text, "/qualification/Q-2026-32")
+    assert "503 无法判定，核查未完成 Credit check indeterminate" in down
     assert "Query log: 4 checks logged" in text
     no_raw_identifiers(text, sandbox)
 
