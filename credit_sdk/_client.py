@@ -36,6 +36,7 @@ import binascii
 import contextlib
 import contextvars
 import copy
+import dataclasses
 import datetime as dt
 import hashlib
 import hmac
@@ -114,6 +115,13 @@ from credit_sdk._transport import (
     TransportConfig,
 )
 from credit_sdk._version import __version__
+from credit_sdk._workdays import (
+    DueDate,
+    ExcludedPeriod,
+    ObjectionDueDates,
+    WorkingDayCalendar,
+    objection_due_dates,
+)
 from credit_sdk._workers import FATAL, WorkerHealth, WorkerMonitor
 
 __all__ = [
@@ -206,17 +214,33 @@ class ObjectionReceipt:
 
     ``label_due``: the record must carry the objection label (异议标注) by this working day;
     ``decision_due``: the correction decision is due by this working day (three, or seven when
-    another unit must help verify). Both are ``None``, with ``due_dates_unavailable`` saying
-    why, when the working-day calendar has no official arrangement yet for those weeks.
+    another unit must help verify). Both are always dates, each computed on its own. When a
+    day of the count falls in a year that neither the operator's holiday arrangement nor the
+    official calendar knows, that date is a weekends-only estimate and ``due_dates_provisional``
+    is true (``label``/``decision`` say which and for which years). Time spent on inspection,
+    testing, quarantine, appraisal or expert review does not count (Art. 53 ¶2): recompute with
+    ``client.objection_due_dates(receipt, excluded=[...])``.
     """
 
     objection_id: str
     received_on: dt.date
     status: str
     needs_assistance: bool
-    label_due: dt.date | None
-    decision_due: dt.date | None
-    due_dates_unavailable: str | None = None  # why the dates could not be computed
+    label: DueDate
+    decision: DueDate
+
+    @property
+    def label_due(self) -> dt.date:
+        return self.label.due
+
+    @property
+    def decision_due(self) -> dt.date:
+        return self.decision.due
+
+    @property
+    def due_dates_provisional(self) -> bool:
+        """True when either date is a weekends-only estimate (see :class:`DueDate`)."""
+        return self.label.provisional or self.decision.provisional
 
 
 @dataclass(frozen=True, slots=True)
@@ -443,6 +467,7 @@ class BaseClient:
         http_transport: Any = None,
         clock: Callable[[], float] = time.monotonic,
         today: Callable[[], dt.date] | None = None,
+        holidays: WorkingDayCalendar | str | os.PathLike[str] | None = None,
     ) -> None:
         if audit is None:
             raise ConfigurationError(
@@ -463,6 +488,15 @@ class BaseClient:
         self.batch_size = batch_size
         self.batch_concurrency = batch_concurrency
         self._today = today or (lambda: dt.datetime.now(dt.UTC).astimezone(_CHINA).date())
+        # Working days (Art. 22, 52, 53): the operator's holiday arrangement first (argument,
+        # else CREDIT_SDK_HOLIDAYS), then the official calendar, then a provisional estimate.
+        # A malformed file fails here, at configuration time, not when a date is due.
+        if holidays is None:
+            self.calendar = WorkingDayCalendar.from_env()
+        elif isinstance(holidays, WorkingDayCalendar):
+            self.calendar = holidays
+        else:
+            self.calendar = WorkingDayCalendar.load(holidays)
         self._clock = clock
         self.breaker = CircuitBreaker(
             failure_threshold=breaker_threshold, recovery_time=breaker_recovery, clock=clock
@@ -1010,37 +1044,38 @@ class BaseClient:
         return request, key
 
     def _receipt(self, ack: Any, needs_assistance: bool) -> ObjectionReceipt:
-        from credit_sdk._workdays import objection_due_dates
-
-        # The objection is the subject's right (Art. 53): it is filed even when the working-day
-        # calendar has no holiday arrangement yet for the weeks ahead; the receipt then says
-        # why its due dates are missing instead of guessing them.
-        try:
-            due = objection_due_dates(
-                ack.received_on,
-                needs_assistance=needs_assistance,
-                label_days=self.profile.objection_label_working_days,
-                decision_days=self.profile.objection_decision_working_days,
-                assisted_decision_days=self.profile.objection_assisted_decision_working_days,
-            )
-        except ConfigurationError as err:
-            return ObjectionReceipt(
-                ack.objection_id,
-                ack.received_on,
-                ack.status,
-                needs_assistance,
-                None,
-                None,
-                str(err),
-            )
+        # Never None, never a crash: a year no calendar knows is estimated and marked so.
+        due = self._objection_dates(ack.received_on, needs_assistance, ())
         return ObjectionReceipt(
-            ack.objection_id,
-            ack.received_on,
-            ack.status,
-            needs_assistance,
-            due.label_due,
-            due.decision_due,
+            ack.objection_id, ack.received_on, ack.status, needs_assistance, due.label, due.decision
         )
+
+    def _objection_dates(
+        self, received_on: dt.date, needs_assistance: bool, excluded: Sequence[ExcludedPeriod]
+    ) -> ObjectionDueDates:
+        return objection_due_dates(
+            received_on,
+            needs_assistance=needs_assistance,
+            label_days=self.profile.objection_label_working_days,
+            decision_days=self.profile.objection_decision_working_days,
+            assisted_decision_days=self.profile.objection_assisted_decision_working_days,
+            excluded=excluded,
+            calendar=self.calendar,
+        )
+
+    def objection_due_dates(
+        self, receipt: ObjectionReceipt, *, excluded: Sequence[ExcludedPeriod] = ()
+    ) -> ObjectionReceipt:
+        """The receipt with its due dates counted again, leaving out ``excluded`` periods of
+        inspection, testing, quarantine, appraisal or expert review (Art. 53 ¶2). Pure: no I/O.
+
+        >>> later = client.objection_due_dates(receipt, excluded=[ExcludedPeriod(
+        ...     dt.date(2026, 11, 30), dt.date(2026, 12, 4), "appraisal")])  # doctest: +SKIP
+        """
+        if not isinstance(receipt, ObjectionReceipt):
+            raise TypeError("receipt must be an ObjectionReceipt")
+        due = self._objection_dates(receipt.received_on, receipt.needs_assistance, excluded)
+        return dataclasses.replace(receipt, label=due.label, decision=due.decision)
 
     # -- lists and status --------------------------------------------------------------------
 
@@ -1223,6 +1258,8 @@ def _env_kwargs(environ: Mapping[str, str]) -> dict[str, Any]:
         "cache_ttl": _float_env(environ, "CREDIT_SDK_CACHE_TTL", 60.0),
         "max_list_staleness": _float_env(environ, "CREDIT_SDK_MAX_LIST_STALENESS", 86400.0),
         "_audit_target": audit_target,
+        # CREDIT_SDK_HOLIDAYS: the operator's holiday arrangement files (Art. 22, 52, 53 dates).
+        "holidays": WorkingDayCalendar.from_env(environ),
     }
     if environ.get("CREDIT_SDK_LISTS_DIR"):
         kwargs["lists_dir"] = environ["CREDIT_SDK_LISTS_DIR"]

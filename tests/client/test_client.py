@@ -463,17 +463,18 @@ def test_file_objection_returns_the_art_53_due_dates(
 def test_file_objection_files_even_without_calendar_data(
     make_client: Callable[..., CreditClient], ctx: QueryContext
 ) -> None:
-    # Art. 53 objections are the subject's right: filed even when the working-day calendar has
-    # no official arrangement yet; the receipt says why it carries no due dates.
+    # Art. 53 objections are the subject's right: filed even when no calendar knows the year;
+    # the receipt then carries weekends-only estimates, marked provisional, never None.
     far = MemoryProvider({COMPANY: severe_company_report()}, today=lambda: dt.date(2099, 6, 1))
     client = make_client(provider=far)
     receipt = client.file_objection(COMPANY, "L1", "reason", ctx=ctx)
     assert far.calls["file_objection"] == 1
     assert receipt.objection_id.startswith("OBJ-")
-    assert receipt.label_due is None
-    assert receipt.decision_due is None
-    assert receipt.due_dates_unavailable is not None
-    assert "chinese-calendar" in receipt.due_dates_unavailable
+    assert receipt.label_due == dt.date(2099, 6, 2)  # 1 June 2099 is a Monday
+    assert receipt.decision_due == dt.date(2099, 6, 4)
+    assert receipt.due_dates_provisional
+    assert receipt.label.estimated_years == (2099,)
+    assert "provisional" in str(receipt.decision)
 
 
 # --- hooks, status, lifecycle --------------------------------------------------------------------

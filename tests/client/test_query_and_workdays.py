@@ -10,7 +10,6 @@ import pytest
 from credit_sdk import (
     Authorization,
     AuthorizationError,
-    ConfigurationError,
     InvalidQuery,
     QueryContext,
     Scenario,
@@ -103,8 +102,3 @@ def test_objection_due_dates_three_or_seven_working_days() -> None:
     assert plain.decision_due == dt.date(2026, 12, 2)
     assisted = objection_due_dates(dt.date(2026, 11, 27), needs_assistance=True)
     assert assisted.decision_due == dt.date(2026, 12, 8)
-
-
-def test_a_year_without_calendar_data_is_a_clear_error_not_a_guess() -> None:
-    with pytest.raises(ConfigurationError, match="chinese-calendar"):
-        add_working_days(dt.date(2099, 12, 30), 3)
