@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
-EXTRAS := dev,postgres,sandbox,fastapi,flask,django
+EXTRAS := dev,postgres,audit,sandbox,fastapi,flask,django
 
 .PHONY: venv test lint typecheck pytest demo bench clean
 

@@ -31,6 +31,14 @@ from credit_sdk._audit._types import (
     VerifyResult,
     new_query_id,
 )
+from credit_sdk._audit._witness import (
+    CheckpointPolicy,
+    CheckpointSigner,
+    FileCheckpointSink,
+    SignedCheckpoint,
+    load_public_key,
+    read_checkpoints,
+)
 from credit_sdk._audit.memory import MemoryQueryLog
 from credit_sdk._audit.postgres import PostgresQueryLog  # psycopg itself is imported on first use
 from credit_sdk._audit.sqlite import SQLiteQueryLog
@@ -40,9 +48,12 @@ __all__ = [
     "OUTCOMES",
     "AuditRecord",
     "AuditStats",
+    "CheckpointPolicy",
+    "CheckpointSigner",
     "ClaimedFeedback",
     "ClaimedOutboxItem",
     "FeedbackItem",
+    "FileCheckpointSink",
     "ListSnapshot",
     "MemoryQueryLog",
     "OutboxItem",
@@ -53,9 +64,12 @@ __all__ = [
     "QueryIntent",
     "QueryLog",
     "SQLiteQueryLog",
+    "SignedCheckpoint",
     "VerifyResult",
+    "load_public_key",
     "new_query_id",
     "open_query_log",
+    "read_checkpoints",
 ]
 
 #: Environment variable naming the default query-log database (path or postgresql:// URL).

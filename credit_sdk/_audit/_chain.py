@@ -33,7 +33,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from json.encoder import encode_basestring
 from typing import Any
@@ -51,7 +51,8 @@ from credit_sdk._audit._types import (
     json_str,
     parse_iso,
 )
-from credit_sdk._errors import AuditIntegrityError
+from credit_sdk._audit._witness import SignedCheckpoint
+from credit_sdk._errors import AuditError, AuditIntegrityError
 
 __all__ = [
     "FORMAT_VERSION",
@@ -67,6 +68,7 @@ __all__ = [
     "link",
     "read_head",
     "record_hash",
+    "signed_checkpoint_record",
     "verify_rows",
 ]
 
@@ -237,7 +239,10 @@ def header_json(seq: int, kind: str, record_id: str, prev_hash: str, recorded_at
 # The header is formatted directly rather than through canonical_json: keys in sorted order,
 # strings through the same encoder, so the bytes are the same (tests hold the two together).
 _json_str = encode_basestring
-_KIND_PARTS = {k: f',"kind":{json_str(k)},"prev":' for k in ("intent", "completion", "checkpoint")}
+_KIND_PARTS = {
+    k: f',"kind":{json_str(k)},"prev":'
+    for k in ("intent", "completion", "checkpoint", "signed_checkpoint")
+}
 _HEADER_END = f',"v":{FORMAT_VERSION}}}\n'.encode()
 
 
@@ -334,6 +339,21 @@ def checkpoint_record(
     )
 
 
+def signed_checkpoint_record(checkpoint: SignedCheckpoint) -> PendingRecord:
+    """The chained record of a signed checkpoint; it follows the record it names."""
+    return PendingRecord(
+        f"signed_checkpoint:{checkpoint.seq}", "signed_checkpoint", None, None, None, None, None,
+        checkpoint.to_json(),
+    )  # fmt: skip
+
+
+def _signed_checkpoint(row: StoredRow) -> SignedCheckpoint | None:
+    try:
+        return SignedCheckpoint.from_json(row.body)
+    except AuditError:
+        return None
+
+
 def _hash_at(row: StoredRow, seq: int) -> str:
     return record_hash(
         seq=seq, kind=row.kind, record_id=row.record_id, prev_hash=row.prev_hash,
@@ -366,6 +386,18 @@ def _consistent(row: StoredRow) -> bool:
             and body.get("outcome") == row.outcome
             and row.organ is None
             and row.subject_pseudonym is None
+        )
+    if row.kind == "signed_checkpoint":
+        cp = _signed_checkpoint(row)
+        return (
+            cp is not None
+            and row.record_id == f"signed_checkpoint:{cp.seq}"
+            and row.body == cp.to_json()
+            and row.query_id is None
+            and row.event_at is None
+            and row.organ is None
+            and row.subject_pseudonym is None
+            and row.outcome is None
         )
     if row.kind == "checkpoint":
         return (
@@ -411,8 +443,15 @@ def verify_rows(
     checkpoints: Sequence[StoredRow],
     head: tuple[int, str] | None,
     head_fault: str | None = None,
+    witnessed: Mapping[int, tuple[str, str]] | None = None,
+    public_key: bytes | None = None,
 ) -> VerifyResult:
     """Walk ``rows`` (ascending ``seq``) and report the first broken link.
+
+    ``witnessed`` maps positions to the hash a witness holds for them (and a phrase naming the
+    witness): the record there must have exactly that hash, and the chain must reach it, so a
+    consistent rewrite or a truncation at or before a witnessed position is found.
+    ``public_key`` checks the signature of every signed checkpoint in the chain.
 
     ``checkpoints`` are all checkpoint rows (to anchor a pruned chain); ``head`` is the chain
     head the store keeps separately (``None`` to skip that cross-check), which catches records
@@ -422,8 +461,13 @@ def verify_rows(
     walk = _Walk(rows)
     first_rows = walk.ahead(1)
     head_seq, head_hash = head if head is not None else (0, GENESIS_HASH)
+    witnessed = dict(witnessed or {})
     if head_fault is not None and not first_rows:
         return _broken(0, 0, GENESIS_HASH, 0, 0, None, "head", head_fault)
+    if not first_rows and witnessed:
+        w = min(witnessed)
+        return _broken(0, head_seq, head_hash, 0, 1, None, "deleted",
+                       f"{witnessed[w][1]} names record {w}, but no records are left")  # fmt: skip
     if not first_rows:
         if head_seq > 0:
             detail = f"the chain head names record {head_seq} but no records are left"
@@ -451,6 +495,7 @@ def verify_rows(
         pruned = first.seq - 1
 
     expected_seq = first.seq
+    proven: int | None = None
     history: deque[StoredRow] = deque(maxlen=2)
     count = 0
     row_after_head: StoredRow | None = None
@@ -462,6 +507,21 @@ def verify_rows(
             return _broken(
                 pruned, head_seq, head_hash, position - first.seq, position, record_id, kind, detail
             )
+        if row.kind == "signed_checkpoint":
+            problem = _check_signed(row, public_key)
+            if problem is not None:
+                return _broken(pruned, head_seq, head_hash, row.seq - first.seq, row.seq,
+                               row.record_id, "changed", problem)  # fmt: skip
+        if row.seq in witnessed:
+            digest, what = witnessed[row.seq]
+            if row.hash != digest:
+                before = [s for s in witnessed if first.seq <= s < row.seq]
+                since = f"after record {max(before)}, " if before else ""
+                return _broken(pruned, head_seq, head_hash, row.seq - first.seq, row.seq,
+                               row.record_id, "changed",
+                               f"it differs from {what}: the chain was rewritten {since}at or "
+                               "before this record")  # fmt: skip
+            proven = row.seq
         history.append(row)
         expected_prev = row.hash
         expected_seq += 1
@@ -471,6 +531,12 @@ def verify_rows(
             row_after_head = row
 
     assert last_row is not None
+    beyond = [s for s in witnessed if s > last_row.seq]
+    if beyond:
+        w = max(beyond)
+        return _broken(pruned, head_seq, head_hash, count, last_row.seq + 1, None, "deleted",
+                       f"{witnessed[w][1]} names record {w}, but the chain ends at record "
+                       f"{last_row.seq}: records at the end were removed")  # fmt: skip
     if head_fault is not None:
         return _broken(pruned, last_row.seq, last_row.hash, count, last_row.seq, None, "head",
                        f"{head_fault}: nothing proves where the chain ends")  # fmt: skip
@@ -490,8 +556,26 @@ def verify_rows(
             return _broken(pruned, head_seq, head_hash, count - 1, last_row.seq, last_row.record_id,
                            "changed", "the newest record differs from the chain head")  # fmt: skip
     return VerifyResult(
-        ok=True, count=count, head_seq=last_row.seq, head_hash=last_row.hash, pruned=pruned
+        ok=True,
+        count=count,
+        head_seq=last_row.seq,
+        head_hash=last_row.hash,
+        pruned=pruned,
+        witnessed_seq=proven,
     )
+
+
+def _check_signed(row: StoredRow, public_key: bytes | None) -> str | None:
+    """What is wrong with a signed checkpoint record that is otherwise intact, or ``None``."""
+    cp = _signed_checkpoint(row)
+    if cp is None:  # pragma: no cover - _consistent() refused it already
+        return "the checkpoint cannot be read"
+    # prev_hash was checked against the record before (or the prune anchor) already.
+    if cp.seq != row.seq - 1 or cp.hash != row.prev_hash:
+        return "the signed checkpoint does not name the record before it"
+    if public_key is not None and not cp.verify(public_key):
+        return "the checkpoint's signature does not verify under the given public key"
+    return None
 
 
 def _broken(

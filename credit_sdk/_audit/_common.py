@@ -11,7 +11,14 @@ from datetime import UTC, date, datetime, timedelta
 from types import TracebackType
 from typing import Any, ClassVar, Self
 
-from credit_sdk._audit._chain import GENESIS_HASH, PendingRecord, StoredRow, encode
+from credit_sdk._audit._chain import (
+    GENESIS_HASH,
+    PendingRecord,
+    StoredRow,
+    encode,
+    link,
+    signed_checkpoint_record,
+)
 from credit_sdk._audit._types import (
     FEEDBACK_KIND,
     ClaimedFeedback,
@@ -27,8 +34,15 @@ from credit_sdk._audit._types import (
     parse_iso,
     redact_identifiers,
 )
+from credit_sdk._audit._witness import (
+    Checkpointer,
+    CheckpointPolicy,
+    CheckpointSigner,
+    SignedCheckpoint,
+    expectations,
+)
 from credit_sdk._audit._writer import GroupCommitWriter, Op
-from credit_sdk._errors import AuditError, ConfigurationError
+from credit_sdk._errors import AuditError, AuditIntegrityError, ConfigurationError
 
 __all__ = [
     "LEASE_EXPIRED",
@@ -52,9 +66,11 @@ __all__ = [
     "clean_error",
     "duplicate_within",
     "head_fields",
+    "next_checkpoint",
     "now",
     "opt_time",
     "outbox_stats",
+    "witness_args",
 ]
 
 LEASE_EXPIRED = "lease expired without a reported outcome"
@@ -359,6 +375,44 @@ def append_streamed(
     writer.finish(op)
 
 
+def next_checkpoint(
+    signer: CheckpointSigner,
+    head_seq: int,
+    head_hash: str,
+    newest: Sequence[Any] | None,
+    at: datetime,
+) -> tuple[tuple[Any, ...], SignedCheckpoint] | None:
+    """The row (in ``LINKED_COLUMNS`` order) and checkpoint that sign the head ``head_seq``;
+    ``None`` for an empty chain or one whose newest record (``newest``: its kind) is a signed
+    checkpoint already. A head that names no record is a broken chain."""
+    if head_seq == 0:
+        return None
+    if newest is None:
+        raise AuditIntegrityError(
+            f"the query log's chain is broken: the chain head names record {head_seq}, which "
+            "is missing; no checkpoint was written (run credit-sdk audit verify)"
+        )
+    if newest[0] == "signed_checkpoint":
+        return None
+    stamp = iso(at)
+    cp = signer.sign(head_seq, head_hash, stamp)
+    (row,) = link([signed_checkpoint_record(cp)], head_seq, head_hash, stamp)
+    return row, cp
+
+
+def witness_args(
+    checkpointer: Checkpointer | None,
+    checkpoints: Iterable[SignedCheckpoint],
+    public_key: bytes | None,
+    expect: Iterable[tuple[int, str]],
+) -> tuple[dict[int, tuple[str, str]], bytes | None]:
+    """``verify()``'s witness arguments: what to check the chain against, and the public key
+    (by default the store's own signer's, when it has a checkpoint policy)."""
+    if public_key is None and checkpointer is not None:
+        public_key = checkpointer.policy.signer.public_key
+    return expectations(checkpoints, public_key, expect), public_key
+
+
 class StoreNotFound(AuditError):
     """The query-log database does not exist (and the store was told not to create it)."""
 
@@ -379,9 +433,35 @@ class WriterBackedLog:
     _writer: GroupCommitWriter | None
     _closed: bool
     _timeout: float
+    _checkpointer: Checkpointer | None = None
 
     def _submit(self, op: Op) -> None:
         raise NotImplementedError
+
+    def _write_checkpoint(self, signer: CheckpointSigner) -> SignedCheckpoint | None:
+        raise NotImplementedError
+
+    def _start_checkpoints(self, policy: CheckpointPolicy | None) -> None:
+        if policy is not None and not isinstance(policy, CheckpointPolicy):
+            raise ConfigurationError("checkpoints=... takes a CheckpointPolicy")
+        self._checkpointer = (
+            None
+            if policy is None
+            else Checkpointer(policy, lambda: self._write_checkpoint(policy.signer))
+        )
+
+    def _stop_checkpoints(self) -> None:
+        if self._checkpointer is not None and not self._closed:
+            self._checkpointer.close()
+
+    def checkpoint(self) -> SignedCheckpoint | None:
+        """Write a signed checkpoint of the chain's newest record now and hand it to the
+        policy's sinks; ``None`` when the newest record is a checkpoint already (nothing new to
+        witness). Needs ``checkpoints=CheckpointPolicy(...)``; raises ``AuditError`` when it
+        cannot be written."""
+        if self._checkpointer is None:
+            raise ConfigurationError("this query log has no checkpoint policy (checkpoints=...)")
+        return self._checkpointer.run(raise_errors=True)
 
     def close(self) -> None:
         raise NotImplementedError
@@ -401,6 +481,8 @@ class WriterBackedLog:
             if self._closed:
                 raise AuditError("the query log is closed")
             append_streamed(self._writer, records, self._timeout)
+            if self._checkpointer is not None:
+                self._checkpointer.noted(len(records))
             return
         pending = [encode(r) for r in records]
         if not pending:
@@ -409,6 +491,8 @@ class WriterBackedLog:
         if duplicate is not None:
             raise AuditError(f"record {duplicate} appears twice in one append")
         self._submit(Op("append", pending, len(pending)))
+        if self._checkpointer is not None:
+            self._checkpointer.noted(len(pending))
 
     def enqueue_feedback(self, items: Sequence[FeedbackItem]) -> None:
         """Durably queue feedback items (Art. 46); an already queued idempotency key is a no-op."""

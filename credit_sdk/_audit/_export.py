@@ -80,7 +80,7 @@ def write_csv(records: Iterable[AuditRecord], out: TextIO) -> int:
             "prev_hash": record.prev_hash,
             "hash": record.hash,
         }
-        if record.kind == "checkpoint":
+        if record.kind in ("checkpoint", "signed_checkpoint"):
             row["checkpoint"] = json.dumps(data, sort_keys=True)
         else:
             for column in CSV_COLUMNS:

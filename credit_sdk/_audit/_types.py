@@ -31,16 +31,19 @@ import json
 import os
 import re
 import time
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from json.encoder import encode_basestring
 from types import TracebackType
-from typing import Any, Literal, NamedTuple, Protocol, Self, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol, Self, runtime_checkable
 
 from credit_sdk._errors import AuditIntegrityError, InvalidQuery
 from credit_sdk._version import __version__
+
+if TYPE_CHECKING:
+    from credit_sdk._audit._witness import SignedCheckpoint
 
 __all__ = [
     "HEAD_TABLE",
@@ -68,7 +71,7 @@ OUTCOMES: frozenset[str] = frozenset(
     {"CLEAR", "INCENTIVES", "RESTRICTED", "REVIEW", "INDETERMINATE"}
 )
 
-RecordKind = Literal["intent", "completion", "checkpoint"]
+RecordKind = Literal["intent", "completion", "checkpoint", "signed_checkpoint"]
 BreakKind = Literal["changed", "deleted", "inserted", "reordered", "head"]
 
 #: The table that holds the chain head (one row: the newest record's ``seq`` and ``hash``).
@@ -714,6 +717,9 @@ class VerifyResult:
     record_id: str | None = None
     break_kind: BreakKind | None = None
     detail: str | None = None
+    #: The newest record proven against a witnessed checkpoint (``verify(witnessed=...)``);
+    #: records after it are outside the proven range. ``None`` when none was given.
+    witnessed_seq: int | None = None
 
     def raise_if_broken(self) -> None:
         """Raise :class:`~credit_sdk.AuditIntegrityError` when the chain does not verify."""
@@ -722,14 +728,20 @@ class VerifyResult:
 
     def __str__(self) -> str:
         if self.ok:
-            return (
-                f"chain verified: {self.count} records, head {self.head_seq} {self.head_hash}"
-                + (
-                    f", {self.pruned} earlier records pruned under a checkpoint"
-                    if self.pruned
-                    else ""
+            text = f"chain verified: {self.count} records, head {self.head_seq} {self.head_hash}"
+            if self.pruned:
+                text += f", {self.pruned} earlier records pruned under a checkpoint"
+            if self.witnessed_seq is not None:
+                text += (
+                    f"; proven against witnessed checkpoints up to record {self.witnessed_seq}"
+                    + (
+                        f" (records {self.witnessed_seq + 1}..{self.head_seq} are outside the "
+                        "proven range until a later checkpoint is witnessed)"
+                        if self.head_seq > self.witnessed_seq
+                        else ""
+                    )
                 )
-            )
+            return text
         where = f"record {self.record_id}" if self.record_id else "a missing record"
         return (
             f"chain broken at position {self.position} ({where}): {self.break_kind}"
@@ -794,7 +806,15 @@ class QueryLog(Protocol):
 
     def append(self, records: Sequence[QueryIntent | QueryCompletion]) -> None: ...
 
-    def verify(self) -> VerifyResult: ...
+    def verify(
+        self,
+        checkpoints: Iterable[SignedCheckpoint] = (),
+        *,
+        public_key: bytes | None = None,
+        expect: Iterable[tuple[int, str]] = (),
+    ) -> VerifyResult: ...
+
+    def checkpoint(self) -> SignedCheckpoint | None: ...
 
     def export(
         self,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections import Counter
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -23,6 +23,7 @@ from credit_sdk._audit._chain import (
     chain,
     checkpoint_record,
     encode,
+    signed_checkpoint_record,
     verify_rows,
 )
 from credit_sdk._audit._types import (
@@ -41,7 +42,13 @@ from credit_sdk._audit._types import (
     feedback_to_outbox,
     iso,
 )
-from credit_sdk._errors import AuditError, AuditIntegrityError
+from credit_sdk._audit._witness import (
+    Checkpointer,
+    CheckpointPolicy,
+    CheckpointSigner,
+    SignedCheckpoint,
+)
+from credit_sdk._errors import AuditError, AuditIntegrityError, ConfigurationError
 
 __all__ = ["MemoryQueryLog"]
 
@@ -68,7 +75,12 @@ class MemoryQueryLog:
     """
 
     def __init__(
-        self, *, max_attempts: int = 10, create: bool = True, group_commit: bool = True
+        self,
+        *,
+        max_attempts: int = 10,
+        create: bool = True,
+        group_commit: bool = True,
+        checkpoints: CheckpointPolicy | None = None,
     ) -> None:
         # ``create`` and ``group_commit`` are accepted so that code written for the durable
         # stores runs unchanged against this one; they have no effect here.
@@ -80,6 +92,13 @@ class MemoryQueryLog:
         self._outbox: dict[tuple[str, str], _OutboxEntry] = {}
         self._next_id = 1
         self._closed = False
+        if checkpoints is not None and not isinstance(checkpoints, CheckpointPolicy):
+            raise ConfigurationError("checkpoints=... takes a CheckpointPolicy")
+        self._checkpointer = (
+            None
+            if checkpoints is None
+            else Checkpointer(checkpoints, lambda: self._write_checkpoint(checkpoints.signer))
+        )
 
     def __repr__(self) -> str:
         return f"MemoryQueryLog(records={len(self._rows)}, not durable)"
@@ -108,14 +127,44 @@ class MemoryQueryLog:
             self._rows.extend(rows)
             if rows:
                 self._head = (rows[-1].seq, rows[-1].hash)
+        if self._checkpointer is not None and pending:
+            self._checkpointer.noted(len(pending))
 
-    def verify(self) -> VerifyResult:
-        """Walk the chain and report the first broken link (see ``credit_sdk._audit._chain``)."""
+    def checkpoint(self) -> SignedCheckpoint | None:
+        """Write a signed checkpoint now (see :meth:`SQLiteQueryLog.checkpoint`)."""
+        if self._checkpointer is None:
+            raise ConfigurationError("this query log has no checkpoint policy (checkpoints=...)")
+        return self._checkpointer.run(raise_errors=True)
+
+    def _write_checkpoint(self, signer: CheckpointSigner) -> SignedCheckpoint | None:
+        with self._lock:
+            self._check_open()
+            seq, head = self._head
+            newest = next(((r.kind,) for r in self._rows if r.seq == seq), None)
+            made = _common.next_checkpoint(signer, seq, head, newest, _common.now())
+            if made is None:
+                return None
+            row, cp = made
+            (stored,) = chain([signed_checkpoint_record(cp)], seq, head, row[-4])
+            self._rows.append(stored)
+            self._head = (stored.seq, stored.hash)
+            return cp
+
+    def verify(
+        self,
+        checkpoints: Iterable[SignedCheckpoint] = (),
+        *,
+        public_key: bytes | None = None,
+        expect: Iterable[tuple[int, str]] = (),
+    ) -> VerifyResult:
+        """Walk the chain and report the first broken link (see ``credit_sdk._audit._chain``);
+        against witnessed ``checkpoints`` and ``expect`` as :meth:`SQLiteQueryLog.verify`."""
+        witnessed, key = _common.witness_args(self._checkpointer, checkpoints, public_key, expect)
         with self._lock:
             rows = sorted(self._rows, key=lambda r: r.seq)
-            checkpoints = [r for r in rows if r.kind == "checkpoint"]
+            prunes = [r for r in rows if r.kind == "checkpoint"]
             head = self._head
-        return verify_rows(rows, checkpoints=checkpoints, head=head)
+        return verify_rows(rows, checkpoints=prunes, head=head, witnessed=witnessed, public_key=key)
 
     def export(
         self,
@@ -331,6 +380,8 @@ class MemoryQueryLog:
     # -- lifecycle -----------------------------------------------------------------------------
 
     def close(self) -> None:
+        if not self._closed and self._checkpointer is not None:
+            self._checkpointer.close()
         self._closed = True
 
     def _check_open(self) -> None:

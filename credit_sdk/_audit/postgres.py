@@ -64,6 +64,7 @@ from credit_sdk._audit._types import (
     feedback_to_outbox,
     iso,
 )
+from credit_sdk._audit._witness import CheckpointPolicy, CheckpointSigner, SignedCheckpoint
 from credit_sdk._audit._writer import GroupCommitWriter, Op
 from credit_sdk._errors import AuditError, AuditIntegrityError, ConfigurationError
 
@@ -294,6 +295,7 @@ class PostgresQueryLog(_common.WriterBackedLog):
         connect_timeout: float = 10.0,
         max_batch_rows: int = 4096,
         pool_size: int = 4,
+        checkpoints: CheckpointPolicy | None = None,
     ) -> None:
         try:
             import psycopg
@@ -336,6 +338,7 @@ class PostgresQueryLog(_common.WriterBackedLog):
             if group_commit
             else None
         )
+        self._start_checkpoints(checkpoints)
 
     @staticmethod
     def _describe(url: str) -> str:
@@ -760,12 +763,26 @@ class PostgresQueryLog(_common.WriterBackedLog):
             for t in cur:
                 yield _stored(t)
 
-    def verify(self) -> VerifyResult:
-        """Walk the whole chain and report the first broken link, or the count and head hash."""
+    def verify(
+        self,
+        checkpoints: Iterable[SignedCheckpoint] = (),
+        *,
+        public_key: bytes | None = None,
+        expect: Iterable[tuple[int, str]] = (),
+    ) -> VerifyResult:
+        """Walk the whole chain and report the first broken link, or the count and head hash;
+        against witnessed ``checkpoints`` and ``expect`` as :meth:`SQLiteQueryLog.verify`."""
+        witnessed, key = _common.witness_args(self._checkpointer, checkpoints, public_key, expect)
         with self._snapshot("verify") as conn:
-            return self._verify_on(conn, None)
+            return self._verify_on(conn, None, witnessed, key)
 
-    def _verify_on(self, conn: psycopg.Connection[Any], through: int | None) -> VerifyResult:
+    def _verify_on(
+        self,
+        conn: psycopg.Connection[Any],
+        through: int | None,
+        witnessed: dict[int, tuple[str, str]] | None = None,
+        public_key: bytes | None = None,
+    ) -> VerifyResult:
         head_row, fault = head_problem(conn.execute(self._q(_SELECT_HEAD)).fetchall())
         checkpoints = [
             _stored(t)
@@ -777,7 +794,30 @@ class PostgresQueryLog(_common.WriterBackedLog):
         # Close the server-side cursor before the transaction ends, even when the walk stops
         # early at a broken link.
         with contextlib.closing(self._rows(conn, where, params)) as rows:
-            return verify_rows(rows, checkpoints=checkpoints, head=head, head_fault=fault)
+            return verify_rows(
+                rows,
+                checkpoints=checkpoints,
+                head=head,
+                head_fault=fault,
+                witnessed=witnessed,
+                public_key=public_key,
+            )
+
+    def _write_checkpoint(self, signer: CheckpointSigner) -> SignedCheckpoint | None:
+        def work(conn: psycopg.Connection[Any]) -> SignedCheckpoint | None:
+            head_seq, head_hash, now = _locked_head(conn.execute(self._q(_LOCK_HEAD)).fetchone())
+            newest = conn.execute(
+                self._q("SELECT kind FROM {s}.audit_records WHERE seq = %s"), (head_seq,)
+            ).fetchone()
+            made = _common.next_checkpoint(signer, head_seq, head_hash, newest, now)
+            if made is None:
+                return None
+            row, cp = made
+            conn.execute(self._q(_INSERT_RECORD), row)
+            conn.execute(self._q(_UPDATE_HEAD), (row[-3], row[-1]))
+            return cp
+
+        return self._side("checkpoint", work)
 
     def export(
         self,
@@ -1063,9 +1103,11 @@ class PostgresQueryLog(_common.WriterBackedLog):
     # -- lifecycle ---------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Commit whatever is queued, stop the writer, close the connections. Idempotent."""
+        """Commit whatever is queued, write a last checkpoint (with a checkpoint policy), stop
+        the writer, close the connections. Idempotent."""
         if self._closed:
             return
+        self._stop_checkpoints()
         if self._writer is not None:
             self._writer.close()
         self._closed = True

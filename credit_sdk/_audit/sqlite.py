@@ -61,6 +61,7 @@ from credit_sdk._audit._types import (
     iso,
     parse_iso,
 )
+from credit_sdk._audit._witness import CheckpointPolicy, CheckpointSigner, SignedCheckpoint
 from credit_sdk._audit._writer import GroupCommitWriter, Op
 from credit_sdk._errors import AuditError, AuditIntegrityError, ConfigurationError
 
@@ -274,6 +275,7 @@ class SQLiteQueryLog(_common.WriterBackedLog):
         timeout: float = 30.0,
         busy_timeout: float = 30.0,
         max_batch_rows: int = 4096,
+        checkpoints: CheckpointPolicy | None = None,
     ) -> None:
         _common.check_max_attempts(max_attempts)
         self._path = os.fspath(path)
@@ -305,6 +307,7 @@ class SQLiteQueryLog(_common.WriterBackedLog):
             if group_commit
             else None
         )
+        self._start_checkpoints(checkpoints)
 
     def __repr__(self) -> str:
         mode = "group commit" if self._writer is not None else "per-row commit"
@@ -634,12 +637,29 @@ class SQLiteQueryLog(_common.WriterBackedLog):
 
     # -- reading -----------------------------------------------------------------------------
 
-    def verify(self) -> VerifyResult:
-        """Walk the whole chain and report the first broken link, or the count and head hash."""
-        with self._reading("verify") as conn:
-            return self._verify_on(conn, None)
+    def verify(
+        self,
+        checkpoints: Iterable[SignedCheckpoint] = (),
+        *,
+        public_key: bytes | None = None,
+        expect: Iterable[tuple[int, str]] = (),
+    ) -> VerifyResult:
+        """Walk the whole chain and report the first broken link, or the count and head hash.
 
-    def _verify_on(self, conn: sqlite3.Connection, through: int | None) -> VerifyResult:
+        ``checkpoints`` (signed, checked under ``public_key``) and ``expect`` (``(seq, hash)``
+        pairs written down elsewhere) prove the chain up to the newest of them: a rewrite or
+        truncation at or before a witnessed record is reported there."""
+        witnessed, key = _common.witness_args(self._checkpointer, checkpoints, public_key, expect)
+        with self._reading("verify") as conn:
+            return self._verify_on(conn, None, witnessed, key)
+
+    def _verify_on(
+        self,
+        conn: sqlite3.Connection,
+        through: int | None,
+        witnessed: dict[int, tuple[str, str]] | None = None,
+        public_key: bytes | None = None,
+    ) -> VerifyResult:
         head_row, fault = head_problem(conn.execute(_SELECT_HEAD).fetchall())
         checkpoints = [
             _stored(t)
@@ -652,8 +672,27 @@ class SQLiteQueryLog(_common.WriterBackedLog):
             cursor = conn.execute(f"{_SELECT_ROWS} WHERE seq <= ? ORDER BY seq", (through,))
             head = fault = None
         return verify_rows(
-            map(_stored, cursor), checkpoints=checkpoints, head=head, head_fault=fault
+            map(_stored, cursor),
+            checkpoints=checkpoints,
+            head=head,
+            head_fault=fault,
+            witnessed=witnessed,
+            public_key=public_key,
         )
+
+    def _write_checkpoint(self, signer: CheckpointSigner) -> SignedCheckpoint | None:
+        with self._side_transaction("checkpoint") as conn:
+            head_seq, head_hash = read_head(conn.execute(_SELECT_HEAD).fetchall())
+            newest = conn.execute(
+                "SELECT kind FROM audit_records WHERE seq = ?", (head_seq,)
+            ).fetchone()
+            made = _common.next_checkpoint(signer, head_seq, head_hash, newest, _common.now())
+            if made is None:
+                return None
+            row, cp = made
+            conn.execute(_INSERT_RECORD, row)
+            conn.execute(_UPDATE_HEAD, (row[-3], row[-1]))
+        return cp
 
     def export(
         self,
@@ -915,9 +954,11 @@ class SQLiteQueryLog(_common.WriterBackedLog):
     # -- lifecycle ---------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Commit whatever is queued, stop the writer and close the file. Idempotent."""
+        """Commit whatever is queued, write a last checkpoint (with a checkpoint policy), stop
+        the writer and close the file. Idempotent."""
         if self._closed:
             return
+        self._stop_checkpoints()
         if self._writer is not None:
             self._writer.close()
         self._closed = True

@@ -30,9 +30,23 @@ if TYPE_CHECKING:
     pass
 
 
+def _expected(text: str) -> tuple[int, str]:
+    seq, sep, digest = text.partition(":")
+    if not sep or not seq.isdigit() or len(digest) != 64:
+        raise _UsageError("--expect takes SEQ:HASH (a position and its 64-hex-digit hash)")
+    return int(seq), digest.lower()
+
+
 def _cmd_verify(args: argparse.Namespace) -> int:
+    from credit_sdk._audit._witness import load_public_key, read_checkpoints
+
+    checkpoints = [cp for path in args.checkpoints or () for cp in read_checkpoints(path)]
+    public_key = load_public_key(args.public_key) if args.public_key else None
+    if checkpoints and public_key is None:
+        raise _UsageError("--checkpoints needs --public-key (the checkpoint signing key's)")
+    expect = [_expected(text) for text in args.expect or ()]
     with _open_log(args) as log:
-        result = log.verify()
+        result = log.verify(checkpoints, public_key=public_key, expect=expect)
     if args.json:
         _out(json.dumps(asdict(result), sort_keys=True))
     else:
@@ -69,6 +83,42 @@ def _cmd_export(args: argparse.Namespace) -> int:
             with open(fd, "w", encoding="utf-8", newline="") as fh:
                 count = writer(records, fh)
     sys.stderr.write(f"exported {count} records\n")
+    return EXIT_OK
+
+
+def _cmd_keygen(args: argparse.Namespace) -> int:
+    from credit_sdk._audit._witness import CheckpointSigner
+
+    signer = CheckpointSigner.generate()
+    try:
+        fd = os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise _UsageError(f"{args.output} exists; a signing key is never overwritten") from None
+    with open(fd, "w", encoding="ascii") as fh:
+        fh.write(signer.private_hex() + "\n")
+    if args.public_output:
+        with open(args.public_output, "w", encoding="ascii") as fh:
+            fh.write(signer.public_key.hex() + "\n")
+    _out(f"public key {signer.public_key.hex()} (key id {signer.key_id})")
+    return EXIT_OK
+
+
+def _cmd_checkpoint(args: argparse.Namespace) -> int:
+    from credit_sdk._audit import open_query_log
+    from credit_sdk._audit._witness import CheckpointPolicy, CheckpointSigner, FileCheckpointSink
+
+    target = args.db or os.environ.get("CREDIT_SDK_AUDIT_DB", "")
+    if not target:
+        raise _UsageError("no query log given: pass --db PATH_OR_URL or set CREDIT_SDK_AUDIT_DB")
+    signer = CheckpointSigner.from_file(args.signing_key)
+    sinks = [FileCheckpointSink(path) for path in args.to or ()]
+    policy = CheckpointPolicy(signer, sinks=sinks)
+    with open_query_log(target, create=False, group_commit=False, checkpoints=policy) as log:
+        cp = log.checkpoint()
+    if cp is None:
+        _out("the newest record is a checkpoint already: nothing new to sign")
+    else:
+        _out(cp.to_json())
     return EXIT_OK
 
 
@@ -142,13 +192,22 @@ def _count_before(records: Iterator[Any], before: datetime) -> int:
 
 
 _AUDIT_EXAMPLES = {
-    "verify": "  credit-sdk audit verify --db credit-audit.db --json",
+    "verify": (
+        "  credit-sdk audit verify --db credit-audit.db --json\n"
+        "  credit-sdk audit verify --checkpoints witness.jsonl --public-key checkpoint.pub\n"
+        "  credit-sdk audit verify --expect 1042:<hash written down earlier>"
+    ),
     "export": (
         "  credit-sdk audit export --db credit-audit.db --subject ID --key-file pseudonym.key "
         "-o subject.jsonl\n"
         "  credit-sdk audit export --organ 230100-SCJGJ --since 2026-01-01 --format csv"
     ),
     "stats": "  credit-sdk audit stats --db credit-audit.db",
+    "keygen": "  credit-sdk audit keygen -o checkpoint.key --public-output checkpoint.pub",
+    "checkpoint": (
+        "  credit-sdk audit checkpoint --db credit-audit.db --signing-key checkpoint.key "
+        "--to /mnt/witness/credit-checkpoints.jsonl"
+    ),
     "prune": (
         "  credit-sdk audit prune --db credit-audit.db --before 2021-01-01 --dry-run\n"
         "  credit-sdk audit prune --db credit-audit.db --before 2021-01-01 --yes"
@@ -186,6 +245,37 @@ def add_audit_commands(groups: Any) -> None:
 
     verify = command("verify", "walk the hash chain and name the first broken link", _cmd_verify)
     verify.add_argument("--json", action="store_true", help="print the result as JSON")
+    verify.add_argument(
+        "--checkpoints",
+        metavar="FILE",
+        action="append",
+        help="signed checkpoints a witness kept (JSON lines); prove the log up to the newest",
+    )
+    verify.add_argument(
+        "--public-key", metavar="FILE", help="the checkpoint signing key's public key (hex/PEM)"
+    )
+    verify.add_argument(
+        "--expect",
+        metavar="SEQ:HASH",
+        action="append",
+        help="a head written down earlier: record SEQ must still have HASH (repeatable)",
+    )
+
+    keygen = command(
+        "keygen", "create an Ed25519 checkpoint signing key (never kept in the log)", _cmd_keygen
+    )
+    keygen.add_argument("--output", "-o", required=True, metavar="FILE", help="new key (0600)")
+    keygen.add_argument("--public-output", metavar="FILE", help="write the public key here")
+
+    checkpoint = command(
+        "checkpoint", "sign the newest record now and append it to witness files", _cmd_checkpoint
+    )
+    checkpoint.add_argument(
+        "--signing-key", required=True, metavar="FILE", help="Ed25519 private key (hex or PEM)"
+    )
+    checkpoint.add_argument(
+        "--to", metavar="FILE", action="append", help="append the checkpoint here (repeatable)"
+    )
 
     export = command(
         "export",
