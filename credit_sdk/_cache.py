@@ -72,6 +72,7 @@ class CachedReport:
         """The digest the completion record carries (see credit_sdk._replay)."""
         if self.digest is None:
             self.digest = report_digest(self.report) or ""
+            self.report._screened = None  # taken: the cached report need not keep it
         return self.digest or None
 
 

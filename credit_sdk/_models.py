@@ -27,9 +27,11 @@ from pydantic import (
     Field,
     PrivateAttr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
+from pydantic_core import from_json
 
 from credit_sdk._data import DATA_DIR
 from credit_sdk._errors import ReportError
@@ -405,13 +407,10 @@ class CreditReport(_Value):
 
     @model_validator(mode="before")
     @classmethod
-    def _screen_prohibited(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        data = {k: v for k, v in data.items() if k != "prohibited_fields_dropped"}
-        cleaned, dropped = drop_prohibited_fields(data)
-        cleaned["prohibited_fields_dropped"] = tuple(dropped)
-        return cleaned
+    def _screen_prohibited(cls, data: Any, info: ValidationInfo) -> Any:
+        if not isinstance(data, dict) or info.context is _SCREENED:
+            return data  # not an object (pydantic says so), or screened by parse() already
+        return _screen(data)
 
     @field_validator("schema_version")
     @classmethod
@@ -434,12 +433,32 @@ class CreditReport(_Value):
     # credit_sdk._replay.report_bytes.
     _received: str | bytes | dict[str, Any] | None = PrivateAttr(default=None)
 
+    # The screened data a report was validated from (see parse()), kept until the report's
+    # canonical bytes have been taken from it: credit_sdk._replay.report_bytes.
+    _screened: dict[str, Any] | None = PrivateAttr(default=None)
+
     @classmethod
     def parse(cls, data: str | bytes | dict[str, Any]) -> CreditReport:
         """Validate platform data, raising :class:`~credit_sdk.ReportError` that names each bad
-        field (never its value)."""
+        field (never its value).
+
+        The data is decoded once and screened once (Art. 20); the screened objects are what
+        pydantic validates and what the report's digest is taken from, so nothing is decoded
+        or screened twice between the platform's answer and the query log.
+        """
+        plain: Any = data
+        if isinstance(data, str | bytes):
+            try:
+                # pydantic's own JSON parser: it accepts exactly what model_validate_json does.
+                plain = from_json(data)
+            except ValueError:
+                plain = None  # model_validate_json then names what is wrong with it
         try:
-            if isinstance(data, str | bytes):
+            if isinstance(plain, dict):
+                screened = _screen(plain)
+                report = cls.model_validate(screened, context=_SCREENED)
+                report._screened = screened
+            elif isinstance(data, str | bytes):
                 report = cls.model_validate_json(data)
             else:
                 report = cls.model_validate(data)
@@ -461,6 +480,19 @@ class CreditReport(_Value):
     def received(self) -> str | bytes | dict[str, Any] | None:
         """The data :meth:`parse` was given (``None`` for a report built otherwise)."""
         return self._received
+
+
+# Validation context of data that parse() has screened already.
+_SCREENED: dict[str, bool] = {"screened": True}
+
+
+def _screen(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` without Art. 20 prohibited fields, at any depth, with the JSON paths of what was
+    dropped under ``prohibited_fields_dropped`` (a value the platform sent there is ignored)."""
+    data = {k: v for k, v in data.items() if k != "prohibited_fields_dropped"}
+    cleaned, dropped = drop_prohibited_fields(data)
+    cleaned["prohibited_fields_dropped"] = tuple(dropped)
+    return cleaned  # type: ignore[no-any-return]
 
 
 def _describe(err: ValidationError) -> str:

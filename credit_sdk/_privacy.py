@@ -47,6 +47,10 @@ PROHIBITED_FIELDS: frozenset[str] = frozenset(
 
 
 _NORMALISED: dict[str, bool] = {}  # field name -> prohibited?; names repeat across reports
+# Field names seen and found allowed: a dict whose keys are all in here (the usual case) is
+# checked by one C-level set operation instead of a lookup per key.
+_ALLOWED: set[str] = set()
+_CACHE_LIMIT = 65536  # both caches are bounded: field names come from outside
 
 
 def _prohibited(key: object) -> bool:
@@ -55,16 +59,43 @@ def _prohibited(key: object) -> bool:
     hit = _NORMALISED.get(key)
     if hit is None:
         hit = key.lower().replace("_", "").replace("-", "") in PROHIBITED_FIELDS
-        if len(_NORMALISED) < 65536:  # bounded: field names come from outside
+        if len(_NORMALISED) < _CACHE_LIMIT:
             _NORMALISED[key] = hit
+        if not hit and len(_ALLOWED) < _CACHE_LIMIT:
+            _ALLOWED.add(key)
     return hit
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_CONTAINERS = (Mapping, list, tuple)
+
+
 def _contains_prohibited(node: Any) -> bool:
-    if isinstance(node, Mapping):
-        return any(_prohibited(k) or _contains_prohibited(v) for k, v in node.items())
-    if isinstance(node, list | tuple):
-        return any(_contains_prohibited(item) for item in node)
+    """Does any mapping in ``node``, at any depth, hold a prohibited key?
+
+    An iterative walk (no recursion, so no depth limit of its own) over dicts, lists and
+    tuples, which is what parsed JSON is made of; any other mapping is walked the same way.
+    """
+    allowed = _ALLOWED
+    scalars = _SCALARS
+    stack = [node]
+    pop, push = stack.pop, stack.append
+    while stack:
+        item = pop()
+        if isinstance(item, Mapping):
+            if not allowed.issuperset(item.keys()) and any(_prohibited(k) for k in item):
+                return True
+            values: Any = item.values()
+        elif isinstance(item, list | tuple):
+            values = item
+        else:
+            continue
+        for value in values:
+            kind = type(value)
+            if kind in scalars:
+                continue
+            if kind is dict or kind is list or isinstance(value, _CONTAINERS):
+                push(value)
     return False
 
 

@@ -59,8 +59,13 @@ def report_bytes(report: CreditReport) -> bytes | None:
     if source is None:
         return None
     try:
-        data = json.loads(source) if isinstance(source, str | bytes) else source
-        cleaned, _ = drop_prohibited_fields(data)
+        screened = report._screened
+        if screened is not None:
+            # parse() screened what it decoded: the same objects, not decoded twice.
+            cleaned: Any = screened
+        else:
+            data = json.loads(source) if isinstance(source, str | bytes) else source
+            cleaned, _ = drop_prohibited_fields(data)
         if not isinstance(cleaned, dict):
             return None
         # The paths of what screening dropped (never the values) stay with the report.

@@ -1,0 +1,77 @@
+"""The Art. 20 screen and the one-pass report parse: the same answers as the plain definitions.
+
+The screen walks iteratively and remembers allowed field names; parsing decodes and screens a
+report once and takes its digest from the same screened objects. These properties hold them to
+the plain recursive definition and to a digest computed from scratch.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from credit_sdk import CreditReport
+from credit_sdk._models import sample_report_path
+from credit_sdk._privacy import _contains_prohibited, _prohibited, drop_prohibited_fields
+from credit_sdk._replay import report_bytes, report_digest
+
+
+def _reference_contains(node: Any) -> bool:
+    if isinstance(node, Mapping):
+        return any(_prohibited(k) or _reference_contains(v) for k, v in node.items())
+    if isinstance(node, list | tuple):
+        return any(_reference_contains(item) for item in node)
+    return False
+
+
+_KEYS = st.sampled_from(
+    ["a", "records", "name", "kind", "blood_type", "Income", "tax-amount", "RELIGION", "iris",
+     "irises", "deposit_x", "title"]
+) | st.text(max_size=8)  # fmt: skip
+_SCALARS = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text()
+_JSON = st.recursive(
+    _SCALARS,
+    lambda inner: st.lists(inner, max_size=4)
+    | st.dictionaries(_KEYS, inner, max_size=4)
+    | st.tuples(inner, inner),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_JSON)
+def test_screen_finds_exactly_what_the_recursive_definition_finds(data: Any) -> None:
+    cleaned, dropped = drop_prohibited_fields(data)
+    assert bool(dropped) == _reference_contains(data)
+    assert not _reference_contains(cleaned)
+    if not dropped:
+        assert cleaned is data
+
+
+def test_the_check_has_no_recursion_limit_of_its_own() -> None:
+    def nested(leaf: Any) -> Any:
+        for _ in range(5000):
+            leaf = {"a": [leaf]}
+        return leaf
+
+    assert _contains_prohibited(nested({"blood_type": "O"}))
+    assert not _contains_prohibited(nested({"title": "O"}))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(["clean", "severe_list", "prohibited_fields", "linked_person"]))
+def test_one_pass_parse_gives_the_digest_of_a_parse_from_scratch(state: str) -> None:
+    raw = sample_report_path(state).read_bytes()
+    once = CreditReport.parse(raw)
+    fresh = CreditReport.parse(raw)
+    fresh._screened = None  # the digest then decodes and screens the received bytes again
+    assert once == fresh
+    assert report_bytes(once) == report_bytes(fresh)
+    assert report_digest(once) == report_digest(fresh)
+    from_dict = CreditReport.parse(json.loads(raw))
+    assert report_digest(from_dict) == report_digest(once)
+    assert from_dict == once
