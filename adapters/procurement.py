@@ -50,11 +50,14 @@ from credit_sdk import (
     Lang,
     Outcome,
     QueryContext,
+    QueryLog,
     Scenario,
     ScenarioFamily,
     bilingual,
     code_label,
+    decisions_csv,
     parse_identifier,
+    verification_sheet,
 )
 
 from ._common import plain_text
@@ -203,6 +206,76 @@ class TenderScreening:
             "counts": {s.value: len(self._with(s)) for s in BidderStanding},
             "bidders": [b.to_dict() for b in self.bidders],
         }
+
+    def to_html(self, lang: Lang = "zh-en", *, log: QueryLog | None = None) -> str:
+        """The printable verification sheet (联合奖惩核查单) of the whole tender: one
+        self-contained A4 HTML document, Chinese first, with a section per bidder (label,
+        standing, masked subject, every measure with its content, legal basis, implementing
+        body and trigger, every exclusion with its reason) and, given the query ``log``, each
+        query's position in its hash chain. See :func:`~credit_sdk.verification_sheet`.
+
+        >>> Path("tender.html").write_text(screening.to_html(log=log), encoding="utf-8")
+        ... # doctest: +SKIP
+        """
+        zh = lang != "en"
+        counts = ("，" if zh else ", ").join(
+            f"{code_label('standing', s.value, 'zh' if zh else 'en')} {len(self._with(s))}"
+            for s in BidderStanding
+        )
+        facts = [
+            (bilingual("项目编号", "Tender", lang), self.tender_id),
+            (
+                bilingual("应用场景", "Scenario", lang),
+                f"{bilingual(self.scenario.label_zh, self.scenario.value, lang)} "
+                f"(Art. {self.scenario.article_item})",
+            ),
+            (bilingual("核查日期", "Screened", lang), self.screened_on.isoformat()),
+            (bilingual("投标人", "Bidders", lang), f"{len(self.bidders)}（{counts}）"),
+        ]
+        headings, notes = [], []
+        for n, b in enumerate(self.bidders, 1):
+            standing = code_label("standing", b.standing.value, lang)
+            heading = f"{n}. {b.label} — {standing}"
+            if b.score_adjustments:
+                heading += f"（{bilingual('评审分值调整', 'score', lang)} {b.score_total:+g}）"
+            headings.append(heading)
+            error = b.error if b.decision is None else None
+            notes.append(
+                f"{bilingual('未能核查', 'Not checked', lang)}: {error}" if error else None
+            )
+        title = bilingual(
+            f"招标投标信用核查 {self.tender_id}", f"Tender credit screening {self.tender_id}", lang
+        )
+        return verification_sheet(
+            [b.decision for b in self.bidders],
+            lang=lang,
+            log=log,
+            title=title,
+            facts=facts,
+            headings=headings,
+            notes=notes,
+        )
+
+    def to_csv(self, lang: Lang = "zh-en") -> str:
+        """The screening as CSV a desk opens in Excel: UTF-8 with a BOM, Chinese headers, a row
+        per bidder with its label, standing, score total, and each measure's title, legal
+        basis, implementing body and trigger (see :func:`~credit_sdk.decisions_csv`). Write it
+        with ``Path(...).write_text(text, encoding="utf-8", newline="")``."""
+        return decisions_csv(
+            [b.decision for b in self.bidders],
+            lang=lang,
+            columns={
+                bilingual("项目编号", "Tender", lang): [self.tender_id] * len(self.bidders),
+                bilingual("投标人", "Bidder", lang): [b.label for b in self.bidders],
+                bilingual("投标资格", "Standing", lang): [
+                    code_label("standing", b.standing.value, lang) for b in self.bidders
+                ],
+                bilingual("评审分值调整", "Score adjustment", lang): [
+                    f"{b.score_total:+g}" if b.score_adjustments else "" for b in self.bidders
+                ],
+            },
+            notes=[b.error if b.decision is None else None for b in self.bidders],
+        )
 
     def render(self, lang: Lang = "zh-en") -> str:
         """The tender-level summary a procurement officer files: Chinese first (``lang``:

@@ -80,10 +80,12 @@ if _typing.TYPE_CHECKING:
         Exclusion,
         Outcome,
         Provenance,
+        QueryStamp,
         ReasonCode,
         Supervision,
         TriggerRef,
     )
+    from credit_sdk._desk_csv import decisions_csv
     from credit_sdk._engine import (
         add_months,
         decide,
@@ -154,6 +156,7 @@ if _typing.TYPE_CHECKING:
         Scenario,
         ScenarioFamily,
     )
+    from credit_sdk._sheet import verification_sheet
     from credit_sdk._telemetry import (
         CheckInfo,
         Hook,
@@ -271,6 +274,7 @@ __all__ = [
     "QueryContext",
     "QueryIntent",
     "QueryLog",
+    "QueryStamp",
     "ReasonCode",
     "RecordKind",
     "RecordStatus",
@@ -297,6 +301,7 @@ __all__ = [
     "bilingual",
     "code_label",
     "decide",
+    "decisions_csv",
     "diff_lists",
     "due_date",
     "load_public_key",
@@ -306,11 +311,14 @@ __all__ = [
     "parse_identifier",
     "read_checkpoints",
     "sample_report_path",
+    "verification_sheet",
 ]
 
 # Public name -> the private module that defines it, loaded on first access (PEP 562).
 _LAZY: dict[str, str] = {
     "Lang": "credit_sdk._labels",
+    "decisions_csv": "credit_sdk._desk_csv",
+    "verification_sheet": "credit_sdk._sheet",
     "bilingual": "credit_sdk._labels",
     "code_label": "credit_sdk._labels",
     "Advisory": "credit_sdk._decision",
@@ -393,6 +401,7 @@ _LAZY: dict[str, str] = {
     "PolicyProfile": "credit_sdk._policy",
     "PostgresQueryLog": "credit_sdk._audit",
     "Provenance": "credit_sdk._decision",
+    "QueryStamp": "credit_sdk._decision",
     "Provider": "credit_sdk._providers",
     "PruneResult": "credit_sdk._audit",
     "QueryCompletion": "credit_sdk._audit",

@@ -74,6 +74,7 @@ from credit_sdk._decision import (
     Decision,
     Outcome,
     Provenance,
+    QueryStamp,
     ReasonCode,
     Supervision,
 )
@@ -278,6 +279,15 @@ class _Prepared:
     pseudonym: str
     cache_key: Hashable
     grant_id: str | None
+    # Set when the intent record is built (step 3): the time the log holds for this query.
+    requested_at: dt.datetime | None = None
+
+    def stamp(self) -> QueryStamp | None:
+        """Who asked, when and why, for the decision (and its verification sheet)."""
+        if self.requested_at is None:
+            return None
+        c = self.ctx
+        return QueryStamp(self.requested_at, c.organ, c.operator, c.matter_code, c.purpose)
 
     def info(self) -> CheckInfo:
         """What hooks may see (built only when there are hooks or spans)."""
@@ -306,13 +316,15 @@ class _Conclusion:
 _DECISION_FIELDS = tuple(f.name for f in fields(Decision))
 
 
-def _with_query_id(decision: Decision, query_id: str) -> Decision:
-    """``replace(decision, query_id=...)`` without re-running the dataclass machinery: a
-    memoised decision is copied for each check that uses it (cached checks are hot)."""
+def _with_query_id(decision: Decision, p: _Prepared) -> Decision:
+    """``replace(decision, query_id=..., query=...)`` without re-running the dataclass
+    machinery: a memoised decision is copied for each check that uses it (cached checks are
+    hot)."""
     clone = object.__new__(Decision)
     for name in _DECISION_FIELDS:
         object.__setattr__(clone, name, getattr(decision, name))
-    object.__setattr__(clone, "query_id", query_id)
+    object.__setattr__(clone, "query_id", p.query_id)
+    object.__setattr__(clone, "query", p.stamp())
     return clone
 
 
@@ -693,6 +705,13 @@ class BaseClient:
 
     # -- representation: never a secret -----------------------------------------------------
 
+    @property
+    def query_log(self) -> QueryLog:
+        """The query log every check of this client is written to (Art. 25): what
+        ``decision.to_html(log=client.query_log)`` reads the query's position from."""
+        log: QueryLog = self._audit
+        return log
+
     def __repr__(self) -> str:
         where = self.base_url if self.base_url is not None else repr(self._provider)
         auth = repr(self._transport_config.credentials) if self._transport_config else "provider"
@@ -768,9 +787,10 @@ class BaseClient:
         )
 
     def _intent(self, p: _Prepared, trace_id: str | None) -> QueryIntent:
+        p.requested_at = dt.datetime.now(dt.UTC)
         return QueryIntent(
             query_id=p.query_id,
-            requested_at=dt.datetime.now(dt.UTC),
+            requested_at=p.requested_at,
             organ=p.ctx.organ,
             operator=p.ctx.operator,
             matter_code=p.ctx.matter_code,
@@ -829,6 +849,7 @@ class BaseClient:
             ),
             flags=frozenset({reason.value}),
             query_id=p.query_id,
+            query=p.stamp(),
         )
 
     def _completion(
@@ -930,7 +951,7 @@ class BaseClient:
             )
         if flags:
             decision = decision.with_flags(*flags)
-        decision = _with_query_id(decision, p.query_id)
+        decision = _with_query_id(decision, p)
         return _Conclusion(
             decision,
             partial(

@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 from credit_sdk._catalog import Ground
 from credit_sdk._explain import describe_trigger, render
 from credit_sdk._labels import Lang
+from credit_sdk._sheet import verification_sheet
 
 __all__ = [
     "Advisory",
@@ -28,6 +29,7 @@ __all__ = [
     "Exclusion",
     "Outcome",
     "Provenance",
+    "QueryStamp",
     "ReasonCode",
     "Supervision",
     "TriggerRef",
@@ -194,6 +196,27 @@ class Provenance(NamedTuple):
     as_of: dt.date
 
 
+class QueryStamp(NamedTuple):
+    """Who asked, when, for which matter and why: the query-log intent of the check that made
+    a decision (Art. 23, 25), as the verification sheet prints it. Set by the client; ``None``
+    on a bare :func:`~credit_sdk.decide`."""
+
+    requested_at: dt.datetime
+    organ: str
+    operator: str
+    matter_code: str
+    purpose: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "requested_at": self.requested_at.isoformat(),
+            "organ": self.organ,
+            "operator": self.operator,
+            "matter_code": self.matter_code,
+            "purpose": self.purpose,
+        }
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
     """The result of matching one report against the published lists for one scenario."""
@@ -215,6 +238,8 @@ class Decision:
     # The query-log id of the check that produced this decision (set by the client; None for a
     # bare decide()): what feedback (Art. 46) and the log (Art. 25) refer to.
     query_id: str | None = None
+    # Who asked, when, for which matter and why (set by the client with query_id).
+    query: QueryStamp | None = None
 
     @property
     def commitment_eligible(self) -> bool:
@@ -252,6 +277,7 @@ class Decision:
             "advisories": [a.to_dict() for a in self.advisories],
             "commitment_eligible": self.commitment.eligible,
             "commitment_reason": self.commitment.reason.value,
+            "commitment_triggered_by": _triggers(self.commitment),
             "supervision": {
                 "tier": self.supervision.tier,
                 "spot_check_factor": self.supervision.spot_check_factor,
@@ -268,6 +294,7 @@ class Decision:
             },
             "flags": sorted(self.flags),
             "query_id": self.query_id,
+            "query": self.query.to_dict() if self.query is not None else None,
         }
 
     def explain(self, lang: Lang = "zh-en") -> str:
@@ -279,9 +306,18 @@ class Decision:
           信用主体: 9123**********017F（法人和非法人组织）
           ...
         """
-        return render(
-            self.to_dict() | {"commitment_triggered_by": _triggers(self.commitment)}, lang
-        )
+        return render(self.to_dict(), lang)
+
+    def to_html(self, lang: Lang = "zh-en", *, log: Any = None) -> str:
+        """The printable verification sheet (联合奖惩核查单) of this decision: one
+        self-contained A4 HTML page, Chinese first (see :func:`~credit_sdk.verification_sheet`).
+        Give the ``log`` the check was written to (a :class:`~credit_sdk.QueryLog`) to print
+        the query's position in its hash chain.
+
+        >>> Path("sheet.html").write_text(decision.to_html(log=query_log), encoding="utf-8")
+        ... # doctest: +SKIP
+        """
+        return verification_sheet([self], lang=lang, log=log)
 
 
 def _trigger_dict(t: TriggerRef) -> dict[str, Any]:
