@@ -55,6 +55,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Self, TypeVar
 
+from credit_sdk._audit._archive import ArchivedReport, ReportArchive
 from credit_sdk._audit._types import (
     FeedbackItem,
     ListSnapshot,
@@ -102,7 +103,7 @@ from credit_sdk._providers import (
     ReportQuery,
 )
 from credit_sdk._query import DEFAULT_AUTHORIZATION_FAMILIES, Authorization, QueryContext
-from credit_sdk._replay import report_digest
+from credit_sdk._replay import report_bytes, report_digest
 from credit_sdk._scenarios import Scenario, ScenarioFamily
 from credit_sdk._telemetry import CheckInfo, Hook, Telemetry, _Span
 from credit_sdk._transport import (
@@ -311,6 +312,8 @@ class _Conclusion:
     # nothing for records it does not keep.
     completion: Callable[[], QueryCompletion]
     raise_error: BaseException | None = None
+    # The report it was decided on, for the report archive (when one is configured).
+    entry: CachedReport | None = None
 
 
 _DECISION_FIELDS = tuple(f.name for f in fields(Decision))
@@ -480,6 +483,7 @@ class BaseClient:
         clock: Callable[[], float] = time.monotonic,
         today: Callable[[], dt.date] | None = None,
         holidays: WorkingDayCalendar | str | os.PathLike[str] | None = None,
+        report_archive: ReportArchive | None = None,
     ) -> None:
         if audit is None:
             raise ConfigurationError(
@@ -487,6 +491,9 @@ class BaseClient:
                 "CREDIT_SDK_AUDIT_DB"
             )
         self._audit = audit
+        if report_archive is not None and not isinstance(report_archive, ReportArchive):
+            raise ConfigurationError("report_archive=... takes a ReportArchive")
+        self._report_archive = report_archive
         self._key = _pseudonym_key(pseudonym_key)
         self.deadline = check_deadline(deadline)
         self.failure_policy = failure_policy or FailurePolicy()
@@ -873,6 +880,7 @@ class BaseClient:
                 flags=tuple(sorted(set(extra_flags))),
                 error=type(error).__name__ if error is not None else None,
                 report_sha256=report_sha256,
+                as_of=p.as_of,
             )
         return QueryCompletion(
             query_id=p.query_id,
@@ -886,6 +894,7 @@ class BaseClient:
             flags=tuple(sorted(set(decision.flags) | set(extra_flags))),
             error=type(error).__name__ if error is not None else None,
             report_sha256=report_sha256 if decision.provenance.report_id is not None else None,
+            as_of=p.as_of,
         )
 
     def _conclude(
@@ -962,7 +971,25 @@ class BaseClient:
                 trace_id=trace_id,
                 entry=entry,
             ),
+            entry=entry,
         )
+
+    def _archived(self, conclusions: Iterable[_Conclusion]) -> list[ArchivedReport]:
+        """The sealed reports of ``conclusions`` for the report archive (none without one)."""
+        archive = self._report_archive
+        if archive is None:
+            return []
+        out = []
+        for c in conclusions:
+            entry = c.entry
+            if entry is None or c.decision.query_id is None:
+                continue
+            data = report_bytes(entry.report)
+            digest = entry.report_sha256()
+            if data is None or digest is None:
+                continue
+            out.append(archive.seal(c.decision.query_id, digest, data))
+        return out
 
     def _report_completion(
         self, p: _Prepared, report: CreditReport | None, error: BaseException | None
@@ -1400,6 +1427,9 @@ class CreditClient(BaseClient):
         self._audit.record_intent(self._intent(p, trace_id))
 
     def _record_completion(self, done: _Conclusion) -> None:
+        archived = self._archived([done])
+        if archived:  # before the completion: no decision returned without its report kept
+            self._audit.archive_reports(archived)
         self._audit.record_completion(done.completion())
 
     def _snapshot(self) -> CatalogSnapshot | None:
@@ -1526,6 +1556,9 @@ class CreditClient(BaseClient):
             except BaseException as err:
                 self._audit.append([self._failed_completion(p, err, trace_id) for _, p in prepared])
                 raise
+            archived = self._archived(c for _, _, c in conclusions)
+            if archived:
+                self._audit.archive_reports(archived)
             self._audit.append([c.completion() for _, _, c in conclusions])  # 7
             span.attributes["credit_sdk.batch.size"] = len(prepared)
             self._fill_results(results, conclusions)
@@ -1802,6 +1835,9 @@ class AsyncCreditClient(BaseClient):
         except BaseException as err:
             await self._record_failure([self._failed_completion(p, err, trace_id)])
             raise
+        archived = self._archived([done])
+        if archived:
+            await self._log(self._audit.archive_reports, archived)
         await self._log(self._audit.record_completion, done.completion())  # 7
         if span is not None:
             span.set_decision(done.decision, cache_hit)
@@ -1855,6 +1891,9 @@ class AsyncCreditClient(BaseClient):
                     [self._failed_completion(p, err, trace_id) for _, p in prepared]
                 )
                 raise
+            archived = self._archived(c for _, _, c in conclusions)
+            if archived:
+                await self._log(self._audit.archive_reports, archived)
             await self._log(self._audit.append, [c.completion() for _, _, c in conclusions])
             span.attributes["credit_sdk.batch.size"] = len(prepared)
             self._fill_results(results, conclusions)

@@ -14,6 +14,7 @@ import os
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from credit_sdk._audit._archive import ReportArchive
 from credit_sdk._audit._types import (
     OUTCOMES,
     AuditRecord,
@@ -63,6 +64,7 @@ __all__ = [
     "QueryCompletion",
     "QueryIntent",
     "QueryLog",
+    "ReportArchive",
     "SQLiteQueryLog",
     "SignedCheckpoint",
     "VerifyResult",

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from types import TracebackType
 from typing import Any, ClassVar, Self
 
+from credit_sdk._audit._archive import ArchivedReport
 from credit_sdk._audit._chain import (
     GENESIS_HASH,
     PendingRecord,
@@ -54,6 +55,7 @@ __all__ = [
     "StoreNotFound",
     "WriterBackedLog",
     "append_streamed",
+    "check_archived",
     "check_claim",
     "check_duplicates",
     "check_feedback",
@@ -398,6 +400,15 @@ def next_checkpoint(
     cp = signer.sign(head_seq, head_hash, stamp)
     (row,) = link([signed_checkpoint_record(cp)], head_seq, head_hash, stamp)
     return row, cp
+
+
+def check_archived(reports: Sequence[ArchivedReport]) -> list[ArchivedReport]:
+    out = []
+    for r in reports:
+        if not isinstance(r, ArchivedReport):
+            raise TypeError(f"expected ArchivedReport, got {type(r).__name__}")
+        out.append(r)
+    return out
 
 
 def witness_args(

@@ -43,6 +43,7 @@ from credit_sdk._errors import AuditIntegrityError, InvalidQuery
 from credit_sdk._version import __version__
 
 if TYPE_CHECKING:
+    from credit_sdk._audit._archive import ArchivedReport
     from credit_sdk._audit._witness import SignedCheckpoint
 
 __all__ = [
@@ -239,7 +240,7 @@ _INTENT_BODY = (
     '"subject_pseudonym":%s,"trace_id":%s}'
 )
 _COMPLETION_BODY = (
-    '{"applied_measure_ids":%s,"completed_at":"%s","error":%s,"flags":%s,"lists":%s,'
+    '{"applied_measure_ids":%s,"as_of":%s,"completed_at":"%s","error":%s,"flags":%s,"lists":%s,'
     '"outcome":%s,"policy_profile":%s,"query_id":%s,"report_id":%s,"report_sha256":%s,'
     '"sdk_version":%s,"trace_id":%s}'
 )
@@ -333,7 +334,8 @@ class QueryCompletion:
 
     ``lists`` and ``policy_profile`` are the provenance that lets a decision be replayed;
     ``report_sha256`` the digest of the report it was decided on (:func:`report_digest`:
-    SHA-256 of the report's canonical JSON), which a replay checks the report against;
+    SHA-256 of the report's canonical JSON), which a replay checks the report against, and
+    ``as_of`` the date it was decided for;
     ``error`` is the exception class name when the check failed (never its message, which
     could carry data).
     """
@@ -350,9 +352,14 @@ class QueryCompletion:
     flags: tuple[str, ...] = ()
     error: str | None = None
     report_sha256: str | None = None
+    as_of: date | None = None
 
     def __post_init__(self) -> None:
         owner = "QueryCompletion"
+        if self.as_of is not None and (
+            not isinstance(self.as_of, date) or isinstance(self.as_of, datetime)
+        ):
+            raise _fail(owner, "as_of", "must be a date", "type")
         if self.report_sha256 is not None:
             _hex64(owner, "report_sha256", self.report_sha256)
         set_ = object.__setattr__
@@ -400,6 +407,7 @@ class QueryCompletion:
             "applied_measure_ids": list(self.applied_measure_ids),
             "report_id": self.report_id,
             "report_sha256": self.report_sha256,
+            "as_of": None if self.as_of is None else self.as_of.isoformat(),
             "lists": [
                 {"list_id": s.list_id, "version": s.version, "sha256": s.sha256} for s in self.lists
             ],
@@ -424,6 +432,7 @@ class QueryCompletion:
         )
         return _COMPLETION_BODY % (
             _json_str_list(self.applied_measure_ids),
+            "null" if self.as_of is None else f'"{self.as_of.isoformat()}"',
             iso(self.completed_at) if completed_at is None else completed_at,
             _opt_json_str(self.error), _json_str_list(self.flags), lists, j(self.outcome),
             j(self.policy_profile), j(self.query_id), _opt_json_str(self.report_id),
@@ -439,6 +448,8 @@ class QueryCompletion:
             ListSnapshot(s["list_id"], s["version"], s["sha256"]) for s in data["lists"]
         )
         data["flags"] = tuple(data["flags"])
+        if data.get("as_of") is not None:
+            data["as_of"] = date.fromisoformat(data["as_of"])
         return cls(**data)
 
 
@@ -815,6 +826,12 @@ class QueryLog(Protocol):
     ) -> VerifyResult: ...
 
     def checkpoint(self) -> SignedCheckpoint | None: ...
+
+    def archive_reports(self, reports: Sequence[ArchivedReport]) -> None: ...
+
+    def archived_report(self, query_id: str) -> ArchivedReport | None: ...
+
+    def prune_archive(self, before: datetime) -> int: ...
 
     def export(
         self,

@@ -17,6 +17,7 @@ from types import TracebackType
 from typing import Self
 
 from credit_sdk._audit import _common
+from credit_sdk._audit._archive import ArchivedReport
 from credit_sdk._audit._chain import (
     GENESIS_HASH,
     StoredRow,
@@ -92,6 +93,7 @@ class MemoryQueryLog:
         self._outbox: dict[tuple[str, str], _OutboxEntry] = {}
         self._next_id = 1
         self._closed = False
+        self._archive: dict[str, tuple[ArchivedReport, datetime]] = {}
         if checkpoints is not None and not isinstance(checkpoints, CheckpointPolicy):
             raise ConfigurationError("checkpoints=... takes a CheckpointPolicy")
         self._checkpointer = (
@@ -186,6 +188,13 @@ class MemoryQueryLog:
         )
 
     def prune(self, before: datetime) -> PruneResult:
+        """Delete the records written before ``before`` under a chained checkpoint (see
+        :meth:`_prune_chain`), and the reports archived before it."""
+        result = self._prune_chain(before)
+        self.prune_archive(before)
+        return result
+
+    def _prune_chain(self, before: datetime) -> PruneResult:
         """Delete records older than ``before`` under a chained checkpoint (see docs/audit.md)."""
         cutoff = iso(_common.check_prune_before(before))
         with self._lock:
@@ -339,6 +348,27 @@ class MemoryQueryLog:
                     entry.available_at = now + timedelta(seconds=max(retry_after, 0.0))
                     if entry.attempts >= self._max_attempts:
                         entry.state = "dead"
+
+    def archive_reports(self, reports: Sequence[ArchivedReport]) -> None:
+        """Keep encrypted reports (see :meth:`SQLiteQueryLog.archive_reports`)."""
+        rows = _common.check_archived(reports)
+        with self._lock:
+            self._check_open()
+            for r in rows:
+                self._archive.setdefault(r.query_id, (r, _common.now()))
+
+    def archived_report(self, query_id: str) -> ArchivedReport | None:
+        with self._lock:
+            found = self._archive.get(query_id)
+        return None if found is None else found[0]
+
+    def prune_archive(self, before: datetime) -> int:
+        cutoff = _common.check_prune_before(before)
+        with self._lock:
+            doomed = [q for q, (_, at) in self._archive.items() if at < cutoff]
+            for q in doomed:
+                del self._archive[q]
+        return len(doomed)
 
     def requeue_dead_letters(self, ids: Sequence[int] | None = None) -> int:
         """Move dead letters (all, or those of ``ids``) back to pending with their attempts

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from credit_sdk._audit import _common
+from credit_sdk._audit._archive import ArchivedReport
 from credit_sdk._audit._chain import (
     GENESIS_HASH,
     LINKED_COLUMNS,
@@ -151,6 +152,12 @@ _SELECT_ROWS = f"SELECT {_COLUMNS} FROM {{s}}.audit_records"  # noqa: S608 -- fi
 _INSERT_RECORD = (
     f"INSERT INTO {{s}}.audit_records ({LINKED_COLUMNS}) "  # noqa: S608 -- fixed column names
     "VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)"
+)
+# Created on the first archived report: logs that never archive have no such table.
+_ARCHIVE_TABLE = (
+    "CREATE TABLE IF NOT EXISTS {s}.report_archive (query_id text PRIMARY KEY, "
+    "report_sha256 text NOT NULL, key_id text NOT NULL, stored_at timestamptz NOT NULL, "
+    "blob bytea NOT NULL)"
 )
 _COPY_RECORDS = f"COPY {{s}}.audit_records ({LINKED_COLUMNS}) FROM STDIN"
 # Every row, not only id 1: none, or more than one (the key dropped), is a broken chain.
@@ -920,6 +927,13 @@ class PostgresQueryLog(_common.WriterBackedLog):
     # -- pruning -----------------------------------------------------------------------------
 
     def prune(self, before: datetime) -> PruneResult:
+        """Delete the records written before ``before`` under a chained checkpoint (see
+        :meth:`_prune_chain`), and the reports archived before it."""
+        result = self._prune_chain(before)
+        self.prune_archive(before)
+        return result
+
+    def _prune_chain(self, before: datetime) -> PruneResult:
         """Delete the records written before ``before`` and chain a checkpoint in their place
         (see :meth:`SQLiteQueryLog.prune`). Holds the chain-head lock while it works."""
         cutoff = _common.check_prune_before(before)
@@ -1061,6 +1075,60 @@ class PostgresQueryLog(_common.WriterBackedLog):
                     (message, max(float(retry_after), 0.0), self._max_attempts, wanted),
                 ),
             )
+
+    # -- the report archive (see credit_sdk._audit._archive) ------------------------------------
+
+    def archive_reports(self, reports: Sequence[ArchivedReport]) -> None:
+        """Durably store encrypted reports (one transaction); see :meth:`SQLiteQueryLog.
+        archive_reports`."""
+        rows = _common.check_archived(reports)
+        if not rows:
+            return
+
+        def work(conn: psycopg.Connection[Any]) -> None:
+            conn.execute(self._q(_ARCHIVE_TABLE))
+            with conn.cursor() as cur:
+                cur.executemany(
+                    self._q(
+                        "INSERT INTO {s}.report_archive (query_id, report_sha256, key_id, "
+                        "stored_at, blob) VALUES (%s,%s,%s,clock_timestamp(),%s) "
+                        "ON CONFLICT (query_id) DO NOTHING"
+                    ),
+                    [(r.query_id, r.report_sha256, r.key_id, r.blob) for r in rows],
+                )
+
+        self._side("archive reports", work)
+
+    def archived_report(self, query_id: str) -> ArchivedReport | None:
+        """The encrypted report archived for ``query_id``, if any."""
+        with self._snapshot("read archive") as conn:
+            exists = conn.execute(
+                "SELECT to_regclass(%s)", (f'"{self._schema}".report_archive',)
+            ).fetchone()
+            if exists is None or exists[0] is None:
+                return None
+            row = conn.execute(
+                self._q(
+                    "SELECT query_id, report_sha256, key_id, blob FROM {s}.report_archive "
+                    "WHERE query_id = %s"
+                ),
+                (query_id,),
+            ).fetchone()
+        return None if row is None else ArchivedReport(row[0], row[1], row[2], bytes(row[3]))
+
+    def prune_archive(self, before: datetime) -> int:
+        """Delete reports archived before ``before``; returns how many."""
+        cutoff = _common.check_prune_before(before)
+
+        def work(conn: psycopg.Connection[Any]) -> int:
+            conn.execute(self._q(_ARCHIVE_TABLE))
+            return int(
+                conn.execute(
+                    self._q("DELETE FROM {s}.report_archive WHERE stored_at < %s"), (cutoff,)
+                ).rowcount
+            )
+
+        return self._side("prune archive", work)
 
     def requeue_dead_letters(self, ids: Sequence[int] | None = None) -> int:
         """Move dead letters (all, or those of ``ids``) back to pending with their attempts

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from credit_sdk._audit import _common
+from credit_sdk._audit._archive import ArchivedReport
 from credit_sdk._audit._chain import (
     LINKED_COLUMNS,
     PendingRecord,
@@ -171,6 +172,12 @@ def _insert_rows(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
 _SELECT_HEAD = "SELECT id, seq, hash FROM audit_chain_head"
 _UPDATE_HEAD = "UPDATE audit_chain_head SET seq = ?, hash = ? WHERE id = 1"
 _SELECT_ROWS = f"SELECT {_COLUMNS} FROM audit_records"  # noqa: S608
+# Created on the first archived report: logs that never archive have no such table.
+_ARCHIVE_TABLE = (
+    "CREATE TABLE IF NOT EXISTS report_archive (query_id TEXT PRIMARY KEY, "
+    "report_sha256 TEXT NOT NULL, key_id TEXT NOT NULL, stored_at TEXT NOT NULL, "
+    "blob BLOB NOT NULL)"
+)
 _INSERT_OUTBOX = (
     "INSERT INTO outbox (kind, idempotency_key, payload, subject, subject_pseudonym, due_on, "
     "enqueued_at, available_at) VALUES (?,?,?,?,?,?,?,?) "
@@ -786,6 +793,13 @@ class SQLiteQueryLog(_common.WriterBackedLog):
     # -- pruning -----------------------------------------------------------------------------
 
     def prune(self, before: datetime) -> PruneResult:
+        """Delete the records written before ``before`` under a chained checkpoint (see
+        :meth:`_prune_chain`), and the reports archived before it."""
+        result = self._prune_chain(before)
+        self.prune_archive(before)
+        return result
+
+    def _prune_chain(self, before: datetime) -> PruneResult:
         """Delete the records written before ``before`` and chain a checkpoint in their place.
 
         Only a prefix of the chain is deleted (up to the first record written at or after
@@ -912,6 +926,46 @@ class SQLiteQueryLog(_common.WriterBackedLog):
                 "state = CASE WHEN attempts >= ? THEN 'dead' ELSE 'pending' END "
                 "WHERE id = ? AND state = 'pending'",
                 [(message, available, self._max_attempts, i) for i in wanted],
+            )
+
+    # -- the report archive (see credit_sdk._audit._archive) ------------------------------------
+
+    def archive_reports(self, reports: Sequence[ArchivedReport]) -> None:
+        """Durably store encrypted reports (one transaction); a query archived already keeps
+        its first report."""
+        rows = _common.check_archived(reports)
+        if not rows:
+            return
+        now = iso(_common.now())
+        with self._side_transaction("archive reports") as conn:
+            conn.execute(_ARCHIVE_TABLE)
+            conn.executemany(
+                "INSERT INTO report_archive (query_id, report_sha256, key_id, stored_at, blob) "
+                "VALUES (?,?,?,?,?) ON CONFLICT (query_id) DO NOTHING",
+                [(r.query_id, r.report_sha256, r.key_id, now, r.blob) for r in rows],
+            )
+
+    def archived_report(self, query_id: str) -> ArchivedReport | None:
+        """The encrypted report archived for ``query_id``, if any."""
+        with self._reading("read archive") as conn:
+            if not conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'report_archive'"
+            ).fetchone():
+                return None
+            row = conn.execute(
+                "SELECT query_id, report_sha256, key_id, blob FROM report_archive "
+                "WHERE query_id = ?",
+                (query_id,),
+            ).fetchone()
+        return None if row is None else ArchivedReport(row[0], row[1], row[2], bytes(row[3]))
+
+    def prune_archive(self, before: datetime) -> int:
+        """Delete reports archived before ``before``; returns how many."""
+        cutoff = iso(_common.check_prune_before(before))
+        with self._side_transaction("prune archive") as conn:
+            conn.execute(_ARCHIVE_TABLE)
+            return int(
+                conn.execute("DELETE FROM report_archive WHERE stored_at < ?", (cutoff,)).rowcount
             )
 
     def requeue_dead_letters(self, ids: Sequence[int] | None = None) -> int:

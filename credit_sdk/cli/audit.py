@@ -122,6 +122,53 @@ def _cmd_checkpoint(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_replay(args: argparse.Namespace) -> int:
+    from credit_sdk._audit._archive import ReportArchive
+    from credit_sdk._catalog import MeasureList
+    from credit_sdk._policy import PolicyProfile
+    from credit_sdk._replay import edition_impact, replay
+
+    archive = ReportArchive.from_file(args.archive_key) if args.archive_key else None
+    if args.since is not None or args.lists or args.profile:
+        if args.query_id is not None or args.report is not None:
+            raise _UsageError("replay QUERY_ID and replay --since ... are two uses: pick one")
+        if args.since is None or archive is None:
+            raise _UsageError("an edition's impact needs --since DATE and --archive-key FILE")
+        new_lists = [MeasureList.load(path) for path in args.lists or ()]
+        profile = PolicyProfile.get(args.profile) if args.profile else None
+        as_of = _parse_time(args.as_of, name="as-of").date() if args.as_of else None
+        with _open_log(args) as log:
+            impact = edition_impact(
+                log, since=_parse_time(args.since, name="since"), archive=archive,
+                new_lists=new_lists, new_profile=profile, as_of=as_of, lists_dir=args.lists_dir,
+            )  # fmt: skip
+        if args.json:
+            _out(json.dumps({
+                "as_of": impact.as_of.isoformat(), "replayed": impact.replayed,
+                "skipped": impact.skipped, "changed": len(impact.changed),
+                "outcomes_changed": impact.outcomes_changed, "measures": impact.measures(),
+                "queries": [r.to_dict() for r in impact.changed],
+            }, sort_keys=True, ensure_ascii=False))  # fmt: skip
+        else:
+            _out(str(impact))
+        return EXIT_OK
+    if args.query_id is None:
+        raise _UsageError("replay needs a QUERY_ID (or --since DATE --lists FILE for an impact)")
+    report = None
+    if args.report is not None:
+        try:
+            with open(args.report, "rb") as fh:
+                report = fh.read()
+        except OSError as err:
+            raise _UsageError(f"--report: cannot read the file: {err.strerror}") from None
+    with _open_log(args) as log:
+        result = replay(
+            log, args.query_id, report=report, archive=archive, lists_dir=args.lists_dir
+        )
+    _out(json.dumps(result.to_dict(), sort_keys=True) if args.json else str(result))
+    return EXIT_OK if result.same else EXIT_BROKEN_CHAIN
+
+
 def _cmd_stats(args: argparse.Namespace) -> int:
     with _open_log(args) as log:
         stats = log.stats()
@@ -203,6 +250,12 @@ _AUDIT_EXAMPLES = {
         "  credit-sdk audit export --organ 230100-SCJGJ --since 2026-01-01 --format csv"
     ),
     "stats": "  credit-sdk audit stats --db credit-audit.db",
+    "replay": (
+        "  credit-sdk audit replay 0190f0c3a2b44c51 --archive-key archive.key\n"
+        "  credit-sdk audit replay 0190f0c3a2b44c51 --report report.json\n"
+        "  credit-sdk audit replay --since 2026-01-01 --lists hlj-supplementary-2027.json "
+        "--archive-key archive.key"
+    ),
     "keygen": "  credit-sdk audit keygen -o checkpoint.key --public-output checkpoint.pub",
     "checkpoint": (
         "  credit-sdk audit checkpoint --db credit-audit.db --signing-key checkpoint.key "
@@ -260,6 +313,26 @@ def add_audit_commands(groups: Any) -> None:
         action="append",
         help="a head written down earlier: record SEQ must still have HASH (repeatable)",
     )
+
+    replay = command(
+        "replay",
+        "decide a logged query again from its report and confirm it; or a new edition's impact",
+        _cmd_replay,
+    )
+    replay.add_argument("query_id", nargs="?", metavar="QUERY_ID", help="the query to replay")
+    replay.add_argument(
+        "--report", metavar="FILE", help="the report (JSON) instead of the archive; checked "
+        "against the recorded digest"
+    )  # fmt: skip
+    replay.add_argument("--archive-key", metavar="FILE", help="the report archive's key")
+    replay.add_argument("--lists-dir", metavar="DIR", help="where recorded list editions are")
+    replay.add_argument("--since", metavar="TIME", help="impact: archived queries since then")
+    replay.add_argument(
+        "--lists", metavar="FILE", action="append", help="impact: a new list edition (JSON)"
+    )
+    replay.add_argument("--profile", metavar="ID", help="impact: a new policy profile")
+    replay.add_argument("--as-of", metavar="DATE", help="impact: decide as of this date")
+    replay.add_argument("--json", action="store_true", help="print the result as JSON")
 
     keygen = command(
         "keygen", "create an Ed25519 checkpoint signing key (never kept in the log)", _cmd_keygen
