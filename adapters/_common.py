@@ -522,8 +522,12 @@ def form_or_json(content_type: str, body: bytes) -> Mapping[str, Any]:
     if not body:
         return {}
     if media == "application/json" or media.endswith("+json"):
+        from credit_sdk._bounded import loads
+
         try:
-            data = json.loads(body)
+            # Within bounds: a request body of 3,000 nested brackets must not raise
+            # RecursionError inside the host's view.
+            data = loads(body, what="request body", error=ValueError)
         except ValueError:
             return {}  # the framework answers a malformed body; the subject is then missing
         return data if isinstance(data, dict) else {}

@@ -40,6 +40,7 @@ from typing import Any
 
 from cachetools import TTLCache
 
+from credit_sdk._bounded import loads
 from credit_sdk._catalog import Catalog, MeasureList
 from credit_sdk._decision import Decision
 from credit_sdk._errors import CatalogError, ConfigurationError, PlatformError
@@ -237,7 +238,13 @@ class ListStore:
         if not manifest_path.is_file():
             return None
         try:
-            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+            manifest = loads(
+                manifest_path.read_bytes(),
+                what="the list manifest",
+                error=lambda message: CatalogError(message, rule="format"),
+            )
+            if not isinstance(manifest, dict):
+                raise CatalogError("the list manifest is not an object", rule="format")
             lists = []
             raw: dict[str, bytes] = {}
             for entry in manifest["lists"]:

@@ -184,6 +184,21 @@ class Provenance(BaseModel):
     sources: tuple[dict[str, str], ...] = ()
 
 
+def _shown(value: object) -> str:
+    """``repr(value)`` for a plain token, else a placeholder: list documents are foreign text."""
+    from credit_sdk._errors import safe_token
+
+    return repr(value) if safe_token(value) else "(not shown)"
+
+
+def _safe_token(text: str) -> str:
+    """``text`` when it is a short token (a list id, ``id@version``), else empty: messages
+    never quote foreign text."""
+    from credit_sdk._errors import safe_token
+
+    return safe_token(text) or ""
+
+
 class MeasureList(BaseModel):
     """A published measure list edition. ``sha256`` is computed over its canonical content."""
 
@@ -213,14 +228,24 @@ class MeasureList(BaseModel):
     @classmethod
     def from_json(cls, data: str | bytes | Mapping[str, Any], *, source: str = "") -> MeasureList:
         """Parse, hash and validate one list; see :func:`validate_list` for the rules."""
-        try:
-            raw: Any = json.loads(data) if isinstance(data, str | bytes) else dict(data)
-        except json.JSONDecodeError as err:
-            raise CatalogError(
-                f"{source or 'list'} is not valid JSON: {err.msg}", rule="format"
-            ) from err
+        from credit_sdk._bounded import check, loads
+
+        what = _safe_token(source) or "list"
+
+        def refuse(message: str) -> CatalogError:
+            return CatalogError(message, rule="format")
+
+        if isinstance(data, str | bytes | bytearray):
+            raw: Any = loads(data, what=what, error=refuse)
+        elif isinstance(data, Mapping):
+            check(data, what=what, error=refuse)
+            raw = dict(data)
+        else:
+            raise TypeError(
+                f"data must be JSON text, bytes or a mapping, not {type(data).__name__}"
+            )
         if not isinstance(raw, dict):
-            raise CatalogError(f"{source or 'list'} is not a JSON object", rule="format")
+            raise CatalogError(f"{what} is not a JSON object", rule="format")
         declared = raw.pop("sha256", None)
         digest = content_sha256(raw)
         if declared and declared != digest:
@@ -322,7 +347,7 @@ def validate_list(lst: MeasureList) -> None:
                 MeasureKind.PUNISHMENT: "Art.42",
             }[m.kind]
             raise fail(
-                f"range item {m.range_item!r} is outside {article}'s range for this list",
+                f"range item {_shown(m.range_item)} is outside {article}'s range for this list",
                 article,
             )
         # Triggers and relevance (Art. 43).
@@ -342,7 +367,7 @@ def validate_list(lst: MeasureList) -> None:
         # Art. 48: non-state bodies only act voluntarily.
         body_type = m.implementing_body.type
         if body_type not in NON_STATE_BODIES | STATE_BODIES:
-            raise fail(f"unknown implementing body type {body_type!r}", "schema")
+            raise fail(f"unknown implementing body type {_shown(body_type)}", "schema")
         if body_type in NON_STATE_BODIES and not m.voluntary:
             raise fail(
                 f"a measure implemented by a {body_type} must be voluntary (禁止强制要求惩戒)",
@@ -354,10 +379,12 @@ def validate_list(lst: MeasureList) -> None:
         try:
             _expand_scenarios(m.scenarios)
         except ValueError:
-            raise fail(f"unknown scenario in {list(m.scenarios)!r}", "scenario") from None
+            raise fail(
+                f"unknown scenario in {[_shown(s) for s in m.scenarios]}", "scenario"
+            ) from None
         bad_roles = set(m.target.roles) - _ROLES
         if bad_roles or not m.target.roles:
-            raise fail(f"unknown target roles {sorted(bad_roles)!r}", "target")
+            raise fail(f"unknown target roles {[_shown(r) for r in sorted(bad_roles)]}", "target")
         if not m.target.subject_kinds:
             raise fail("no subject kinds in target", "target")
         if set(m.target.roles) - {_ROLE_SUBJECT}:
@@ -480,7 +507,9 @@ class Catalog:
         for lst in self.lists:
             if (lst.list_id, lst.version) in seen:
                 raise CatalogError(
-                    f"edition {lst.version!r} is loaded twice", list_id=lst.list_id, rule="unique"
+                    f"edition {_shown(lst.version)} is loaded twice",
+                    list_id=lst.list_id,
+                    rule="unique",
                 )
             seen.add((lst.list_id, lst.version))
         by_key: dict[tuple[Scenario, Ground], list[IndexedMeasure]] = {}

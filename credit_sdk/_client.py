@@ -85,9 +85,12 @@ from credit_sdk._errors import (
     AuthorizationError,
     ConfigurationError,
     CreditSDKError,
+    InvalidIdentifier,
     InvalidQuery,
     PlatformError,
     PlatformUnavailable,
+    require_type,
+    safe_token,
 )
 from credit_sdk._feedback import FeedbackSender
 from credit_sdk._identifiers import Identifier, IdentifierKind, parse_identifier
@@ -742,6 +745,8 @@ class BaseClient:
         authorization: Authorization | None,
         as_of: dt.date | None,
     ) -> _Prepared:
+        require_type(subject, (str, Identifier), "subject")
+        require_type(scenario, (str, Scenario), "scenario")
         ident = parse_identifier(subject)  # 1: InvalidIdentifier before any I/O
         return self._guard(ident, Scenario.parse(scenario), ctx, authorization, as_of)
 
@@ -754,17 +759,19 @@ class BaseClient:
         as_of: dt.date | None,
     ) -> _Prepared:
         if not isinstance(ctx, QueryContext):
-            raise InvalidQuery(
-                "a QueryContext (organ, operator, matter_code, purpose) is required (Art. 23, 25)"
+            raise TypeError(
+                "ctx must be a QueryContext (organ, operator, matter_code, purpose; Art. 23, "
+                f"25), not {type(ctx).__name__}"
             )
+        if as_of is not None:
+            require_type(as_of, dt.date, "as_of")
         today = self._today()
         if as_of is None:
             as_of = today
         elif isinstance(as_of, dt.datetime):
             as_of = as_of.date()
         if authorization is not None:
-            if not isinstance(authorization, Authorization):
-                raise AuthorizationError("authorization must be an Authorization")
+            require_type(authorization, Authorization, "authorization")
             if ident.kind is IdentifierKind.USCC:
                 raise AuthorizationError(
                     "authorisations are for natural persons' information; this subject is an "
@@ -1016,7 +1023,31 @@ class BaseClient:
         implementing_department: str,
         occurred_at: dt.datetime | None,
     ) -> list[FeedbackItem]:
-        if not isinstance(decision, Decision) or decision.query_id is None:
+        require_type(decision, Decision, "decision")
+        for name, value in (
+            ("case_id", case_id),
+            ("implementing_department", implementing_department),
+        ):
+            require_type(value, str, name)
+        if occurred_at is not None:
+            require_type(occurred_at, dt.datetime, "occurred_at")
+        if isinstance(applied, str) or not isinstance(applied, Sequence):
+            raise TypeError(
+                f"applied must be a sequence of measure ids, not {type(applied).__name__}"
+            )
+        if isinstance(not_applied, str) or not isinstance(not_applied, Sequence):
+            raise TypeError(
+                f"not_applied must be a sequence of (measure id, reason), not "
+                f"{type(not_applied).__name__}"
+            )
+        for m in applied:
+            require_type(m, str, "applied items")
+        for pair in not_applied:
+            if not (isinstance(pair, tuple | list) and len(pair) == 2):
+                raise TypeError("not_applied items must be (measure id, reason) pairs")
+            require_type(pair[0], str, "not_applied measure ids")
+            require_type(pair[1], str, "not_applied reasons")
+        if decision.query_id is None:
             raise InvalidQuery(
                 "feedback needs a Decision returned by this client's check() (it carries the "
                 "query id the platform knows)",
@@ -1040,12 +1071,11 @@ class BaseClient:
                 "feedback needs at least one applied or not_applied measure", rule="feedback"
             )
         for measure_id, was_applied, reason in pairs:
+            shown = repr(measure_id) if safe_token(measure_id) else "(not shown)"
             if measure_id not in known:
-                raise InvalidQuery(
-                    f"measure {measure_id!r} is not part of this decision", rule="feedback"
-                )
+                raise InvalidQuery(f"measure {shown} is not part of this decision", rule="feedback")
             if measure_id in seen:
-                raise InvalidQuery(f"measure {measure_id!r} is reported twice", rule="feedback")
+                raise InvalidQuery(f"measure {shown} is reported twice", rule="feedback")
             seen.add(measure_id)
             items.append(
                 FeedbackItem(
@@ -1068,6 +1098,12 @@ class BaseClient:
         needs_assistance: bool,
         ctx: QueryContext | None,
     ) -> tuple[ObjectionRequest, str]:
+        require_type(subject, (str, Identifier), "subject")
+        require_type(item_id, str, "item_id")
+        require_type(reason, str, "reason")
+        require_type(needs_assistance, bool, "needs_assistance")
+        if ctx is not None:
+            require_type(ctx, QueryContext, "ctx")
         ident = parse_identifier(subject)
         if not isinstance(item_id, str) or not item_id.strip():
             raise InvalidQuery(
@@ -1199,14 +1235,26 @@ class BaseClient:
     ) -> tuple[Scenario, list[CheckResult | None], list[tuple[int, _Prepared]]]:
         """Steps 1-2 for a batch: what the whole call needs (scenario, context) raises; a bad
         subject or missing authorisation fails only its own entry."""
+        if isinstance(subjects, str | bytes) or not isinstance(subjects, Sequence):
+            raise TypeError(
+                f"subjects must be a sequence of identifiers, not {type(subjects).__name__}"
+            )
+        require_type(scenario_given, (str, Scenario), "scenario")
         scenario = Scenario.parse(scenario_given)
         if not isinstance(ctx, QueryContext):
-            raise InvalidQuery("a QueryContext is required (Art. 23, 25)")
+            raise TypeError(f"ctx must be a QueryContext (Art. 23, 25), not {type(ctx).__name__}")
+        if authorizations is not None:
+            require_type(authorizations, Mapping, "authorizations")
         results: list[CheckResult | None] = [None] * len(subjects)
         prepared: list[tuple[int, _Prepared]] = []
         for i, subject in enumerate(subjects):
             try:
                 ident = parse_identifier(subject)
+            except TypeError:
+                results[i] = CheckResult(
+                    i, None, error=InvalidIdentifier("not an identifier", rule="type")
+                )
+                continue
             except CreditSDKError as err:
                 results[i] = CheckResult(i, None, error=err)
                 continue

@@ -28,6 +28,8 @@ masked forms only.
 
 from __future__ import annotations
 
+import re
+
 __all__ = [
     "AuditError",
     "AuditIntegrityError",
@@ -43,6 +45,56 @@ __all__ = [
     "PolicyError",
     "ReportError",
 ]
+
+
+_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9_.:@/-]{0,39}")
+# Runs that could be an ID number, a phone number or a USCC (even a mistyped one).
+_IDLIKE = re.compile(r"\d{8,}|[0-9A-Z]{15,}|[0-9]{6}[0-9A-Za-z*]{6,}")
+
+
+def safe_token(value: object) -> str | None:
+    """``value`` when it is a short vocabulary token fit to quote in a message (an id like
+    ``CN-BASIC-2024``, a scenario name), else ``None``: a caller's or the platform's text may be
+    personal, and an ID number or phone number passed by mistake must not be echoed back.
+
+    >>> safe_token("admin_licensing"), safe_token("110101199003077777"), safe_token("张三")
+    ('admin_licensing', None, None)
+    """
+    if not isinstance(value, str) or not _TOKEN.fullmatch(value) or _IDLIKE.search(value):
+        return None
+    return value
+
+
+def require_type(value: object, expected: type | tuple[type, ...], name: str) -> None:
+    """Raise ``TypeError`` naming the parameter when ``value`` is not of ``expected`` type: the
+    language's convention for a wrong *type*, the same in every public function (a bad *value*
+    of the right type is the SDK's own error naming the rule).
+
+    >>> require_type(1, str, "kind")
+    Traceback (most recent call last):
+    ...
+    TypeError: kind must be str, not int
+    """
+    if isinstance(value, expected) and not (
+        isinstance(value, bool) and bool not in _as_tuple(expected)
+    ):
+        return
+    names = " or ".join(t.__name__ for t in _as_tuple(expected))
+    raise TypeError(f"{name} must be {names}, not {type(value).__name__}")
+
+
+def _as_tuple(expected: type | tuple[type, ...]) -> tuple[type, ...]:
+    return expected if isinstance(expected, tuple) else (expected,)
+
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z_-]{0,39}")
+
+
+def vocabulary_word(value: object) -> str | None:
+    """``value`` when it could be a word of a fixed vocabulary (a scenario, an outcome, a
+    command): letters, ``_`` and ``-`` only. Stricter than :func:`safe_token` (no digits, so no
+    token, key or number of any kind is echoed back)."""
+    return value if isinstance(value, str) and _WORD.fullmatch(value) else None
 
 
 class CreditSDKError(Exception):
@@ -92,10 +144,11 @@ class CatalogError(CreditSDKError, ValueError):
         rule: str | None = None,
     ) -> None:
         parts = []
+        # Ids come from the list document: quoted only when they are plain tokens.
         if list_id:
-            parts.append(f"list {list_id!r}")
+            parts.append(f"list {safe_token(list_id) or '(unprintable id)'!r}")
         if measure_id:
-            parts.append(f"measure {measure_id!r}")
+            parts.append(f"measure {safe_token(measure_id) or '(unprintable id)'!r}")
         if rule:
             parts.append(f"rule {rule}")
         prefix = ", ".join(parts)
@@ -131,14 +184,31 @@ class AuditIntegrityError(AuditError):
 
 
 class PlatformError(CreditSDKError):
-    """The credit platform did not give a usable answer."""
+    """The credit platform did not give a usable answer.
+
+    ``status_code`` and ``request_id`` identify the exchange. ``title`` and ``detail`` are the
+    platform's ``application/problem+json`` text, kept **only** on the exception: it is free
+    text from outside and may name a person or quote an ID number, so it never enters the
+    message, a log line or ``status()``. Show it to someone entitled to see it, or not at all.
+    ``problem_type`` is the problem's ``type`` (or ``code``) when it is a plain token.
+    """
 
     def __init__(
-        self, message: str, *, status_code: int | None = None, request_id: str | None = None
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        request_id: str | None = None,
+        title: str | None = None,
+        detail: str | None = None,
+        problem_type: str | None = None,
     ) -> None:
         super().__init__(message)
         self.status_code = status_code
         self.request_id = request_id
+        self.title = title
+        self.detail = detail
+        self.problem_type = problem_type
 
 
 class PlatformUnavailable(PlatformError):

@@ -560,6 +560,15 @@ def parse_identifier(
     >>> parse_identifier("E12345678", "other", id_type="passport").reveal()
     'passport:E12345678'
     """
+    from credit_sdk._errors import require_type
+
+    require_type(text, (str, Identifier), "text")
+    if kind is not None:
+        require_type(kind, (str, IdentifierKind), "kind")
+    if id_type is not None:
+        require_type(id_type, str, "id_type")
+    if today is not None:
+        require_type(today, datetime.date, "today")
     if kind is not None and not isinstance(kind, IdentifierKind):
         try:
             kind = IdentifierKind(kind)

@@ -31,7 +31,6 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_core import from_json
 
 from credit_sdk._data import DATA_DIR
 from credit_sdk._errors import ReportError
@@ -442,26 +441,28 @@ class CreditReport(_Value):
         """Validate platform data, raising :class:`~credit_sdk.ReportError` that names each bad
         field (never its value).
 
-        The data is decoded once and screened once (Art. 20); the screened objects are what
-        pydantic validates and what the report's digest is taken from, so nothing is decoded
-        or screened twice between the platform's answer and the query log.
+        The data is decoded within bounds (:mod:`credit_sdk._bounded`: depth, lengths, finite
+        numbers, strict UTF-8, no duplicate keys; pydantic's own reader keeps the last of
+        duplicated keys and accepts NaN), once, and screened once (Art. 20); the screened
+        objects are what pydantic validates and what the report's digest is taken from, so
+        nothing is decoded or screened twice between the platform's answer and the query log.
         """
-        plain: Any = data
-        if isinstance(data, str | bytes):
-            try:
-                # pydantic's own JSON parser: it accepts exactly what model_validate_json does.
-                plain = from_json(data)
-            except ValueError:
-                plain = None  # model_validate_json then names what is wrong with it
+        from credit_sdk._bounded import check, loads
+
+        if isinstance(data, str | bytes | bytearray):
+            plain: Any = loads(data, what="credit report", error=ReportError)
+        elif isinstance(data, dict):
+            check(data, what="credit report", error=ReportError)
+            plain = data
+        else:
+            raise TypeError(f"data must be JSON text, bytes or a dict, not {type(data).__name__}")
         try:
             if isinstance(plain, dict):
                 screened = _screen(plain)
                 report = cls.model_validate(screened, context=_SCREENED)
                 report._screened = screened
-            elif isinstance(data, str | bytes):
-                report = cls.model_validate_json(data)
             else:
-                report = cls.model_validate(data)
+                report = cls.model_validate(plain)
         except ValidationError as err:
             raise ReportError(_describe(err)) from None
         report._received = data

@@ -15,7 +15,6 @@ and every decision records the profile it used.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
@@ -136,15 +135,26 @@ class PolicyProfile(BaseModel):
 
     @classmethod
     def load(cls, path: str | Path) -> PolicyProfile:
+        from credit_sdk._bounded import loads
+        from credit_sdk._errors import safe_token
+
+        if not isinstance(path, str | Path):
+            raise TypeError(f"path must be a str or Path, not {type(path).__name__}")
         p = Path(path)
+        name = safe_token(p.name) or "(file)"
         try:
-            return cls.model_validate(json.loads(p.read_text(encoding="utf-8")))
-        except (OSError, json.JSONDecodeError) as err:
-            raise PolicyError(f"cannot read policy profile {p.name!r}: {err}") from err
+            raw = p.read_bytes()
+        except OSError as err:
+            raise PolicyError(
+                f"cannot read policy profile {name!r}: {err.strerror or type(err).__name__}"
+            ) from err
+        data = loads(raw, what=f"policy profile {name!r}", error=PolicyError)
+        try:
+            return cls.model_validate(data)
         except ValidationError as err:
             first = err.errors(include_input=False, include_url=False)[0]
             where = ".".join(str(x) for x in first["loc"]) or "(profile)"
-            raise PolicyError(f"policy profile {p.name!r}: {where}: {first['msg']}") from None
+            raise PolicyError(f"policy profile {name!r}: {where}: {first['msg']}") from None
 
     @classmethod
     def default(cls) -> PolicyProfile:

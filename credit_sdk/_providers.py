@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 import threading
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -58,6 +59,9 @@ __all__ = [
 ]
 
 MAX_BATCH = 100  # the contract's bound on reports:batchQuery
+_MAX_INDEX = 1000  # list editions in one index: far above any real catalogue
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_LIST_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 _JSON = {"Content-Type": "application/json"}
 
 
@@ -233,10 +237,9 @@ def _protocol(what: str, response: Response | None = None) -> PlatformProtocolEr
 
 
 def _load_json(response: Response, what: str) -> Any:
-    try:
-        return json.loads(response.content)
-    except (ValueError, UnicodeDecodeError) as err:
-        raise _protocol(f"{what}: the answer is not valid JSON", response) from err
+    from credit_sdk._bounded import loads
+
+    return loads(response.content, what=what, error=lambda message: _protocol(message, response))
 
 
 def check_report(report: CreditReport, query: ReportQuery) -> CreditReport:
@@ -257,18 +260,17 @@ def decode_report(response: Response, query: ReportQuery) -> CreditReport:
 
 
 def _problem_error(item: Mapping[str, Any], status: int) -> PlatformError:
-    from credit_sdk._audit._types import redact_identifiers
 
-    problem = item.get("problem")
-    text = ""
-    if isinstance(problem, Mapping):
-        text = ": ".join(str(problem[k]) for k in ("title", "detail") if problem.get(k))
+    from credit_sdk._transport import problem_from
+
+    problem = problem_from(item.get("problem"))
     message = f"reports:batchQuery item: HTTP {status}" + (
-        f": {redact_identifiers(text)[:300]}" if text else ""
+        f" ({problem.code})" if problem.code else ""
     )
+    extra = {"title": problem.title, "detail": problem.detail, "problem_type": problem.code}
     if status in (408, 429) or status >= 500:
-        return PlatformUnavailable(message, status_code=status)
-    return PlatformError(message, status_code=status)
+        return PlatformUnavailable(message, status_code=status, **extra)
+    return PlatformError(message, status_code=status, **extra)
 
 
 def decode_batch(
@@ -304,8 +306,12 @@ def decode_index(response: Response) -> ListIndex:
     lists = data.get("lists") if isinstance(data, dict) else None
     if not isinstance(lists, list):
         raise _protocol("measure-lists: 'lists' is missing", response)
+    if len(lists) > _MAX_INDEX:
+        raise _protocol(f"measure-lists: more than {_MAX_INDEX} entries", response)
     entries = []
     for item in lists:
+        if not isinstance(item, dict):
+            raise _protocol("measure-lists: an entry is not an object", response)
         try:
             entry = ListIndexEntry(
                 list_id=str(item["list_id"]),
@@ -318,8 +324,15 @@ def decode_index(response: Response) -> ListIndex:
             )
         except (KeyError, TypeError, AttributeError) as err:
             raise _protocol("measure-lists: an entry lacks list_id, version or sha256") from err
-        if len(entry.sha256) != 64:
+        if not _HEX64.fullmatch(entry.sha256):
             raise _protocol("measure-lists: an entry's sha256 is not 64 hex characters")
+        # Ids and versions become URL path segments and file names: plain tokens only.
+        if not (_LIST_TOKEN.fullmatch(entry.list_id) and _LIST_TOKEN.fullmatch(entry.version)):
+            raise _protocol("measure-lists: an entry's list_id or version is not a plain token")
+        for name in ("effective_from", "effective_until"):
+            value = getattr(entry, name)
+            if value is not None and not (isinstance(value, str) and len(value) <= 40):
+                raise _protocol(f"measure-lists: an entry's {name} is not a date")
         entries.append(entry)
     return ListIndex(tuple(entries), response.headers.get("etag"))
 

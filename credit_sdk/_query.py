@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from credit_sdk._audit._types import looks_like_raw_identifier
-from credit_sdk._errors import AuthorizationError, InvalidQuery
+from credit_sdk._errors import AuthorizationError, InvalidQuery, require_type, safe_token
 from credit_sdk._scenarios import Scenario, ScenarioFamily
 
 __all__ = [
@@ -64,8 +64,8 @@ DEFAULT_AUTHORIZATION_FAMILIES = frozenset(
 
 
 def _text(owner: str, name: str, value: object, rule: str = "query_context") -> str:
-    if not isinstance(value, str):
-        raise InvalidQuery(f"{owner}.{name} must be a str", rule=rule)
+    require_type(value, str, f"{owner}.{name}")
+    assert isinstance(value, str)
     stripped = value.strip()
     if not stripped:
         raise InvalidQuery(f"{owner}.{name} is required and may not be empty", rule=rule)
@@ -141,11 +141,14 @@ class Authorization:
             raise AuthorizationError(str(err), rule="authorization") from None
         scope = self.scope
         if isinstance(scope, str) or not isinstance(scope, Iterable):
-            raise AuthorizationError(
-                f"{owner}.scope must be a tuple of scenario, family or data-category names",
-                rule="authorization_scope",
+            raise TypeError(
+                f"{owner}.scope must be a tuple of scenario, family or data-category names, "
+                f"not {type(scope).__name__}"
             )
-        names = tuple(str(s).strip().lower() for s in scope)
+        scope = tuple(scope)
+        for item in scope:
+            require_type(item, str, f"{owner}.scope items")
+        names = tuple(s.strip().lower() for s in scope)
         if not names or any(not n for n in names):
             raise AuthorizationError(
                 f"{owner}.scope may not be empty (Art. 56: the scope must be stated)",
@@ -160,8 +163,9 @@ class Authorization:
         known = {s.value for s in Scenario} | {f.value for f in ScenarioFamily} | DATA_CATEGORIES
         unknown = sorted(set(names) - known)
         if unknown:
+            shown = [u if safe_token(u) else "(not shown)" for u in unknown]
             raise AuthorizationError(
-                f"{owner}.scope names unknown scenarios or categories {unknown}; use Art. 27 "
+                f"{owner}.scope names unknown scenarios or categories {shown}; use Art. 27 "
                 f"scenario or family values, or {sorted(DATA_CATEGORIES)}",
                 rule="authorization_scope",
             )
@@ -170,6 +174,8 @@ class Authorization:
             value = getattr(self, name)
             if isinstance(value, dt.datetime):
                 object.__setattr__(self, name, value.date())
+            elif value is not None and not isinstance(value, dt.date):
+                raise TypeError(f"{owner}.{name} must be date, not {type(value).__name__}")
             elif not isinstance(value, dt.date):
                 raise AuthorizationError(
                     f"{owner}.{name} is required and must be a date (Art. 56(1): no lifelong "

@@ -88,7 +88,10 @@ class Scenario(StrEnum):
         """Return the scenario named by ``value`` (its value or member name)."""
         if isinstance(value, Scenario):
             return value
-        key = str(value).strip().lower().replace("-", "_")
+        from credit_sdk._errors import InvalidQuery, require_type, vocabulary_word
+
+        require_type(value, str, "scenario")
+        key = value.strip().lower().replace("-", "_")
         try:
             return cls(key)
         except ValueError:
@@ -96,11 +99,12 @@ class Scenario(StrEnum):
         member = cls.__members__.get(key.upper())
         if member is not None:
             return member
-        from credit_sdk._errors import InvalidQuery
-
         accepted = ", ".join(s.value for s in cls)
+        # The value is quoted only when it is a plain word: an ID number passed here by
+        # mistake must not end up in a log line.
+        shown = repr(value) if vocabulary_word(value) else "(not shown)"
         raise InvalidQuery(
-            f"unknown scenario {value!r}; Art. 27 scenarios are: {accepted}", rule="scenario"
+            f"unknown scenario {shown}; Art. 27 scenarios are: {accepted}", rule="scenario"
         )
 
     @classmethod

@@ -26,6 +26,7 @@ import asyncio
 import logging
 import os
 import random
+import re
 import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -49,6 +50,7 @@ from credit_sdk._errors import (
     PlatformError,
     PlatformProtocolError,
     PlatformUnavailable,
+    safe_token,
 )
 from credit_sdk._version import __version__
 
@@ -66,6 +68,7 @@ __all__ = [
 
 _log = logging.getLogger("credit_sdk.transport")
 
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 _RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504}) | frozenset(range(505, 600))
 _JSON_TYPES = ("application/json", "application/problem+json")
 
@@ -307,27 +310,61 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, when.timestamp() - current)
 
 
-def _problem_text(headers: Mapping[str, str], content: bytes) -> str:
-    ctype = headers.get("content-type", "")
-    if not any(t in ctype for t in _JSON_TYPES) or not content:
-        return ""
-    try:
-        import json
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """What an ``application/problem+json`` answer says. ``title`` and ``detail`` are foreign
+    free text (possibly personal): they go on the exception object, never into its message.
+    ``code`` is the problem's ``type`` or ``code`` when it is a plain token, fit to print."""
 
-        data = json.loads(content[:4096])
+    title: str | None = None
+    detail: str | None = None
+    code: str | None = None
+
+
+def read_problem(headers: Mapping[str, str], content: bytes) -> Problem:
+    """The problem document of an error answer, decoded within bounds (never raises)."""
+    ctype = headers.get("content-type", "")
+    if not any(t in ctype for t in _JSON_TYPES) or not content or len(content) > 65536:
+        return Problem()
+    from credit_sdk._bounded import loads
+
+    try:
+        data = loads(content, what="problem", error=ValueError)
     except ValueError:
-        return ""
+        return Problem()
+    return problem_from(data)
+
+
+def problem_from(data: object) -> Problem:
     if not isinstance(data, dict):
-        return ""
-    parts = [str(data.get(k)) for k in ("title", "detail") if data.get(k)]
-    # A platform's message is foreign text: redact anything identifier-shaped before it can
-    # reach an exception message or a log line.
-    return redact_identifiers(": ".join(parts))[:300]
+        return Problem()
+
+    def text(key: str) -> str | None:
+        value = data.get(key)
+        return redact_identifiers(value)[:2000] if isinstance(value, str) and value else None
+
+    code = None
+    for key in ("code", "type"):
+        value = data.get(key)
+        if isinstance(value, str) and value != "about:blank":
+            # A type URI's last segment ("https://.../problems/quota-exceeded") is the code.
+            code = safe_token(value.rstrip("/").rsplit("/", 1)[-1])
+            if code:
+                break
+    return Problem(text("title"), text("detail"), code)
+
+
+def _request_id(headers: Mapping[str, str]) -> str | None:
+    """The answer's request id when it is a plain token (it is quoted in messages)."""
+    value = headers.get("x-request-id")
+    if value is None:
+        return None
+    return value if _REQUEST_ID.fullmatch(value) else None
 
 
 def classify(method: str, path: str, status: int, headers: Mapping[str, str], body: bytes) -> None:
     """Raise ``_AttemptFailed`` for an answer that is not a success (pure, shared)."""
-    request_id = headers.get("x-request-id")
+    request_id = _request_id(headers)
     if 200 <= status < 300 or status == 304:
         if body and status != 204:
             ctype = headers.get("content-type", "").split(";", 1)[0].strip().lower()
@@ -341,18 +378,20 @@ def classify(method: str, path: str, status: int, headers: Mapping[str, str], bo
                     retryable=False,
                 )
         return
-    detail = _problem_text(headers, body)
-    message = f"{method} {path}: HTTP {status}" + (f": {detail}" if detail else "")
+    problem = read_problem(headers, body)
+    message = f"{method} {path}: HTTP {status}" + (f" ({problem.code})" if problem.code else "")
     if request_id:
         message += f" (request id {request_id})"
+    extra = {"title": problem.title, "detail": problem.detail, "problem_type": problem.code}
     if status in _RETRY_STATUSES:
         raise _AttemptFailed(
-            PlatformUnavailable(message, status_code=status, request_id=request_id),
+            PlatformUnavailable(message, status_code=status, request_id=request_id, **extra),
             retryable=True,
             retry_after=parse_retry_after(headers.get("retry-after")),
         )
     raise _AttemptFailed(
-        PlatformError(message, status_code=status, request_id=request_id), retryable=False
+        PlatformError(message, status_code=status, request_id=request_id, **extra),
+        retryable=False,
     )
 
 
@@ -632,7 +671,7 @@ class _Body:
             self._keep(self._inflate.flush())
         content = b"".join(self._chunks)
         classify(self._method, self._path, r.status_code, r.headers, content)
-        return Response(r.status_code, r.headers, content, r.headers.get("x-request-id"))
+        return Response(r.status_code, r.headers, content, _request_id(r.headers))
 
 
 class SyncTransport(_TransportBase):

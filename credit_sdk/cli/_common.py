@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta
@@ -97,11 +98,26 @@ class _ConfigError(Exception):
     """The environment or the client options cannot make a working client."""
 
 
+def _quiet_usage(message: str) -> str:
+    """argparse quotes the offending argument back ("invalid choice: '1101...'"): an ID number
+    or a token typed in the wrong place must not be echoed, so only plain words are kept."""
+    from credit_sdk._errors import vocabulary_word
+
+    message = re.sub(
+        r"unrecognized arguments: .*", "unrecognized arguments (not shown)", message, flags=re.S
+    )
+    return re.sub(
+        r"'([^']*)'",
+        lambda m: m.group(0) if vocabulary_word(m.group(1).lstrip("-")) else "'(not shown)'",
+        message,
+    )
+
+
 class _Parser(argparse.ArgumentParser):
     """Raises instead of exiting, so that ``main`` returns an exit code to its caller."""
 
     def error(self, message: str) -> Any:  # argparse's signature is NoReturn
-        raise _UsageError(f"{self.prog}: {message}")
+        raise _UsageError(f"{self.prog}: {_quiet_usage(message)}")
 
 
 def _out(text: str = "") -> None:

@@ -397,3 +397,24 @@ def test_a_deadline_past_expiry_is_not_a_bug_in_the_breaker() -> None:
         finally:
             provider.close()
     assert breaker.state == "open"
+
+
+def test_a_check_whose_engine_raises_still_writes_its_completion_record(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import credit_sdk._client as client_module
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RecursionError(SECRET_TEXT)
+
+    monkeypatch.setattr(client_module, "decide", broken)
+    platform = MemoryProvider(today=lambda: AS_OF)
+    platform.set_report(COMPANY, severe_company_report())
+    with MemoryQueryLog() as log, feedback_client(platform, log) as client:
+        with pytest.raises(RecursionError):
+            client.check(COMPANY, Scenario.GOVERNMENT_PROCUREMENT, CTX)
+        stats = log.stats()
+        assert stats.intents == stats.completions == 1
+        done = [c for r in log.export() if (c := r.completion()) is not None]
+        assert done[0].error == "RecursionError"
+        assert SECRET_TEXT not in repr(done[0])

@@ -145,7 +145,7 @@ def test_invalid_identifier_raises_before_any_io(
 def test_missing_context_or_unknown_scenario_raise_before_any_io(
     client: CreditClient, platform: MemoryProvider, audit: MemoryQueryLog, ctx: QueryContext
 ) -> None:
-    with pytest.raises(InvalidQuery):
+    with pytest.raises(TypeError, match="ctx must be a QueryContext"):
         client.check(COMPANY, Scenario.BIDDING, None)  # type: ignore[arg-type]
     with pytest.raises(InvalidQuery, match=r"Art\. 27"):
         client.check(COMPANY, "lottery", ctx)

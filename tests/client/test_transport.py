@@ -217,7 +217,9 @@ def test_last_status_is_kept_on_the_error(router: respx.MockRouter, provider: Ht
     with pytest.raises(PlatformUnavailable) as err:
         provider.query_report(query())
     assert err.value.status_code == 503
-    assert "Busy" in str(err.value)
+    # The platform's title is foreign free text: on the exception, never in its message.
+    assert err.value.title == "Busy"
+    assert "Busy" not in str(err.value)
 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 413, 422])
@@ -273,7 +275,7 @@ class _Endless(httpx.SyncByteStream):
     [
         (
             httpx.Response(200, content=b"{not json", headers={"Content-Type": "application/json"}),
-            "contract",
+            "not valid JSON",
         ),
         (httpx.Response(200, json={"report_id": "x"}), "contract"),  # wrong schema
         (httpx.Response(200, text="<html>hello</html>"), "expected application/json"),
@@ -323,7 +325,10 @@ def test_problem_details_never_echo_identifiers(
     with pytest.raises(PlatformError) as err:
         provider.query_report(query())
     assert COMPANY not in str(err.value)
-    assert "[redacted]" in str(err.value)
+    assert "unknown" not in str(err.value)  # free text stays off the message
+    assert err.value.detail is not None
+    assert COMPANY not in err.value.detail  # and is redacted even on the exception
+    assert "[redacted]" in err.value.detail
 
 
 def test_list_editions_are_verified_against_the_index(
