@@ -47,6 +47,7 @@ __all__ = [
 ]
 
 
+_ITEM = re.compile(r"\d{1,3}(?:\.\d{1,3}){0,3}")
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9_.:@/-]{0,39}")
 # Runs that could be an ID number, a phone number or a USCC (even a mistyped one).
 _IDLIKE = re.compile(r"\d{8,}|[0-9A-Z]{15,}|[0-9]{6}[0-9A-Za-z*]{6,}")
@@ -60,6 +61,8 @@ def safe_token(value: object) -> str | None:
     >>> safe_token("admin_licensing"), safe_token("110101199003077777"), safe_token("张三")
     ('admin_licensing', None, None)
     """
+    if isinstance(value, str) and _ITEM.fullmatch(value):
+        return value  # an article item ("42.10.3")
     if not isinstance(value, str) or not _TOKEN.fullmatch(value) or _IDLIKE.search(value):
         return None
     return value
