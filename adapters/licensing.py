@@ -68,9 +68,9 @@ from credit_sdk import (
     ReasonCode,
     Scenario,
     TriggerRef,
-    add_months,
     bilingual,
     code_label,
+    period_last_day,
 )
 
 from ._common import plain_text
@@ -140,7 +140,12 @@ def verification_due(approved_on: dt.date, months: int = 2) -> dt.date:
         raise InvalidQuery("approved_on must be a date", rule="commitment_approval")
     if months < 1:
         raise InvalidQuery("the verification period is at least one month", rule="commitment")
-    return add_months(approved_on, months)
+    due = period_last_day(approved_on, months=months)
+    if due is None:
+        raise InvalidQuery(
+            "the verification date falls beyond the calendar", rule="commitment_approval"
+        )
+    return due
 
 
 @dataclass(frozen=True, slots=True)

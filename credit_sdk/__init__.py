@@ -87,10 +87,7 @@ if _typing.TYPE_CHECKING:
         TriggerRef,
     )
     from credit_sdk._desk_csv import decisions_csv
-    from credit_sdk._engine import (
-        add_months,
-        decide,
-    )
+    from credit_sdk._engine import decide
     from credit_sdk._identifiers import (
         Identifier,
         IdentifierKind,
@@ -127,6 +124,7 @@ if _typing.TYPE_CHECKING:
         SubjectKind,
         sample_report_path,
     )
+    from credit_sdk._periods import add_months, period_last_day
     from credit_sdk._policy import (
         DisputePolicy,
         IncentivePolicy,
@@ -321,6 +319,7 @@ __all__ = [
     "objection_due_dates",
     "open_query_log",
     "parse_identifier",
+    "period_last_day",
     "read_checkpoints",
     "replay",
     "report_digest",
@@ -447,7 +446,7 @@ _LAZY: dict[str, str] = {
     "VerifyResult": "credit_sdk._audit",
     "WorkerHealth": "credit_sdk._workers",
     "WorkingDayCalendar": "credit_sdk._workdays",
-    "add_months": "credit_sdk._engine",
+    "add_months": "credit_sdk._periods",
     "decide": "credit_sdk._engine",
     "diff_lists": "credit_sdk._catalog",
     "due_date": "credit_sdk._workdays",
@@ -455,6 +454,7 @@ _LAZY: dict[str, str] = {
     "objection_due_dates": "credit_sdk._workdays",
     "open_query_log": "credit_sdk._audit",
     "parse_identifier": "credit_sdk._identifiers",
+    "period_last_day": "credit_sdk._periods",
     "sample_report_path": "credit_sdk._models",
 }
 

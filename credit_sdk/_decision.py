@@ -71,6 +71,7 @@ class ReasonCode(StrEnum):
     VOLUNTARY_MEASURE = "VOLUNTARY_MEASURE"  # Art. 48: information, never an obligation
     # advisories
     PERIOD_OUT_OF_RANGE = "PERIOD_OUT_OF_RANGE"  # Art. 51: stated period outside the legal range
+    TERM_NOT_STATED = "TERM_NOT_STATED"  # Art. 38 ¶1: a severe listing decision states no term
     PROHIBITED_FIELDS_DROPPED = "PROHIBITED_FIELDS_DROPPED"  # Art. 20
     STALE_DATA = "STALE_DATA"  # served from cache past freshness (failure policy)
     PLATFORM_UNAVAILABLE = "PLATFORM_UNAVAILABLE"  # no data: INDETERMINATE

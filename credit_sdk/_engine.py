@@ -14,7 +14,6 @@ provenance the query log keeps. It does no I/O.
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
 from typing import Any
 
 from credit_sdk._catalog import Catalog, Ground, IndexedMeasure, MeasureKind
@@ -44,6 +43,7 @@ from credit_sdk._models import (
     RiskLevel,
     SubjectKind,
 )
+from credit_sdk._periods import add_months, period_last_day
 from credit_sdk._policy import (
     DisputePolicy,
     IncentivePolicy,
@@ -54,7 +54,7 @@ from credit_sdk._policy import (
 from credit_sdk._scenarios import Scenario
 from credit_sdk._version import __version__
 
-__all__ = ["add_months", "decide", "publication_end"]
+__all__ = ["add_months", "decide", "publication_last_day"]
 
 _SEVERE_GROUNDS = frozenset({Ground.SEVERE_DISHONESTY, Ground.JUDGMENT_DEFAULTER})
 _NEGATIVE = frozenset(
@@ -117,6 +117,7 @@ _RC_RECORD_REPAIRED = ReasonCode.RECORD_REPAIRED
 _RC_RECORD_REVOKED = ReasonCode.RECORD_REVOKED
 _RC_REMINDER_ONLY = ReasonCode.REMINDER_ONLY
 _RC_SEVERE_DISHONESTY = ReasonCode.SEVERE_DISHONESTY
+_RC_TERM_NOT_STATED = ReasonCode.TERM_NOT_STATED
 _RC_VOLUNTARY_MEASURE = ReasonCode.VOLUNTARY_MEASURE
 _RC_WITHHELD_AT_SUBJECT_REQUEST = ReasonCode.WITHHELD_AT_SUBJECT_REQUEST
 _RK_ADMINISTRATIVE = RecordKind.ADMINISTRATIVE
@@ -130,74 +131,39 @@ _RL_NORMAL = RiskLevel.NORMAL
 _SK_NATURAL_PERSON = SubjectKind.NATURAL_PERSON
 
 
-@lru_cache(maxsize=8192)
-def add_months(day: dt.date, months: int) -> dt.date:
-    """``day`` plus whole calendar months, clamped to the month's last day (Jan 31 + 1 = Feb 28)."""
-    total = day.month - 1 + months
-    year, month = day.year + total // 12, total % 12 + 1
-    last = _DAYS_IN_MONTH[month]
-    if month == 2 and year % 4 == 0 and (year % 100 != 0 or year % 400 == 0):
-        last = 29
-    return dt.date(year, month, min(day.day, last))
-
-
-_DAYS_IN_MONTH = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
-
-
-def _clamp_period(
-    stated: int | None, rule: PeriodRule, item_id: str, advisories: list[Advisory]
+def _stated_months(
+    stated: int | None, rule: PeriodRule, item_id: str, advisories: list[Advisory], to_max: bool
 ) -> int:
-    """The period to apply, in months (Art. 51): the stated one if lawful, else the nearest
-    legal bound, flagged; the maximum when none is stated (publication stops there)."""
-    if stated is None:
+    """The publication period to apply, in months (Art. 51).
+
+    Under the draft a stated period inside the legal range is used; one outside it is flagged and
+    the nearest legal bound applies (publication may not outlast the maximum, Art. 51 ¶3). Under
+    a profile whose publication runs to the maximum (national rules since 2026), the minimum only
+    opens repair: the maximum applies whatever is stated, and a stated period outside the range
+    is still flagged. With no stated period the maximum applies.
+    """
+    if stated is not None and not rule.min_months <= stated <= rule.max_months:
+        applied = rule.max_months if to_max else min(max(stated, rule.min_months), rule.max_months)
+        advisories.append(
+            Advisory(
+                _RC_PERIOD_OUT_OF_RANGE,
+                f"stated publication period of {stated} months lies outside the legal range "
+                f"{rule.min_months}-{rule.max_months} months (Art. 51); {applied} months applied",
+                item_id,
+            )
+        )
+        return applied
+    if stated is None or to_max:
         return rule.max_months
-    if rule.min_months <= stated <= rule.max_months:
-        return stated
-    applied = min(max(stated, rule.min_months), rule.max_months)
-    advisories.append(_out_of_range(f"{stated} months", rule, f"{applied} months", item_id))
-    return applied
+    return stated
 
 
-def _out_of_range(stated: str, rule: PeriodRule, applied: str, item_id: str) -> Advisory:
-    return Advisory(
-        _RC_PERIOD_OUT_OF_RANGE,
-        f"stated publication period of {stated} lies outside the legal range "
-        f"{rule.min_months}-{rule.max_months} months (Art. 51); {applied} applied",
-        item_id,
-    )
-
-
-def _listing_end(
-    listed_on: dt.date,
-    term_end: dt.date | None,
-    rule: PeriodRule,
-    item_id: str,
-    advisories: list[Advisory],
-) -> dt.date:
-    """First day off a severe listing: the day after its stated last day, kept within the legal
-    range from the listing date (flagged when it had to be moved), Art. 51."""
-    earliest = add_months(listed_on, rule.min_months)
-    latest = add_months(listed_on, rule.max_months)
-    if term_end is None:
-        return latest
-    end = term_end + _ONE_DAY
-    if earliest <= end <= latest:
-        return end
-    applied = min(max(end, earliest), latest)
-    advisories.append(
-        _out_of_range(f"until {term_end}", rule, f"until {applied - _ONE_DAY}", item_id)
-    )
-    return applied
-
-
-_ONE_DAY = dt.timedelta(days=1)
-
-
-def publication_end(
+def publication_last_day(
     rec: CreditRecord, profile: PolicyProfile, advisories: list[Advisory] | None = None
 ) -> dt.date | None:
-    """First day on which ``rec`` is no longer published (Art. 51), or ``None`` while it has no
-    end (long-term publication, or a continuing act that has not ended)."""
+    """Last day on which ``rec`` is published (Art. 51, counted as Civil Code Art. 201-202
+    count), or ``None`` while it has no end (long-term publication, a continuing act that has
+    not ended, or an end beyond the calendar)."""
     sink: list[Advisory] = advisories if advisories is not None else []
     if (
         rec.consequences
@@ -222,8 +188,61 @@ def publication_end(
         )
     else:
         rule = profile.severe_period if severe else profile.dishonesty_period
-    months = _clamp_period(rec.publication_period_months, rule, rec.record_id, sink)
-    return add_months(anchor, months)
+    months = _stated_months(
+        rec.publication_period_months,
+        rule,
+        rec.record_id,
+        sink,
+        profile.publication_runs_to_maximum,
+    )
+    return period_last_day(anchor, months=months)
+
+
+def _listing_last_day(m: ListMembership, rule: PeriodRule | None, run: _Run) -> dt.date | None:
+    """Last day of a severe listing (Art. 38 ¶1): the term its written decision states, no
+    longer and no shorter.
+
+    A term outside the Art. 51 range of the profile is flagged for the listing unit, never
+    stretched or cut (``rule`` is ``None`` where the information is published long-term, which
+    keeps the information, not the listing, and leaves no upper bound to compare with). A
+    decision that states no term lacks an Art. 38 element: it is flagged and bounded by the
+    longest period the profile allows for severe information, since Art. 51 ¶3 stops its
+    publication there.
+    """
+    mid = m.membership_id
+    severe = run.profile.severe_period_for(m.domain)
+    if m.term_end is None and not m.term_open_ended:
+        run.advisories.append(
+            Advisory(
+                _RC_TERM_NOT_STATED,
+                "the listing decision states no term (期限, Art. 38 ¶1): the listing is taken "
+                f"to end with the longest severe period, {severe.max_months} months (Art. 51)",
+                mid,
+            )
+        )
+        return period_last_day(m.listed_on, months=severe.max_months)
+    last = m.term_end  # None: a stated term with no end (长期)
+    earliest = period_last_day(m.listed_on, months=severe.min_months)
+    latest = None if rule is None else period_last_day(m.listed_on, months=rule.max_months)
+    too_short = last is not None and earliest is not None and last < earliest
+    too_long = latest is not None and (last is None or last > latest)
+    if too_short or too_long:
+        stated = "no end (长期)" if last is None else f"until {last}"
+        bound = (
+            f"{severe.min_months}-{severe.max_months} months"
+            if rule is not None
+            else (f"at least {severe.min_months} months")
+        )
+        run.advisories.append(
+            Advisory(
+                _RC_PERIOD_OUT_OF_RANGE,
+                f"the listing term, {stated}, lies outside the legal range {bound} "
+                "(Art. 51); applied as the written decision states it (Art. 38 ¶1), for the "
+                "listing unit to review",
+                mid,
+            )
+        )
+    return last
 
 
 class _Run:
@@ -300,12 +319,10 @@ class _Run:
         if archived:
             self.leave_out(_RC_RECORD_EXPIRED, rid, "公示期限届满，转为档案保存 (Art. 51)")
             return None
-        end = publication_end(rec, self.profile, self.advisories)
-        if end is not None and as_of >= end:
+        last = publication_last_day(rec, self.profile, self.advisories)
+        if last is not None and as_of > last:
             self.leave_out(
-                _RC_RECORD_EXPIRED,
-                rid,
-                f"公示期限届满: published until the day before {end} (Art. 51)",
+                _RC_RECORD_EXPIRED, rid, f"公示期限届满: published until {last} (Art. 51)"
             )
             return None
         ground = _G_SEVERE_DISHONESTY if rec.kind is _RK_SEVERE_DISHONESTY else _G_DISHONESTY
@@ -331,8 +348,7 @@ class _Run:
             self.leave_out(_RC_RECORD_CORRECTED, mid, "异议成立，移出名单 (Art. 53)")
             return None
         if m.list_type is not _LT_SEVERE_DISHONESTY and m.term_end and as_of > m.term_end:
-            # Severe listings are bounded by Art. 51 below; red lists and the court's list
-            # (Art. 38 ¶2) end with their own term.
+            # Red lists and the court's list (Art. 38 ¶2) end with their own term.
             self.leave_out(_RC_RECORD_EXPIRED, mid, f"纳入期限已于 {m.term_end} 届满")
             return None
         if m.list_type is _LT_RED_LIST:
@@ -344,18 +360,19 @@ class _Run:
             return None
         if m.list_type is _LT_SEVERE_DISHONESTY:
             ground = _G_SEVERE_DISHONESTY
-            long_term = (
-                m.domain in self.profile.long_term_domains
-                and m.consequences & self.profile.long_term_consequences
+            profile = self.profile
+            long_term = m.domain in profile.long_term_domains and not m.consequences.isdisjoint(
+                profile.long_term_consequences
             )
-            if not long_term:
-                rule = self.profile.severe_period_for(m.domain)
-                end = _listing_end(m.listed_on, m.term_end, rule, mid, self.advisories)
-                if as_of >= end:
-                    self.leave_out(
-                        _RC_RECORD_EXPIRED, mid, f"严重失信信息公示期限已于 {end} 前届满"
-                    )
-                    return None
+            rule = None if long_term else profile.severe_period_for(m.domain)
+            last = _listing_last_day(m, rule, self)
+            if last is not None and as_of > last:
+                # Measures resting on list membership stop the day after the term (Art. 38 ¶1);
+                # long-term publication keeps the information, not the listing (Art. 51 ¶2).
+                self.leave_out(
+                    _RC_RECORD_EXPIRED, mid, f"名单期限已于 {last} 届满 (Art. 38 ¶1, 51)"
+                )
+                return None
         else:
             # The court's list follows the courts' own terms (Art. 38 ¶2), not Art. 51.
             ground = _G_JUDGMENT_DEFAULTER

@@ -35,6 +35,7 @@ from pydantic import (
 from credit_sdk._data import DATA_DIR
 from credit_sdk._errors import ReportError
 from credit_sdk._identifiers import Identifier, IdentifierKind
+from credit_sdk._periods import is_open_ended
 from credit_sdk._privacy import PersonalText, drop_prohibited_fields
 
 __all__ = [
@@ -262,17 +263,35 @@ class ListMembership(_Value):
     category: str = "general"
     domain: str | None = None
     consequences: frozenset[Consequence] = frozenset()
-    term_end: dt.date | None = None  # 纳入期限
+    term_end: dt.date | None = Field(
+        default=None,
+        description="纳入期限: the last day of the listing term its decision states (Art. 38)",
+    )
+    term_open_ended: bool = Field(
+        default=False,
+        description="the decision states a term with no end (长期, or a 9999 sentinel date)",
+    )
     status: MembershipStatus = MembershipStatus.ACTIVE
     removed_on: dt.date | None = None
     removal_reason: RemovalReason | None = None
     objection: Objection | None = None
     record_ids: tuple[str, ...] = ()
 
+    @model_validator(mode="before")
+    @classmethod
+    def _open_ended_term(cls, data: Any) -> Any:
+        # "长期" or a sentinel such as 9999-12-31 means "no end": a typed meaning at parse time,
+        # never date arithmetic on the sentinel.
+        if isinstance(data, dict) and is_open_ended(data.get("term_end")):
+            data = {**data, "term_end": None, "term_open_ended": True}
+        return data
+
     @model_validator(mode="after")
     def _removal_consistent(self) -> ListMembership:
         if self.status is MembershipStatus.REMOVED and self.removal_reason is None:
             raise ValueError("a removed membership needs removal_reason")
+        if self.term_open_ended and self.term_end is not None:
+            raise ValueError("a term with no end (term_open_ended) cannot also state term_end")
         return self
 
 

@@ -76,6 +76,10 @@ class PolicyProfile(BaseModel):
     dishonesty_period: PeriodRule
     severe_period: PeriodRule
     period_anchor: PeriodAnchor = PeriodAnchor.FINDING_DATE
+    # True where publication runs to the maximum unless the information is repaired and the
+    # minimum only opens repair (national rules since 2026); False where the period stated by
+    # the designating unit within the range ends publication (the draft's Art. 51).
+    publication_runs_to_maximum: bool = False
     continuing_acts_from_end: bool = True
     long_term_domains: frozenset[str] = frozenset()
     long_term_consequences: frozenset[Consequence] = frozenset()

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Protocol, Self
 
 from credit_sdk import Identifier, IdentifierKind
-from credit_sdk._engine import add_months
+from credit_sdk._periods import add_months, period_last_day
 
 __all__ = ["LINKED_ROLES", "SubjectBuilder", "add_months"]
 
@@ -41,6 +41,13 @@ LINKED_ROLES: Mapping[str, str] = {
 
 def _iso(day: dt.date) -> str:
     return day.isoformat()
+
+
+def _term_end(listed: dt.date, months: int) -> str:
+    """Last day of a term of ``months`` from ``listed`` (Civil Code Art. 201, 202), or "长期"
+    when that day lies beyond the calendar."""
+    last = period_last_day(listed, months=months)
+    return "长期" if last is None else last.isoformat()
 
 
 def _document(kind: str, number: str, issuer: str, issued_on: dt.date) -> dict[str, Any]:
@@ -164,7 +171,7 @@ class SubjectBuilder:
                 ),
                 "category": "judgment_default",
                 "domain": "judicial",
-                "term_end": _iso(add_months(listed, term_months) - dt.timedelta(days=1)),
+                "term_end": _term_end(listed, term_months),
                 "status": "active",
             }
         )
@@ -183,7 +190,7 @@ class SubjectBuilder:
                 "listed_on": _iso(listed),
                 "listing_body": listing_body,
                 "category": "general",
-                "term_end": _iso(add_months(listed, 24) - dt.timedelta(days=1)),
+                "term_end": _term_end(listed, 24),
                 "status": "active",
             }
         )
@@ -433,7 +440,7 @@ class SubjectBuilder:
             "category": category,
             "domain": domain,
             "consequences": list(consequences),
-            "term_end": _iso(add_months(listed, term_months) - dt.timedelta(days=1)),
+            "term_end": _term_end(listed, term_months),
             "status": "active",
             "record_ids": record_ids,
         }

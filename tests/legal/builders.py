@@ -25,6 +25,7 @@ from credit_sdk import (
     PolicyProfile,
     Scenario,
     decide,
+    period_last_day,
     sample_report_path,
 )
 from credit_sdk._identifiers import compute_resident_check, compute_uscc_check
@@ -159,7 +160,12 @@ def membership(
 
 
 def severe_listing(membership_id: str = "L-SEVERE", **extra: Any) -> dict[str, Any]:
-    """An entry on the severe dishonesty list (严重失信主体名单) with its written decision."""
+    """An entry on the severe dishonesty list (严重失信主体名单) with its written decision,
+    which states a term (期限, Art. 38 ¶1): two years from the listing unless given
+    (``term_end=None``: a decision that states none)."""
+    listed_on = dt.date.fromisoformat(extra.get("listed_on", "2026-03-01"))
+    last = period_last_day(listed_on, months=24)
+    extra.setdefault("term_end", last.isoformat() if last is not None else "长期")
     return membership(membership_id, "severe_dishonesty", **extra)
 
 

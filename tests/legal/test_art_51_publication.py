@@ -66,28 +66,30 @@ def test_same_record_thirteen_months_after_its_finding_has_expired() -> None:
 
 
 def test_one_year_maximum_boundary() -> None:
+    """Civil Code Art. 201-202: found on 1 May 2026, the day of the finding is not counted, so
+    the year's last day is 1 May 2027; 2 May 2027 is the first day outside it."""
     rep = _false_materials()
-    assert _published(check(rep, LICENSING, as_of=day("2027-04-30")))
-    assert reasons(check(rep, LICENSING, as_of=day("2027-05-01")), "R1") == {"RECORD_EXPIRED"}
+    assert _published(check(rep, LICENSING, as_of=day("2027-05-01")))
+    assert reasons(check(rep, LICENSING, as_of=day("2027-05-02")), "R1") == {"RECORD_EXPIRED"}
 
 
 def test_stated_period_within_the_range_is_used() -> None:
     rep = _false_materials(publication_period_months=6)
-    assert _published(check(rep, LICENSING, as_of=day("2026-10-31")))
-    after = check(rep, LICENSING, as_of=day("2026-11-01"))
+    assert _published(check(rep, LICENSING, as_of=day("2026-11-01")))
+    after = check(rep, LICENSING, as_of=day("2026-11-02"))
     assert reasons(after, "R1") == {"RECORD_EXPIRED"}
     assert "PERIOD_OUT_OF_RANGE" not in advisory_codes(after)
 
 
 def test_stated_period_above_the_maximum_is_clamped_and_flagged() -> None:
     rep = _false_materials(publication_period_months=24)
-    within = check(rep, LICENSING, as_of=day("2027-04-30"))
+    within = check(rep, LICENSING, as_of=day("2027-05-01"))
     assert _published(within)
     (flag,) = [a for a in within.advisories if a.code.value == "PERIOD_OUT_OF_RANGE"]
     assert flag.item_id == "R1"
     assert "24" in flag.message
     assert "3-12" in flag.message
-    beyond = check(rep, LICENSING, as_of=day("2027-05-01"))  # 24 months would still run
+    beyond = check(rep, LICENSING, as_of=day("2027-05-02"))  # 24 months would still run
     assert reasons(beyond, "R1") == {"RECORD_EXPIRED"}
     assert "PERIOD_OUT_OF_RANGE" in advisory_codes(beyond, "R1")
 
@@ -97,7 +99,8 @@ def test_stated_period_below_the_minimum_is_raised_and_flagged() -> None:
     decision = check(rep, LICENSING, as_of=day("2026-07-15"))  # 2.5 months on
     assert _published(decision)
     assert "PERIOD_OUT_OF_RANGE" in advisory_codes(decision, "R1")
-    assert reasons(check(rep, LICENSING, as_of=day("2026-08-01")), "R1") == {"RECORD_EXPIRED"}
+    assert _published(check(rep, LICENSING, as_of=day("2026-08-01")))
+    assert reasons(check(rep, LICENSING, as_of=day("2026-08-02")), "R1") == {"RECORD_EXPIRED"}
 
 
 # --- severe dishonesty: 6 months to 3 years ----------------------------------------------------
@@ -119,8 +122,8 @@ def test_severe_record_two_years_on_is_published_four_years_on_is_not() -> None:
 
 def test_severe_three_year_boundary() -> None:
     rep = _severe_found("2024-11-01")
-    assert _published(check(rep, PROCUREMENT, as_of=day("2027-10-31")), "R-S")
-    assert reasons(check(rep, PROCUREMENT, as_of=day("2027-11-01")), "R-S") == {"RECORD_EXPIRED"}
+    assert _published(check(rep, PROCUREMENT, as_of=day("2027-11-01")), "R-S")
+    assert reasons(check(rep, PROCUREMENT, as_of=day("2027-11-02")), "R-S") == {"RECORD_EXPIRED"}
 
 
 def test_severe_stated_period_above_three_years_is_clamped() -> None:
@@ -135,57 +138,6 @@ def test_severe_stated_period_below_six_months_is_raised() -> None:
     decision = check(rep, PROCUREMENT, as_of=day("2026-10-01"))  # 4 months on
     assert _published(decision, "R-S")
     assert "PERIOD_OUT_OF_RANGE" in advisory_codes(decision, "R-S")
-
-
-def test_severe_listing_is_bounded_by_three_years_from_listing() -> None:
-    old = report(memberships=[severe_listing(listed_on="2023-06-01")])
-    decision = check(old, PROCUREMENT)
-    assert decision.outcome is Outcome.CLEAR
-    assert reasons(decision, "L-SEVERE") == {"RECORD_EXPIRED"}
-
-
-def test_severe_listing_term_beyond_three_years_is_clamped_and_flagged() -> None:
-    rep = report(memberships=[severe_listing(listed_on="2026-03-01", term_end="2031-02-28")])
-    decision = check(rep, PROCUREMENT)
-    assert decision.outcome is Outcome.RESTRICTED
-    assert "PERIOD_OUT_OF_RANGE" in advisory_codes(decision, "L-SEVERE")
-    later = check(rep, PROCUREMENT, as_of=day("2029-03-01"))
-    assert reasons(later, "L-SEVERE") == {"RECORD_EXPIRED"}
-
-
-def test_severe_listing_is_published_until_its_term_ends() -> None:
-    rep = report(memberships=[severe_listing(listed_on="2026-03-01", term_end="2027-02-28")])
-    assert check(rep, PROCUREMENT, as_of=day("2027-02-28")).outcome is Outcome.RESTRICTED
-    after = check(rep, PROCUREMENT, as_of=day("2027-03-01"))
-    assert reasons(after, "L-SEVERE") == {"RECORD_EXPIRED"}
-
-
-def test_one_year_listing_term_runs_to_its_last_day() -> None:
-    rep = report(memberships=[severe_listing(listed_on="2026-03-20", term_end="2027-03-19")])
-    assert check(rep, PROCUREMENT, as_of=day("2027-03-19")).outcome is Outcome.RESTRICTED
-    after = check(rep, PROCUREMENT, as_of=day("2027-03-20"))
-    assert reasons(after, "L-SEVERE") == {"RECORD_EXPIRED"}
-
-
-def test_listing_term_of_months_and_days_runs_to_its_last_day() -> None:
-    rep = report(memberships=[severe_listing(listed_on="2026-03-20", term_end="2026-12-31")])
-    decision = check(rep, PROCUREMENT, as_of=day("2026-12-25"))
-    assert decision.outcome is Outcome.RESTRICTED
-    assert "RECORD_EXPIRED" not in reasons(decision, "L-SEVERE")
-
-
-def test_listing_term_a_few_days_beyond_three_years_is_flagged() -> None:
-    rep = report(memberships=[severe_listing(listed_on="2026-03-20", term_end="2029-04-10")])
-    decision = check(rep, PROCUREMENT)
-    assert "PERIOD_OUT_OF_RANGE" in advisory_codes(decision, "L-SEVERE")
-
-
-def test_listing_term_below_six_months_is_raised_to_the_minimum() -> None:
-    rep = report(memberships=[severe_listing(listed_on="2026-03-01", term_end="2026-05-31")])
-    during = check(rep, PROCUREMENT, as_of=day("2026-04-01"))
-    assert "PERIOD_OUT_OF_RANGE" in advisory_codes(during, "L-SEVERE")
-    after_term = check(rep, PROCUREMENT, as_of=day("2026-07-01"))  # 4 months: within 6
-    assert after_term.outcome is Outcome.RESTRICTED
 
 
 def test_court_defaulter_listing_follows_the_courts_term() -> None:
@@ -234,8 +186,8 @@ def test_continuing_act_is_counted_from_its_end() -> None:
         finding_date="2023-01-10", continuing=True, conduct_ended_on="2026-03-01"
     )
     assert _published(check(ended, LICENSING))  # 9 months after the end
-    assert _published(check(ended, LICENSING, as_of=day("2027-02-28")))
-    expired = check(ended, LICENSING, as_of=day("2027-03-01"))  # a year after the end
+    assert _published(check(ended, LICENSING, as_of=day("2027-03-01")))
+    expired = check(ended, LICENSING, as_of=day("2027-03-02"))  # a year and a day after the end
     assert reasons(expired, "R1") == {"RECORD_EXPIRED"}
     one_off = _false_materials(finding_date="2023-01-10")
     assert reasons(check(one_off, LICENSING), "R1") == {"RECORD_EXPIRED"}
@@ -274,12 +226,23 @@ def test_grave_consequence_outside_the_named_domains_expires() -> None:
     assert reasons(check(rep, PROCUREMENT), "R-S") == {"RECORD_EXPIRED"}
 
 
-def test_long_term_severe_listing() -> None:
+def test_long_term_information_keeps_the_information_not_the_listing() -> None:
+    """Art. 51 ¶2 publishes the information long-term; the listing itself ends with its term
+    (Art. 38 ¶1). The severe record stays published and its measures apply; the listing's own
+    measures stop the day after its term."""
     listing = severe_listing(
-        listed_on="2021-06-01", domain="food_drug", consequences=["licence_revocation"]
+        listed_on="2021-06-01",
+        term_end="2024-06-01",
+        domain="food_drug",
+        consequences=["licence_revocation"],
     )
-    decision = check(report(memberships=[listing]), PROCUREMENT)
+    rec = severe_record(
+        "R-S", finding_date="2021-05-20", domain="food_drug", consequences=["licence_revocation"]
+    )
+    decision = check(report(records=[rec], memberships=[listing]), PROCUREMENT)
     assert decision.outcome is Outcome.RESTRICTED
+    assert reasons(decision, "L-SEVERE") == {"RECORD_EXPIRED"}
+    assert _published(decision, "R-S")
 
 
 # --- archived: never republished ---------------------------------------------------------------
@@ -363,3 +326,25 @@ def test_reference_profile_from_its_first_day() -> None:
     national = PolicyProfile.get(NATIONAL)
     decision = check(_false_materials(), LICENSING, as_of=day("2026-05-01"), profile=national)
     assert decision.outcome is Outcome.RESTRICTED
+
+
+def test_national_publication_runs_to_the_maximum_whatever_shorter_period_is_stated() -> None:
+    """National rules since 2026: the minimum only opens repair; publication stops at the
+    maximum unless repaired. A three-month period stated in the document does not end it."""
+    rep = _false_materials(publication_period_months=3)
+    national = PolicyProfile.get(NATIONAL)
+    assert national.publication_runs_to_maximum
+    assert not PolicyProfile.default().publication_runs_to_maximum
+    later = check(rep, LICENSING, as_of=day("2027-05-01"), profile=national)
+    assert later.outcome is Outcome.RESTRICTED
+    assert "PERIOD_OUT_OF_RANGE" not in advisory_codes(later)
+    after = check(rep, LICENSING, as_of=day("2027-05-02"), profile=national)
+    assert reasons(after, "R1") == {"RECORD_EXPIRED"}
+    draft = check(rep, LICENSING, as_of=day("2026-08-02"))  # the draft: three months end it
+    assert reasons(draft, "R1") == {"RECORD_EXPIRED"}
+
+
+def test_national_publication_of_a_repaired_record_stops() -> None:
+    rep = _false_materials(status="repaired", status_changed_on="2026-09-01")
+    national = check(rep, LICENSING, profile=PolicyProfile.get(NATIONAL))
+    assert reasons(national, "R1") == {"RECORD_REPAIRED"}

@@ -41,11 +41,15 @@ def test_a_three_year_term_written_as_its_last_day_runs_its_full_term() -> None:
     assert after.outcome is Outcome.CLEAR
 
 
-def test_a_term_longer_than_three_years_is_cut_at_the_maximum_and_flagged() -> None:
+def test_a_term_longer_than_three_years_is_flagged_and_runs_as_written() -> None:
+    """Art. 38 ¶1: the listing lasts as its written decision says; the SDK flags a term outside
+    the Art. 51 range for the listing unit and never cuts it."""
     rep = _severe_company("2026-03-20", "2031-03-19")
-    d = decide(rep, "government_procurement", as_of=dt.date(2029, 3, 20))
-    assert d.outcome is Outcome.CLEAR
+    d = decide(rep, "government_procurement", as_of=dt.date(2029, 3, 21))
+    assert d.outcome is Outcome.RESTRICTED
     assert [a.code.value for a in d.advisories] == ["PERIOD_OUT_OF_RANGE"]
+    after = decide(rep, "government_procurement", as_of=dt.date(2031, 3, 20))
+    assert after.outcome is Outcome.CLEAR
 
 
 def test_an_individual_business_is_a_natural_person_with_a_uscc() -> None:

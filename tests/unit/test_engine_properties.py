@@ -145,8 +145,8 @@ def test_never_applies_dead_or_unpublished_records(
             assert rec.penalty is None or rec.penalty.procedure != "simple"  # Art. 19
             severe = rec.kind.value == "severe_dishonesty"
             legal_max = 36 if severe else 12
-            # Art. 51: never past the legal maximum from the finding date.
-            assert as_of < add_months(rec.finding_date, legal_max)
+            # Art. 51: never past the legal maximum from the finding date (its last day counts).
+            assert as_of <= add_months(rec.finding_date, legal_max)
 
 
 @settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
