@@ -94,6 +94,7 @@ from credit_sdk._errors import (
 )
 from credit_sdk._feedback import FeedbackSender
 from credit_sdk._identifiers import Identifier, IdentifierKind, parse_identifier
+from credit_sdk._information import InformationCatalogue
 from credit_sdk._models import CreditReport
 from credit_sdk._policy import PolicyProfile
 from credit_sdk._providers import (
@@ -463,6 +464,7 @@ class BaseClient:
         failure_policy: FailurePolicy | None = None,
         catalog: Catalog | None = None,
         profile: PolicyProfile | str | None = None,
+        information_catalogue: InformationCatalogue | str | os.PathLike[str] | None = None,
         lists_dir: str | os.PathLike[str] | None = None,
         list_sync_interval: float | None = 300.0,
         max_list_staleness: float = 24 * 3600.0,
@@ -503,6 +505,13 @@ class BaseClient:
         if isinstance(profile, str):
             profile = PolicyProfile.get(profile)
         self.profile = profile if profile is not None else PolicyProfile.default()
+        # Art. 19 ¶1, 65(2): records outside this catalogue are never used. The shipped one is
+        # a sample; a deployment passes the catalogue its province publishes (or a path to it).
+        if information_catalogue is None:
+            information_catalogue = InformationCatalogue.default()
+        elif not isinstance(information_catalogue, InformationCatalogue):
+            information_catalogue = InformationCatalogue.load(information_catalogue)
+        self.information_catalogue = information_catalogue
         if not 1 <= batch_size <= MAX_BATCH:
             raise ConfigurationError(f"batch_size must be 1-{MAX_BATCH}")
         if batch_concurrency < 1:
@@ -824,7 +833,12 @@ class BaseClient:
         decision = entry.decisions.get(memo_key)
         if decision is None:
             decision = decide(
-                entry.report, p.scenario, as_of=p.as_of, catalog=snap.catalog, profile=self.profile
+                entry.report,
+                p.scenario,
+                as_of=p.as_of,
+                catalog=snap.catalog,
+                profile=self.profile,
+                information_catalogue=self.information_catalogue,
             )
             if len(entry.decisions) >= _MEMO_LIMIT:
                 entry.decisions.clear()

@@ -61,6 +61,7 @@ class ReasonCode(StrEnum):
     REMINDER_ONLY = "REMINDER_ONLY"  # Art. 43 ¶2: minor, corrected: a reminder, no measure
     NOT_RELATED = "NOT_RELATED"  # Art. 43: no published measure relates it to this scenario
     INFORMATION_ONLY = "INFORMATION_ONLY"  # neutral information (registration, permits)
+    OUTSIDE_CATALOGUE = "OUTSIDE_CATALOGUE"  # Art. 19 ¶1, 65(2): not in the information catalogue
     WITHHELD_AT_SUBJECT_REQUEST = "WITHHELD_AT_SUBJECT_REQUEST"  # Art. 51 ¶1
     # measures left out
     MEASURE_UNPUBLISHED = "MEASURE_UNPUBLISHED"  # Art. 39: not published / not in force

@@ -29,6 +29,7 @@ from credit_sdk._decision import (
     Supervision,
     TriggerRef,
 )
+from credit_sdk._information import InformationCatalogue
 from credit_sdk._models import (
     CommitmentStatus,
     CreditRecord,
@@ -106,6 +107,7 @@ _RC_INFORMATION_ONLY = ReasonCode.INFORMATION_ONLY
 _RC_MEASURE_UNPUBLISHED = ReasonCode.MEASURE_UNPUBLISHED
 _RC_NOT_RELATED = ReasonCode.NOT_RELATED
 _RC_NO_EFFECTIVE_BASIS = ReasonCode.NO_EFFECTIVE_BASIS
+_RC_OUTSIDE_CATALOGUE = ReasonCode.OUTSIDE_CATALOGUE
 _RC_PERIOD_OUT_OF_RANGE = ReasonCode.PERIOD_OUT_OF_RANGE
 _RC_POINTS_BELOW_THRESHOLD = ReasonCode.POINTS_BELOW_THRESHOLD
 _RC_PROHIBITED_FIELDS_DROPPED = ReasonCode.PROHIBITED_FIELDS_DROPPED
@@ -248,11 +250,14 @@ def _listing_last_day(m: ListMembership, rule: PeriodRule | None, run: _Run) -> 
 class _Run:
     """Working state of one decision."""
 
-    __slots__ = ("advisories", "as_of", "exclusions", "profile")
+    __slots__ = ("advisories", "as_of", "catalogue", "exclusions", "profile")
 
-    def __init__(self, as_of: dt.date, profile: PolicyProfile) -> None:
+    def __init__(
+        self, as_of: dt.date, profile: PolicyProfile, catalogue: InformationCatalogue
+    ) -> None:
         self.as_of = as_of
         self.profile = profile
+        self.catalogue = catalogue
         self.exclusions: list[Exclusion] = []
         self.advisories: list[Advisory] = []
 
@@ -261,6 +266,14 @@ class _Run:
 
     def record(self, rec: CreditRecord) -> TriggerRef | None:
         as_of, rid = self.as_of, rec.record_id
+        if rec.category not in self.catalogue:
+            self.leave_out(
+                _RC_OUTSIDE_CATALOGUE,
+                rid,
+                "公共信用信息目录外的信息不得记录、使用: the conduct category is not in the "
+                f"catalogue {self.catalogue.catalogue_id} (Art. 19 ¶1, 65(2))",
+            )
+            return None
         if rec.kind is _RK_ADMINISTRATIVE:
             self.leave_out(_RC_INFORMATION_ONLY, rid, "neutral information, no measure")
             return None
@@ -397,6 +410,15 @@ def _listed(m: ListMembership) -> tuple[str | None, str | None]:
 _DEFAULT_PROFILE: list[PolicyProfile] = []  # loaded on first use, then bound
 
 
+def _default_catalogue() -> InformationCatalogue:
+    if not _DEFAULT_CATALOGUE:
+        _DEFAULT_CATALOGUE.append(InformationCatalogue.default())
+    return _DEFAULT_CATALOGUE[0]
+
+
+_DEFAULT_CATALOGUE: list[InformationCatalogue] = []
+
+
 def _default_profile() -> PolicyProfile:
     if not _DEFAULT_PROFILE:
         _DEFAULT_PROFILE.append(PolicyProfile.default())
@@ -410,10 +432,13 @@ def decide(
     as_of: dt.date,
     catalog: Catalog | None = None,
     profile: PolicyProfile | None = None,
+    information_catalogue: InformationCatalogue | None = None,
 ) -> Decision:
     """Match ``report`` against the measure lists in force on ``as_of`` for ``scenario``.
 
-    ``catalog`` defaults to the shipped lists and ``profile`` to the draft regulation's rules.
+    ``catalog`` defaults to the shipped lists, ``profile`` to the draft regulation's rules and
+    ``information_catalogue`` to the shipped (sample) public credit information catalogue:
+    records whose conduct category it does not list are left out (``OUTSIDE_CATALOGUE``).
     Raises :class:`~credit_sdk.InvalidQuery` for an unknown scenario and
     :class:`~credit_sdk.PolicyError` when the profile is not in force on ``as_of``.
     """
@@ -423,7 +448,9 @@ def decide(
     catalog = catalog if catalog is not None else Catalog.default()
     profile = profile if profile is not None else _default_profile()
     profile.check_in_force(as_of)
-    run = _Run(as_of, profile)
+    if information_catalogue is None:
+        information_catalogue = _default_catalogue()
+    run = _Run(as_of, profile, information_catalogue)
     subject_kind = report.subject.kind
 
     negatives: list[TriggerRef] = []

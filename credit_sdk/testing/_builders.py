@@ -131,7 +131,7 @@ class SubjectBuilder:
     def on_severe_list(
         self,
         *,
-        category: str = "general",
+        category: str = "tax_arrears",
         domain: str | None = None,
         listed_on: dt.date | None = None,
         term_months: int = 36,
@@ -324,7 +324,7 @@ class SubjectBuilder:
     def with_commendation(self, *, title: str = "获评诚信示范单位") -> Self:
         """An honour for integrity (守信信息、荣誉表彰, Art. 19(2))."""
         found = self._today - dt.timedelta(days=100)
-        record = self._record("commendation", "general", None, found, None)
+        record = self._record("commendation", "honour", None, found, None)
         record["title"] = title
         record.pop("penalty")
         record["basis"]["kind"] = "administrative_decision"

@@ -130,7 +130,7 @@ def commendation(
     record_id: str = "R-HONOUR", finding_date: str = "2026-01-20", **extra: Any
 ) -> dict[str, Any]:
     """A commendation (守信信息 / 荣誉表彰), Art. 19(2)."""
-    data = record(record_id, "commendation", "general", finding_date, **extra)
+    data = record(record_id, "commendation", "honour", finding_date, **extra)
     data["basis"] = basis(kind="administrative_decision", issued_on=finding_date)
     return data
 

@@ -259,7 +259,7 @@ def test_archived_record_is_never_republished() -> None:
 
 def test_commendation_is_published_long_term_unless_the_subject_declines() -> None:
     """Art. 51 ¶1: 守信信息可以依法长期公示。信用主体提出不公示自身守信信息的，不予公示。"""
-    old_honour = record("R-H", kind="commendation", category="general", finding_date="2019-01-10")
+    old_honour = record("R-H", kind="commendation", category="honour", finding_date="2019-01-10")
     assert check(report(records=[old_honour]), Scenario.AWARDS).outcome is Outcome.INCENTIVES
     declined = {**old_honour, "publication_declined": True}
     decision = check(report(records=[declined]), Scenario.AWARDS)

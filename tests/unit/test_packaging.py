@@ -43,5 +43,5 @@ def test_adapters_are_installed_under_credit_sdk_only() -> None:
 def test_shipped_data_is_declared() -> None:
     data = _config()["package-data"]
     assert isinstance(data, dict)
-    for sub in ("lists", "policies", "reports"):
+    for sub in ("catalogue", "lists", "policies", "reports"):
         assert "*.json" in data[f"credit_sdk.data.{sub}"]

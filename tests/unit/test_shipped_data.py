@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 import credit_sdk
-from credit_sdk import CatalogError
+from credit_sdk import CatalogError, InformationCatalogue
 from credit_sdk._catalog import (
     Catalog,
     Ground,
@@ -92,35 +92,10 @@ ART45_ROLES = frozenset(
     {"legal_representative", "principal", "actual_controller", "directly_responsible_person"}
 )
 
-CATEGORIES = frozenset(
-    [
-        "bid_rigging",
-        "bid_fraud",
-        "procurement_fraud",
-        "false_materials",
-        "tax_evasion",
-        "tax_arrears",
-        "social_insurance_arrears",
-        "wage_arrears",
-        "sme_payment_arrears",
-        "contract_fraud",
-        "illegal_fundraising",
-        "food_safety",
-        "drug_safety",
-        "environmental_pollution",
-        "construction_quality",
-        "work_safety",
-        "fire_safety",
-        "counterfeit_goods",
-        "ip_infringement",
-        "false_advertising",
-        "judgment_default",
-        "military_service_evasion",
-        "commitment_breach",
-        "bribery",
-        "general",
-    ]
-)
+# The conduct categories are those of the public credit information catalogue (Art. 19 ¶1);
+# "general" names a listing without a more specific ground and is never a record's category.
+CATALOGUE_CATEGORIES = InformationCatalogue.default().categories
+CATEGORIES = CATALOGUE_CATEGORIES | {"general"}
 DOMAINS = frozenset(
     [
         "food_drug",
@@ -830,6 +805,8 @@ def test_sample_reports_use_the_shared_vocabulary() -> None:
         for key, value in _walk(_report_json(state)):
             if key == "category":
                 assert value in CATEGORIES, (state, value)
+        for rec in _report_json(state).get("records", []):
+            assert rec["category"] in CATALOGUE_CATEGORIES, (state, rec["record_id"])
             if key == "domain" and value is not None:
                 assert value in DOMAINS, (state, value)
 
