@@ -110,6 +110,7 @@ REASON_LABELS: Mapping[str, tuple[str, str]] = {
     "HELD_FOR_REVIEW": ("待复核", "held for review"),
     "VOLUNTARY_MEASURE": ("自愿实施措施，仅供参考", "voluntary measure, for information"),
     "PERIOD_OUT_OF_RANGE": ("期限超出法定范围", "period outside the legal range"),
+    "TERM_NOT_STATED": ("名单决定未载明期限", "the listing decision states no term"),
     "PROHIBITED_FIELDS_DROPPED": ("已剔除禁止采集的信息", "prohibited fields dropped"),
     "STALE_DATA": ("依据缓存数据判定", "decided on cached data"),
     "PLATFORM_UNAVAILABLE": ("信用信息平台不可用", "credit platform unavailable"),
