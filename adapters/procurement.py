@@ -33,7 +33,7 @@ labels and masked identifiers only. Each :class:`BidderScreening` carries its
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -376,6 +376,7 @@ def screen_tender(
     scenario: Scenario | str = Scenario.BIDDING,
     authorizations: Mapping[str, Authorization] | None = None,
     as_of: dt.date | None = None,
+    progress: Callable[[int, int, int], object] | None = None,
 ) -> TenderScreening:
     """Screen every bidder of a tender in one batch (Art. 27(2), 40(2), 42(3)).
 
@@ -384,12 +385,19 @@ def screen_tender(
     are :class:`Bidder` (label and identifier) or bare identifiers (labelled ``投标人1``,
     ``投标人2``...). An invalid identifier or a platform failure makes only that bidder
     ``INDETERMINATE``; an ``AuditError`` (the query log cannot be written) fails the whole call.
+    ``progress(done, total, failures)`` is passed to ``check_many`` (called after each logged
+    round of bidders).
 
     >>> screening = screen_tender(client, "HLJ-ZB-2026-0318", bidders, ctx)  # doctest: +SKIP
     """
     scen, entries = _prepare(tender_id, bidders, scenario)
     results = client.check_many(
-        [b.subject for b in entries], scen, ctx, authorizations=authorizations, as_of=as_of
+        [b.subject for b in entries],
+        scen,
+        ctx,
+        authorizations=authorizations,
+        as_of=as_of,
+        progress=progress,
     )
     return _screening(tender_id, scen, entries, results, as_of)
 
@@ -403,6 +411,7 @@ async def ascreen_tender(
     scenario: Scenario | str = Scenario.BIDDING,
     authorizations: Mapping[str, Authorization] | None = None,
     as_of: dt.date | None = None,
+    progress: Callable[[int, int, int], object] | None = None,
 ) -> TenderScreening:
     """Async twin of :func:`screen_tender`.
 
@@ -410,7 +419,12 @@ async def ascreen_tender(
     """
     scen, entries = _prepare(tender_id, bidders, scenario)
     results = await client.check_many(
-        [b.subject for b in entries], scen, ctx, authorizations=authorizations, as_of=as_of
+        [b.subject for b in entries],
+        scen,
+        ctx,
+        authorizations=authorizations,
+        as_of=as_of,
+        progress=progress,
     )
     return _screening(tender_id, scen, entries, results, as_of)
 

@@ -335,6 +335,15 @@ def _with_query_id(decision: Decision, p: _Prepared) -> Decision:
     return clone
 
 
+#: ``progress(done, total, failures)`` of a batch (:meth:`CreditClient.check_many`).
+Progress = Callable[[int, int, int], object]
+
+
+def _shifted(answers: list[CheckResult], start: int) -> list[CheckResult]:
+    """A round's results with their indexes in the whole batch."""
+    return [replace(r, index=r.index + start) for r in answers] if start else answers
+
+
 def _subject_kind(ident: Identifier) -> str:
     return "legal_person" if ident.kind is IdentifierKind.USCC else "natural_person"
 
@@ -1239,6 +1248,13 @@ class BaseClient:
                 error=err if isinstance(err, CreditSDKError) else None,
             )
 
+    def _rounds(
+        self, subjects: Sequence[str | Identifier]
+    ) -> list[tuple[int, Sequence[str | Identifier]]]:
+        """The rounds a batch with progress runs in: what the client sends at once."""
+        step = self.batch_size * self.batch_concurrency
+        return [(start, subjects[start : start + step]) for start in range(0, len(subjects), step)]
+
     def _pending_for_batch(
         self,
         subjects: Sequence[str | Identifier],
@@ -1570,9 +1586,16 @@ class CreditClient(BaseClient):
         *,
         authorizations: Mapping[str, Authorization] | None = None,
         as_of: dt.date | None = None,
+        progress: Progress | None = None,
     ) -> list[CheckResult]:
         """Check many subjects (e.g. every bidder of a tender) through ``reports:batchQuery``
         in chunks of at most 100, ``batch_concurrency`` chunks at a time.
+
+        ``progress(done, total, failures)`` is called after each round of ``batch_size x
+        batch_concurrency`` subjects, once the round is logged: ``done`` subjects of ``total``
+        have their results, ``failures`` of them without a decision. With it, each round has
+        its own deadline; an exception it raises stops the call after that round (every
+        finished round stays logged).
 
         Returns one :class:`CheckResult` per subject, in order: an invalid identifier or a
         missing authorisation fails only its own entry, and a failed chunk only its subjects
@@ -1580,6 +1603,15 @@ class CreditClient(BaseClient):
         ``authorizations`` maps a subject (as given) to its :class:`Authorization`.
         An :class:`~credit_sdk.AuditError` fails the whole call closed.
         """
+        if progress is not None and subjects:
+            collected: list[CheckResult] = []
+            for start, part in self._rounds(subjects):
+                round_results = self.check_many(
+                    part, scenario, ctx, authorizations=authorizations, as_of=as_of
+                )
+                collected += _shifted(round_results, start)
+                progress(len(collected), len(subjects), sum(not r.ok for r in collected))
+            return collected
         scen, results, prepared = self._pending_for_batch(
             subjects, scenario, ctx, authorizations, as_of
         )
@@ -1915,8 +1947,19 @@ class AsyncCreditClient(BaseClient):
         *,
         authorizations: Mapping[str, Authorization] | None = None,
         as_of: dt.date | None = None,
+        progress: Progress | None = None,
     ) -> list[CheckResult]:
-        """Async twin of :meth:`CreditClient.check_many`."""
+        """Async twin of :meth:`CreditClient.check_many` (``progress`` is a plain function,
+        called between rounds)."""
+        if progress is not None and subjects:
+            collected: list[CheckResult] = []
+            for start, part in self._rounds(subjects):
+                round_results = await self.check_many(
+                    part, scenario, ctx, authorizations=authorizations, as_of=as_of
+                )
+                collected += _shifted(round_results, start)
+                progress(len(collected), len(subjects), sum(not r.ok for r in collected))
+            return collected
         scen, results, prepared = self._pending_for_batch(
             subjects, scenario, ctx, authorizations, as_of
         )

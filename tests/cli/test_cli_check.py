@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import json
+import re
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -256,7 +258,10 @@ def test_batch_table_and_exit_code(
     # A row that could not be checked (bad identifier, bad authorisation) counts as 12.
     assert code == EXIT_INDETERMINATE
     lines = out.splitlines()
-    assert lines[0].split() == ["LINE", "SUBJECT", "OUTCOME", "R", "I", "H", "MEASURES", "/", "WHY"]
+    assert lines[0].split() == [
+        "行号", "LINE", "信用主体", "SUBJECT", "核查结论", "OUTCOME", "限制", "R", "激励", "I",
+        "复核", "H", "措施/原因", "MEASURES", "/", "WHY",
+    ]  # fmt: skip
     by_line = {ln.split()[0]: ln for ln in lines[1:] if ln[:1].isdigit()}
     assert "invalid identifier (rule: check_character)" in by_line["7"]
     assert "RESTRICTED" in by_line["8"]
@@ -288,7 +293,8 @@ def test_batch_all_clear_from_stdin(
     monkeypatch.setattr("sys.stdin", io.StringIO(f"{uscc(1)}\n{uscc(2)}\n"))
     code, out, err = check(run, sandbox, "--file", "-", "--scenario", "bidding")
     assert code == EXIT_OK
-    assert "2 subjects at bidding: 2 CLEAR" in out
+    assert "共 2 个主体" in out
+    assert "2 subjects at bidding: 通过 CLEAR 2" in out
     assert "checked" not in err  # short batches show no progress
 
 
@@ -297,8 +303,22 @@ def test_batch_progress(run: Run, sandbox: SandboxServer, tmp_path: Path) -> Non
     csv_file.write_text("".join(f"{uscc(n)}\n" for n in range(1, 131)))
     code, out, err = check(run, sandbox, "--file", str(csv_file), "--scenario", "bidding")
     assert code == EXIT_OK
-    assert "130 subjects at bidding: 130 CLEAR" in out
-    assert "checked 130/130 subjects" in err
+    assert "130 subjects at bidding: 通过 CLEAR 130" in out
+    assert "checked" not in err  # piped: quiet
+
+
+def test_batch_progress_on_a_terminal(
+    run: Run, sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    csv_file = tmp_path / "many.csv"
+    csv_file.write_text("".join(f"{uscc(n)}\n" for n in range(1, 131)))
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    code, out, err = check(run, sandbox, "--file", str(csv_file), "--scenario", "bidding")
+    assert code == EXIT_OK
+    last = err.split("\r")[-1]
+    assert "已核查 checked 130/130 (100%)" in last
+    assert re.search(r"\d+\.\d/s  ETA \d+:\d\d:\d\d  失败 failures 0", last)
+    assert "130/130" not in out
     code, _, err = check(
         run, sandbox, "--file", str(csv_file), "--scenario", "bidding", "--no-progress"
     )
@@ -312,7 +332,7 @@ def test_batch_progress(run: Run, sandbox: SandboxServer, tmp_path: Path) -> Non
         ("", "no subjects"),
         ("# only a comment\n", "no subjects"),
         ("91230100MA1EXA017F,G-1\n", "add a header row"),
-        ("subject,colour\n91230100MA1EXA017F,red\n", "unknown column"),
+        ("名称,地址\n某某公司,哈尔滨\n", "add a header row"),
     ],
 )
 def test_batch_file_errors(
