@@ -175,7 +175,7 @@ class InProcessPlatform(httpx.BaseTransport):
         ]
         content = b'{"results":[' + b",".join(parts) + b"]}"
         response = httpx.Response(
-            200, headers={"Content-Type": "application/json"}, content=content
+            200, headers={"Content-Type": "application/json"}, stream=httpx.ByteStream(content)
         )
         with self._lock:
             self.cpu += time.thread_time() - t0

@@ -26,6 +26,7 @@ True
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import logging
 import os
@@ -52,7 +53,7 @@ from credit_sdk._providers import (
     ListIndexEntry,
     Provider,
 )
-from credit_sdk._replay import report_digest
+from credit_sdk._replay import report_bytes
 
 __all__ = ["CachedReport", "CatalogSnapshot", "ListStore", "ReportCache"]
 
@@ -72,8 +73,11 @@ class CachedReport:
     def report_sha256(self) -> str | None:
         """The digest the completion record carries (see credit_sdk._replay)."""
         if self.digest is None:
-            self.digest = report_digest(self.report) or ""
-            self.report._screened = None  # taken: the cached report need not keep it
+            data = report_bytes(self.report)
+            self.digest = "" if data is None else hashlib.sha256(data).hexdigest()
+            # Keep the canonical bytes (for the archive), not the screened objects they came from.
+            self.report._canonical = data
+            self.report._screened = None
         return self.digest or None
 
 

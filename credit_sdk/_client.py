@@ -314,7 +314,7 @@ class _Conclusion:
     decision: Decision
     # Built when it is written (step 7), so that a client without audit (benchmarks) pays
     # nothing for records it does not keep.
-    completion: Callable[[], QueryCompletion]
+    completion: Callable[..., QueryCompletion]  # at= the batch's completion time
     raise_error: BaseException | None = None
     # The report it was decided on, for the report archive (when one is configured).
     entry: CachedReport | None = None
@@ -818,8 +818,10 @@ class BaseClient:
             grant_id=grant,
         )
 
-    def _intent(self, p: _Prepared, trace_id: str | None) -> QueryIntent:
-        p.requested_at = dt.datetime.now(dt.UTC)
+    def _intent(
+        self, p: _Prepared, trace_id: str | None, at: dt.datetime | None = None
+    ) -> QueryIntent:
+        p.requested_at = at or dt.datetime.now(dt.UTC)
         return QueryIntent(
             query_id=p.query_id,
             requested_at=p.requested_at,
@@ -898,12 +900,14 @@ class BaseClient:
         trace_id: str | None = None,
         extra_flags: Iterable[str] = (),
         entry: CachedReport | None = None,
+        at: dt.datetime | None = None,
     ) -> QueryCompletion:
         report_sha256 = entry.report_sha256() if entry is not None else None
+        at = at or dt.datetime.now(dt.UTC)
         if decision is None:
             return QueryCompletion(
                 query_id=p.query_id,
-                completed_at=dt.datetime.now(dt.UTC),
+                completed_at=at,
                 outcome=Outcome.INDETERMINATE.value,
                 policy_profile=self.profile.profile_id,
                 trace_id=trace_id,
@@ -914,7 +918,7 @@ class BaseClient:
             )
         return QueryCompletion(
             query_id=p.query_id,
-            completed_at=dt.datetime.now(dt.UTC),
+            completed_at=at,
             outcome=decision.outcome.value,
             policy_profile=decision.provenance.policy_profile,
             applied_measure_ids=decision.applied_measure_ids,
@@ -1330,6 +1334,14 @@ class BaseClient:
 _CHINA = dt.timezone(dt.timedelta(hours=8), "CST")
 
 
+def _in_rounds(items: list[_T], size: int) -> list[list[_T]]:
+    """A batch in rounds of ``size`` (``batch_size`` × ``batch_concurrency``) subjects: each
+    round is logged, fetched, decided and logged again before the next, so a large call holds
+    one round of reports at a time rather than all of them (the garbage collector's work grows
+    with every object alive, and a five-record report is about a hundred of them)."""
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
 def _chunks(items: Sequence[_T], size: int) -> list[Sequence[_T]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
@@ -1620,43 +1632,63 @@ class CreditClient(BaseClient):
             return [r for r in results if r is not None]
         with self._telemetry.check(scen.value, "credit_sdk.check_many") as span:
             trace_id = span.trace_id()
-            self._audit.append([self._intent(p, trace_id) for _, p in prepared])  # 3
-            try:
-                with deadline_scope(self.deadline):  # one bound for the whole batch
-                    snap = self._snapshot()
-                    fetched, misses = self._split_cached(prepared)
-                    if misses and snap is not None:
-                        chunks = _chunks(misses, self.batch_size)
-
-                        def run(
-                            chunk: Sequence[tuple[int, _Prepared]],
-                        ) -> list[CreditReport | PlatformError]:
-                            try:
-                                return self._provider.query_reports([p.query() for _, p in chunk])
-                            except PlatformError as err:
-                                return [err] * len(chunk)
-
-                        if len(chunks) == 1:
-                            answers = [run(chunks[0])]
-                        else:
-                            # Worker threads do not inherit context variables: carry the
-                            # deadline over explicitly.
-                            context = contextvars.copy_context()
-                            answers = list(
-                                self._executor().map(lambda c: context.copy().run(run, c), chunks)
-                            )
-                        self._store_answers(fetched, chunks, answers)
-                conclusions = self._conclude_batch(prepared, fetched, snap, trace_id)
-            except BaseException as err:
-                self._audit.append([self._failed_completion(p, err, trace_id) for _, p in prepared])
-                raise
-            archived = self._archived(c for _, _, c in conclusions)
-            if archived:
-                self._audit.archive_reports(archived)
-            self._audit.append([c.completion() for _, _, c in conclusions])  # 7
+            snap: list[CatalogSnapshot | None] = []  # one list snapshot for the whole call
+            end = None if self.deadline is None else time.monotonic() + self.deadline
+            for one in _in_rounds(prepared, self.batch_size * self.batch_concurrency):
+                left = None if end is None else max(end - time.monotonic(), 0.0)
+                self._check_round(one, results, trace_id, snap, left)
             span.attributes["credit_sdk.batch.size"] = len(prepared)
-            self._fill_results(results, conclusions)
         return [r for r in results if r is not None]
+
+    def _check_round(
+        self,
+        part: list[tuple[int, _Prepared]],
+        results: list[CheckResult | None],
+        trace_id: str | None,
+        snap_box: list[CatalogSnapshot | None],
+        seconds: float | None,
+    ) -> None:
+        """Steps 3-7 for one round of a batch (see :func:`_in_rounds`)."""
+        # One request time for the round, formatted once when the records are encoded.
+        now = dt.datetime.now(dt.UTC)
+        self._audit.append([self._intent(p, trace_id, now) for _, p in part])  # 3
+        try:
+            with deadline_scope(seconds):  # what is left of the one bound for the whole batch
+                if not snap_box:
+                    snap_box.append(self._snapshot())
+                snap = snap_box[0]
+                fetched, misses = self._split_cached(part)
+                if misses and snap is not None:
+                    chunks = _chunks(misses, self.batch_size)
+
+                    def run(
+                        chunk: Sequence[tuple[int, _Prepared]],
+                    ) -> list[CreditReport | PlatformError]:
+                        try:
+                            return self._provider.query_reports([p.query() for _, p in chunk])
+                        except PlatformError as err:
+                            return [err] * len(chunk)
+
+                    if len(chunks) == 1:
+                        answers = [run(chunks[0])]
+                    else:
+                        # Worker threads do not inherit context variables: carry the
+                        # deadline over explicitly.
+                        context = contextvars.copy_context()
+                        answers = list(
+                            self._executor().map(lambda c: context.copy().run(run, c), chunks)
+                        )
+                    self._store_answers(fetched, chunks, answers)
+            conclusions = self._conclude_batch(part, fetched, snap, trace_id)
+        except BaseException as err:
+            self._audit.append([self._failed_completion(p, err, trace_id) for _, p in part])
+            raise
+        archived = self._archived(c for _, _, c in conclusions)
+        if archived:
+            self._audit.archive_reports(archived)
+        now = dt.datetime.now(dt.UTC)
+        self._audit.append([c.completion(at=now) for _, _, c in conclusions])  # 7
+        self._fill_results(results, conclusions)
 
     def _executor(self) -> ThreadPoolExecutor:
         with self._state_lock:
@@ -1968,41 +2000,60 @@ class AsyncCreditClient(BaseClient):
             return [r for r in results if r is not None]
         with self._telemetry.check(scen.value, "credit_sdk.check_many") as span:
             trace_id = span.trace_id()
-            await self._log(self._audit.append, [self._intent(p, trace_id) for _, p in prepared])
-            try:
-                with deadline_scope(self.deadline):
-                    snap = await self._snapshot()
-                    fetched, misses = self._split_cached(prepared)
-                    if misses and snap is not None:
-                        gate = asyncio.Semaphore(self.batch_concurrency)
-
-                        async def run(
-                            chunk: Sequence[tuple[int, _Prepared]],
-                        ) -> list[CreditReport | PlatformError]:
-                            async with gate:
-                                try:
-                                    return await self._provider.query_reports(
-                                        [p.query() for _, p in chunk]
-                                    )
-                                except PlatformError as err:
-                                    return [err] * len(chunk)
-
-                        chunks = _chunks(misses, self.batch_size)
-                        answers = await asyncio.gather(*(run(c) for c in chunks))
-                        self._store_answers(fetched, chunks, answers)
-                conclusions = self._conclude_batch(prepared, fetched, snap, trace_id)
-            except BaseException as err:
-                await self._record_failure(
-                    [self._failed_completion(p, err, trace_id) for _, p in prepared]
-                )
-                raise
-            archived = self._archived(c for _, _, c in conclusions)
-            if archived:
-                await self._log(self._audit.archive_reports, archived)
-            await self._log(self._audit.append, [c.completion() for _, _, c in conclusions])
+            snap: list[CatalogSnapshot | None] = []  # one list snapshot for the whole call
+            end = None if self.deadline is None else time.monotonic() + self.deadline
+            for one in _in_rounds(prepared, self.batch_size * self.batch_concurrency):
+                left = None if end is None else max(end - time.monotonic(), 0.0)
+                await self._check_round(one, results, trace_id, snap, left)
             span.attributes["credit_sdk.batch.size"] = len(prepared)
-            self._fill_results(results, conclusions)
         return [r for r in results if r is not None]
+
+    async def _check_round(
+        self,
+        part: list[tuple[int, _Prepared]],
+        results: list[CheckResult | None],
+        trace_id: str | None,
+        snap_box: list[CatalogSnapshot | None],
+        seconds: float | None,
+    ) -> None:
+        """Async twin of :meth:`CreditClient._check_round`."""
+        now = dt.datetime.now(dt.UTC)
+        await self._log(self._audit.append, [self._intent(p, trace_id, now) for _, p in part])
+        try:
+            with deadline_scope(seconds):
+                if not snap_box:
+                    snap_box.append(await self._snapshot())
+                snap = snap_box[0]
+                fetched, misses = self._split_cached(part)
+                if misses and snap is not None:
+                    gate = asyncio.Semaphore(self.batch_concurrency)
+
+                    async def run(
+                        chunk: Sequence[tuple[int, _Prepared]],
+                    ) -> list[CreditReport | PlatformError]:
+                        async with gate:
+                            try:
+                                return await self._provider.query_reports(
+                                    [p.query() for _, p in chunk]
+                                )
+                            except PlatformError as err:
+                                return [err] * len(chunk)
+
+                    chunks = _chunks(misses, self.batch_size)
+                    answers = await asyncio.gather(*(run(c) for c in chunks))
+                    self._store_answers(fetched, chunks, answers)
+            conclusions = self._conclude_batch(part, fetched, snap, trace_id)
+        except BaseException as err:
+            await self._record_failure(
+                [self._failed_completion(p, err, trace_id) for _, p in part]
+            )
+            raise
+        archived = self._archived(c for _, _, c in conclusions)
+        if archived:
+            await self._log(self._audit.archive_reports, archived)
+        now = dt.datetime.now(dt.UTC)
+        await self._log(self._audit.append, [c.completion(at=now) for _, _, c in conclusions])
+        self._fill_results(results, conclusions)
 
     async def report(
         self,

@@ -17,7 +17,9 @@ Example reports for every state the engine distinguishes ship in ``credit_sdk/da
 from __future__ import annotations
 
 import datetime as dt
-from enum import StrEnum
+import json
+from decimal import Decimal
+from enum import Enum, StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -454,6 +456,8 @@ class CreditReport(_Value):
     # The screened data a report was validated from (see parse()), kept until the report's
     # canonical bytes have been taken from it: credit_sdk._replay.report_bytes.
     _screened: dict[str, Any] | None = PrivateAttr(default=None)
+    # The canonical bytes, once computed from data given as Python objects.
+    _canonical: bytes | None = PrivateAttr(default=None)
 
     @classmethod
     def parse(cls, data: str | bytes | dict[str, Any]) -> CreditReport:
@@ -485,6 +489,19 @@ class CreditReport(_Value):
         except ValidationError as err:
             raise ReportError(_describe(err)) from None
         report._received = data
+        if isinstance(data, dict) and report._screened is not None:
+            # Python objects (the items of a batch answer) are not kept: the report keeps its
+            # canonical bytes instead (which parse to the same report), one object rather
+            # than a tree of them for the garbage collector to walk while the report lives.
+            try:
+                canonical = canonical_report_bytes(
+                    report._screened, report.prohibited_fields_dropped
+                )
+            except (TypeError, ValueError):
+                pass  # no JSON form: kept as given (credit_sdk._replay then finds no bytes)
+            else:
+                report._received = report._canonical = canonical
+                report._screened = None
         return report
 
     def __eq__(self, other: object) -> bool:
@@ -498,8 +515,42 @@ class CreditReport(_Value):
 
     @property
     def received(self) -> str | bytes | dict[str, Any] | None:
-        """The data :meth:`parse` was given (``None`` for a report built otherwise)."""
+        """The text or bytes :meth:`parse` was given; for data given as Python objects, the
+        report's canonical bytes (which parse to the same report); ``None`` for a report built
+        otherwise."""
         return self._received
+
+
+def _plain(value: Any) -> Any:
+    # Reports handed over as Python data (in-memory platforms, tests) may hold dates, decimals
+    # or enums where the wire has strings; they become the strings the wire would carry.
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Enum):
+        return value.value
+    reveal = getattr(value, "reveal", None)
+    if callable(reveal):
+        return str(reveal())
+    if isinstance(value, tuple | set | frozenset):
+        return list(value)
+    raise TypeError(f"a report field of type {type(value).__name__} has no JSON form")
+
+
+_ENCODE = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=_plain
+).encode
+
+
+def canonical_report_bytes(screened: dict[str, Any], dropped: tuple[str, ...]) -> bytes:
+    """A screened report's canonical bytes (see credit_sdk._replay): sorted-key compact JSON in
+    UTF-8, with the paths of what screening dropped (never the values). Raises ``TypeError`` or
+    ``ValueError`` for data without a JSON form."""
+    cleaned = {k: v for k, v in screened.items() if k != "prohibited_fields_dropped"}
+    if dropped:
+        cleaned["prohibited_fields_dropped"] = list(dropped)
+    return _ENCODE(cleaned).encode("utf-8")
 
 
 # Validation context of data that parse() has screened already.

@@ -23,8 +23,6 @@ import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
-from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +31,7 @@ from credit_sdk._audit._types import AuditRecord, ListSnapshot, QueryCompletion,
 from credit_sdk._catalog import Catalog, MeasureList
 from credit_sdk._engine import decide
 from credit_sdk._errors import AuditError, AuditIntegrityError, ConfigurationError
-from credit_sdk._models import CreditReport
+from credit_sdk._models import CreditReport, canonical_report_bytes
 from credit_sdk._policy import PolicyProfile
 from credit_sdk._privacy import drop_prohibited_fields
 
@@ -51,31 +49,11 @@ __all__ = [
 ]
 
 
-def _plain(value: Any) -> Any:
-    # Reports handed over as Python data (in-memory platforms, tests) may hold dates, decimals
-    # or enums where the wire has strings; they become the strings the wire would carry.
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, Enum):
-        return value.value
-    reveal = getattr(value, "reveal", None)
-    if callable(reveal):
-        return str(reveal())
-    if isinstance(value, tuple | set | frozenset):
-        return list(value)
-    raise TypeError(f"a report field of type {type(value).__name__} has no JSON form")
-
-
-_ENCODE = json.JSONEncoder(
-    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=_plain
-).encode
-
-
 def report_bytes(report: CreditReport) -> bytes | None:
     """The report's canonical bytes (see the module docstring), or ``None`` for a report that
     was built in code rather than parsed from what a platform sent."""
+    if report._canonical is not None:
+        return report._canonical
     source = report.received
     if source is None:
         return None
@@ -89,11 +67,7 @@ def report_bytes(report: CreditReport) -> bytes | None:
             cleaned, _ = drop_prohibited_fields(data)
         if not isinstance(cleaned, dict):
             return None
-        # The paths of what screening dropped (never the values) stay with the report.
-        cleaned = {k: v for k, v in cleaned.items() if k != "prohibited_fields_dropped"}
-        if report.prohibited_fields_dropped:
-            cleaned["prohibited_fields_dropped"] = list(report.prohibited_fields_dropped)
-        return _ENCODE(cleaned).encode("utf-8")
+        return canonical_report_bytes(cleaned, report.prohibited_fields_dropped)
     except (TypeError, ValueError):
         return None
 

@@ -143,7 +143,17 @@ def _fail(owner: str, name: str, problem: str, rule: str) -> InvalidQuery:
     return InvalidQuery(f"{owner}.{name} {problem}", rule=rule)
 
 
+# Texts that passed every check of _text. The values of a batch repeat (the query context,
+# measure and list ids, the profile, the version): each is checked once, not once per record.
+# Only non-blank texts go in, so a hit passes whether or not the field is required. Bounded:
+# emptied when full.
+_CHECKED: set[str] = set()
+_CHECKED_MAX = 4096
+
+
 def _text(owner: str, name: str, value: object, *, required: bool = True) -> str:
+    if type(value) is str and value in _CHECKED:
+        return value
     if not isinstance(value, str):
         raise _fail(owner, name, "must be a str", "type")
     if required and not value.strip():
@@ -161,6 +171,10 @@ def _text(owner: str, name: str, value: object, *, required: bool = True) -> str
             "the query log keeps only the subject's pseudonym and masked form (Art. 24, 25)",
             "raw_identifier",
         )
+    if type(value) is str and value.strip():
+        if len(_CHECKED) >= _CHECKED_MAX:
+            _CHECKED.clear()
+        _CHECKED.add(value)
     return value
 
 
@@ -171,6 +185,8 @@ def _opt_text(owner: str, name: str, value: object) -> str | None:
 def _utc(owner: str, name: str, value: object) -> datetime:
     if not isinstance(value, datetime):
         raise _fail(owner, name, "must be a datetime", "type")
+    if value.tzinfo is UTC:
+        return value  # kept as it is: a batch's records share one time, formatted once (iso)
     if value.tzinfo is None or value.utcoffset() is None:
         raise _fail(owner, name, "must be timezone-aware (naive times are ambiguous)", "timezone")
     return value.astimezone(UTC)
@@ -192,12 +208,23 @@ def _query_id(owner: str, value: object) -> str:
     return value
 
 
+# The last time formatted, and its text: the records of a batch share one time object, which
+# is then formatted once per batch instead of once per record (datetimes are immutable).
+_LAST_ISO: tuple[datetime | None, str] = (None, "")
+
+
 def iso(value: datetime) -> str:
     """Fixed-width UTC ISO 8601 with microseconds: sorts as text in the same order as time."""
+    global _LAST_ISO
+    last = _LAST_ISO
+    if last[0] is value:
+        return last[1]
     v = value if value.tzinfo is UTC else value.astimezone(UTC)
     # "YYYY-MM-DDTHH:MM:SS.ffffff+00:00" (the year always has four digits) -> "...ffffffZ":
     # one C call on the hot write path.
-    return v.isoformat("T", "microseconds")[:26] + "Z"
+    text = v.isoformat("T", "microseconds")[:26] + "Z"
+    _LAST_ISO = (value, text)
+    return text
 
 
 def parse_iso(text: str) -> datetime:

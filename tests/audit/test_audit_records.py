@@ -252,3 +252,35 @@ def test_linked_hashes_are_the_documented_digest(
         ).hexdigest()
         assert row[-4:] == (at, seq + i + 1, expected_prev, digest)
         expected_prev = digest
+
+
+def test_a_text_checked_once_is_not_a_pass_for_other_texts() -> None:
+    # Record fields are checked once per distinct value (the values of a batch repeat); a
+    # remembered value never lets another one through, nor a blank one into a required field.
+    import datetime as dt
+
+    from credit_sdk import InvalidQuery, QueryIntent
+    from credit_sdk._audit._types import iso
+
+    def intent(purpose: str, matter_code: str = "M-1") -> QueryIntent:
+        return QueryIntent(
+            query_id="q" + purpose[:3].strip().replace(" ", "") + "1",
+            requested_at=dt.datetime(2026, 11, 29, tzinfo=dt.UTC),
+            organ="230100-GGZY", operator="u1", matter_code=matter_code, purpose=purpose,
+            scenario="bidding", subject_pseudonym="0" * 64,
+            subject_display="9123**********Y4K", subject_kind="uscc",
+        )  # fmt: skip
+
+    intent("tender 2026-17")
+    intent("tender 2026-17", matter_code="")  # blank is allowed where not required...
+    with pytest.raises(InvalidQuery):
+        intent("")  # ...and still refused where it is
+    with pytest.raises(InvalidQuery):
+        intent("tender of 91230100MA1EXA017F")  # a valid USCC in text
+    a = dt.datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=dt.UTC)
+    b = dt.datetime(2026, 1, 2, 3, 4, 5, 7, tzinfo=dt.UTC)
+    assert [iso(a), iso(b), iso(a)] == [
+        "2026-01-02T03:04:05.000006Z",
+        "2026-01-02T03:04:05.000007Z",
+        "2026-01-02T03:04:05.000006Z",
+    ]

@@ -586,3 +586,24 @@ def test_with_options_shares_the_client_but_not_its_policy(
     assert audit.stats().completions == 3
     with pytest.raises(ValueError, match="serve_stale"):
         client.with_options(failure_policy=FailurePolicy.serve_stale(3600))
+
+
+def test_check_many_runs_in_rounds_each_logged_before_its_fetch(
+    make_client: Callable[..., CreditClient],
+    platform: MemoryProvider,
+    audit: MemoryQueryLog,
+    ctx: QueryContext,
+) -> None:
+    # Rounds of batch_size × batch_concurrency subjects: intents of a round are durable before
+    # its fetch, its completions before the next round starts; one list snapshot for the call.
+    client = make_client(batch_size=2, batch_concurrency=1, cache_ttl=0)
+    subjects = [COMPANY, OTHER_COMPANY, COMPANY, OTHER_COMPANY, COMPANY]
+    results = client.check_many(subjects, Scenario.BIDDING, ctx)
+    assert all(r.ok for r in results)
+    kinds = [r.kind for r in audit.export()]
+    assert kinds == ["intent"] * 2 + ["completion"] * 2 + ["intent"] * 2 + ["completion"] * 2 + [
+        "intent",
+        "completion",
+    ]
+    assert platform.calls["query_reports"] == 3
+    assert len({r.unwrap().provenance.lists for r in results}) == 1
