@@ -87,6 +87,15 @@ if _typing.TYPE_CHECKING:
         TriggerRef,
     )
     from credit_sdk._desk_csv import decisions_csv
+    from credit_sdk._duties import (
+        BasisChange,
+        BasisUpdateRequest,
+        Correction,
+        CorrectionReason,
+        DutyKind,
+        DutyReceipt,
+        InformationPush,
+    )
     from credit_sdk._engine import decide
     from credit_sdk._identifiers import (
         Identifier,
@@ -144,6 +153,8 @@ if _typing.TYPE_CHECKING:
     from credit_sdk._providers import (
         AsyncHttpProvider,
         AsyncProvider,
+        DutyAck,
+        DutyItem,
         FeedbackAck,
         FetchedList,
         HttpProvider,
@@ -203,8 +214,10 @@ __all__ = [
     "AuditStats",
     "Authorization",
     "AuthorizationError",
+    "BasisChange",
     "BasisDocument",
     "BasisDocumentKind",
+    "BasisUpdateRequest",
     "BearerToken",
     "Catalog",
     "CatalogError",
@@ -221,6 +234,8 @@ __all__ = [
     "CommitmentStatus",
     "ConfigurationError",
     "Consequence",
+    "Correction",
+    "CorrectionReason",
     "CreditClient",
     "CreditRecord",
     "CreditReport",
@@ -229,6 +244,10 @@ __all__ = [
     "DisclosureAttribute",
     "DisputePolicy",
     "DueDate",
+    "DutyAck",
+    "DutyItem",
+    "DutyKind",
+    "DutyReceipt",
     "EditionImpact",
     "Evaluation",
     "EvaluationKind",
@@ -249,6 +268,7 @@ __all__ = [
     "IncentivePolicy",
     "InformationCatalogue",
     "InformationNature",
+    "InformationPush",
     "IntegrityPoints",
     "InvalidIdentifier",
     "InvalidQuery",
@@ -343,6 +363,15 @@ __all__ = [
 
 # Public name -> the private module that defines it, loaded on first access (PEP 562).
 _LAZY: dict[str, str] = {
+    "BasisChange": "credit_sdk._duties",
+    "BasisUpdateRequest": "credit_sdk._duties",
+    "Correction": "credit_sdk._duties",
+    "CorrectionReason": "credit_sdk._duties",
+    "DutyKind": "credit_sdk._duties",
+    "DutyReceipt": "credit_sdk._duties",
+    "InformationPush": "credit_sdk._duties",
+    "DutyAck": "credit_sdk._providers",
+    "DutyItem": "credit_sdk._providers",
     "Lang": "credit_sdk._labels",
     "decisions_csv": "credit_sdk._desk_csv",
     "verification_sheet": "credit_sdk._sheet",

@@ -59,6 +59,7 @@ from credit_sdk._audit._archive import ArchivedReport, ReportArchive
 from credit_sdk._audit._types import (
     FeedbackItem,
     ListSnapshot,
+    OutboxItem,
     OutboxStats,
     QueryCompletion,
     QueryIntent,
@@ -78,6 +79,14 @@ from credit_sdk._decision import (
     QueryStamp,
     ReasonCode,
     Supervision,
+)
+from credit_sdk._duties import (
+    BasisUpdateRequest,
+    Correction,
+    Duty,
+    DutyReceipt,
+    InformationPush,
+    build_duty,
 )
 from credit_sdk._engine import decide
 from credit_sdk._errors import (
@@ -1117,6 +1126,26 @@ class BaseClient:
             )
         return items
 
+    def _duty(
+        self, duty: Duty, subject: str | Identifier, organ: str
+    ) -> tuple[OutboxItem, DutyReceipt]:
+        """Validate a duty (Art. 22, 52) before any I/O and build its outbox item and receipt."""
+        if isinstance(subject, str):
+            subject = parse_identifier(subject)
+        elif not isinstance(subject, Identifier):
+            raise TypeError("subject must be an identifier string or an Identifier")
+        item, receipt = build_duty(
+            duty, subject, organ=organ, key=self._key, calendar=self.calendar, today=self._today()
+        )
+        if receipt.late:
+            _log.warning(
+                "%s %s is queued after its due date %s (late, delivered anyway)",
+                receipt.article,
+                receipt.kind.value,
+                receipt.due.due.isoformat(),
+            )
+        return item, receipt
+
     def _objection_request(
         self,
         subject: str | Identifier,
@@ -1748,9 +1777,53 @@ class CreditClient(BaseClient):
         self._sender.wake()
         return items
 
+    def push_information(
+        self, subject: str | Identifier, push: InformationPush, *, organ: str
+    ) -> DutyReceipt:
+        """Art. 22: push public credit information the organ produced or obtained, with its
+        effective legal document, to the platform (within five working days of
+        ``push.produced_on``).
+
+        Validated before any I/O, written to the durable outbox, delivered once by the
+        background sender (``flush()`` delivers now). The receipt carries the due date and
+        whether it is already ``late`` (a late push is still queued, never refused).
+
+        >>> receipt = client.push_information("91230100MA1C2X3Y4K", InformationPush(
+        ...     record_id="PEN-2026-118", category="administrative_penalty",
+        ...     summary="警告并罚款", produced_on=dt.date(2026, 11, 2), document=doc),
+        ...     organ="230100-SCJGJ")                                  # doctest: +SKIP
+        >>> receipt.due_on                                             # doctest: +SKIP
+        datetime.date(2026, 11, 9)
+        """
+        return self._queue_duty(push, subject, organ)
+
+    def correct_information(
+        self, subject: str | Identifier, correction: Correction, *, organ: str
+    ) -> DutyReceipt:
+        """Art. 52 ¶1: send the correction of information found wrong, invalid or changed
+        (within three working days of ``correction.discovered_on``); durable and delivered
+        once like :meth:`push_information`."""
+        return self._queue_duty(correction, subject, organ)
+
+    def request_basis_update(
+        self, subject: str | Identifier, request: BasisUpdateRequest, *, organ: str
+    ) -> DutyReceipt:
+        """Art. 52 ¶3: the basis of a dishonesty finding was revoked, confirmed illegal or
+        invalid, or changed: ask the platform to revoke or change the information (within two
+        working days of ``request.changed_on``); durable and delivered once."""
+        return self._queue_duty(request, subject, organ)
+
+    def _queue_duty(self, duty: Duty, subject: str | Identifier, organ: str) -> DutyReceipt:
+        item, receipt = self._duty(duty, subject, organ)
+        self._audit.enqueue_outbox([item])
+        self._start()
+        self._sender.wake()
+        return receipt
+
     def flush(self, timeout: float = 30.0) -> OutboxStats:
-        """Deliver the feedback outbox now; return its counts (``pending`` > 0 means the
-        platform did not take everything within ``timeout`` seconds)."""
+        """Deliver the outbox now (feedback and the organ's duties); return its counts
+        (``pending`` > 0 means the platform did not take everything within ``timeout``
+        seconds)."""
         return self._sender.flush(self._provider, timeout)
 
     def file_objection(
@@ -2095,6 +2168,31 @@ class AsyncCreditClient(BaseClient):
         self._start()
         self._sender.wake()
         return items
+
+    async def push_information(
+        self, subject: str | Identifier, push: InformationPush, *, organ: str
+    ) -> DutyReceipt:
+        """Async twin of :meth:`CreditClient.push_information` (Art. 22)."""
+        return await self._queue_duty(push, subject, organ)
+
+    async def correct_information(
+        self, subject: str | Identifier, correction: Correction, *, organ: str
+    ) -> DutyReceipt:
+        """Async twin of :meth:`CreditClient.correct_information` (Art. 52 ¶1)."""
+        return await self._queue_duty(correction, subject, organ)
+
+    async def request_basis_update(
+        self, subject: str | Identifier, request: BasisUpdateRequest, *, organ: str
+    ) -> DutyReceipt:
+        """Async twin of :meth:`CreditClient.request_basis_update` (Art. 52 ¶3)."""
+        return await self._queue_duty(request, subject, organ)
+
+    async def _queue_duty(self, duty: Duty, subject: str | Identifier, organ: str) -> DutyReceipt:
+        item, receipt = self._duty(duty, subject, organ)
+        await self._log(self._audit.enqueue_outbox, [item])
+        self._start()
+        self._sender.wake()
+        return receipt
 
     async def flush(self, timeout: float = 30.0) -> OutboxStats:
         """Async twin of :meth:`CreditClient.flush`."""

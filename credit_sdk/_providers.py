@@ -44,8 +44,11 @@ from credit_sdk._scenarios import Scenario
 from credit_sdk._transport import AsyncTransport, Response, SyncTransport
 
 __all__ = [
+    "DUTY_PATHS",
     "AsyncHttpProvider",
     "AsyncProvider",
+    "DutyAck",
+    "DutyItem",
     "FeedbackAck",
     "FetchedList",
     "HttpProvider",
@@ -113,6 +116,31 @@ class FeedbackAck:
 
 
 @dataclass(frozen=True, slots=True)
+class DutyItem:
+    """One of the organ's duties as a provider sends it: its ``kind`` (``push``, Art. 22;
+    ``correction``, Art. 52 ¶1; ``basis_update``, Art. 52 ¶3), the subject (handle as personal
+    data), the body, and the item's own idempotency key (the platform applies it once)."""
+
+    kind: str
+    subject: Identifier
+    body: Mapping[str, Any]
+    idempotency_key: str
+
+    def __repr__(self) -> str:
+        record = self.body.get("record_id")
+        return f"DutyItem({self.kind}, {self.subject.masked!r}, {record!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class DutyAck:
+    """The platform's answer to a duty (Art. 22 push, Art. 52 correction or basis update):
+    its receipt id, and whether it had the item already (the same idempotency key)."""
+
+    receipt_id: str
+    duplicate: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class ObjectionRequest:
     subject: Identifier
     item_id: str
@@ -145,6 +173,8 @@ class Provider(Protocol):
 
     def send_feedback(self, items: Sequence[FeedbackItem], idempotency_key: str) -> FeedbackAck: ...
 
+    def send_duty(self, item: DutyItem, idempotency_key: str) -> DutyAck: ...
+
     def file_objection(self, request: ObjectionRequest, idempotency_key: str) -> ObjectionAck: ...
 
     def health(self) -> Mapping[str, Any]: ...
@@ -169,6 +199,8 @@ class AsyncProvider(Protocol):
     async def send_feedback(
         self, items: Sequence[FeedbackItem], idempotency_key: str
     ) -> FeedbackAck: ...
+
+    async def send_duty(self, item: DutyItem, idempotency_key: str) -> DutyAck: ...
 
     async def file_objection(
         self, request: ObjectionRequest, idempotency_key: str
@@ -386,6 +418,35 @@ def decode_feedback(response: Response) -> FeedbackAck:
         raise _protocol("feedback: the answer lacks 'accepted'", response) from err
 
 
+#: The contract operation of each duty kind (Art. 22, 52 ¶1, 52 ¶3).
+DUTY_PATHS: Mapping[str, str] = {
+    "push": "/v1/information:push",
+    "correction": "/v1/information:correct",
+    "basis_update": "/v1/information:updateBasis",
+}
+
+
+def encode_duty(item: DutyItem) -> bytes:
+    return _dumps({"subject": _subject(item.subject), **item.body})
+
+
+def decode_duty(response: Response, kind: str) -> DutyAck:
+    data = _load_json(response, kind)
+    try:
+        receipt = data["receipt_id"]
+        duplicate = data.get("duplicate", False)
+    except (KeyError, TypeError, AttributeError) as err:
+        raise _protocol(f"{kind}: the answer lacks receipt_id", response) from err
+    if (
+        not isinstance(receipt, str)
+        or not 0 < len(receipt) <= 128
+        or not isinstance(duplicate, bool)
+    ):
+        raise _protocol(f"{kind}: receipt_id or duplicate has the wrong type", response)
+    replayed = response.headers.get("idempotent-replayed", "").lower() == "true"
+    return DutyAck(receipt, duplicate or replayed)
+
+
 def encode_objection(request: ObjectionRequest) -> bytes:
     body: dict[str, Any] = {
         "subject": _subject(request.subject),
@@ -475,6 +536,16 @@ class HttpProvider:
         )
         return decode_feedback(response)
 
+    def send_duty(self, item: DutyItem, idempotency_key: str) -> DutyAck:
+        response = self.transport.request(
+            "POST",
+            DUTY_PATHS[item.kind],
+            body=encode_duty(item),
+            idempotency_key=idempotency_key,
+            headers=_JSON,
+        )
+        return decode_duty(response, item.kind)
+
     def file_objection(self, request: ObjectionRequest, idempotency_key: str) -> ObjectionAck:
         response = self.transport.request(
             "POST",
@@ -545,6 +616,16 @@ class AsyncHttpProvider:
             headers=_JSON,
         )
         return decode_feedback(response)
+
+    async def send_duty(self, item: DutyItem, idempotency_key: str) -> DutyAck:
+        response = await self.transport.request(
+            "POST",
+            DUTY_PATHS[item.kind],
+            body=encode_duty(item),
+            idempotency_key=idempotency_key,
+            headers=_JSON,
+        )
+        return decode_duty(response, item.kind)
 
     async def file_objection(self, request: ObjectionRequest, idempotency_key: str) -> ObjectionAck:
         response = await self.transport.request(
@@ -620,6 +701,9 @@ class MemoryProvider:
         self.feedback: dict[str, FeedbackItem] = {}
         self.feedback_requests: list[str] = []
         self.objections: list[ObjectionRequest] = []
+        #: Art. 22 pushes and Art. 52 corrections and basis updates, by idempotency key (the
+        #: first one received for each key; a repeat is answered as a duplicate).
+        self.duties: dict[str, DutyItem] = {}
         self.calls: Counter[str] = Counter()
         self._generated = 0
         for subject, report in (reports or {}).items():
@@ -725,6 +809,14 @@ class MemoryProvider:
                 self.feedback.setdefault(item.idempotency_key, item)
         return FeedbackAck(len(items) - duplicates, duplicates)
 
+    def send_duty(self, item: DutyItem, idempotency_key: str) -> DutyAck:
+        self._enter("send_duty")
+        with self._lock:
+            duplicate = idempotency_key in self.duties
+            self.duties.setdefault(idempotency_key, item)
+            number = list(self.duties).index(idempotency_key) + 1
+        return DutyAck(f"DUTY-{number:06d}", duplicate)
+
     def file_objection(self, request: ObjectionRequest, idempotency_key: str) -> ObjectionAck:
         self._enter("file_objection")
         with self._lock:
@@ -771,6 +863,9 @@ class _AsyncMemory:
         self, items: Sequence[FeedbackItem], idempotency_key: str
     ) -> FeedbackAck:
         return self.inner.send_feedback(items, idempotency_key)
+
+    async def send_duty(self, item: DutyItem, idempotency_key: str) -> DutyAck:
+        return self.inner.send_duty(item, idempotency_key)
 
     async def file_objection(self, request: ObjectionRequest, idempotency_key: str) -> ObjectionAck:
         return self.inner.file_objection(request, idempotency_key)

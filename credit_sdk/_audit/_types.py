@@ -593,9 +593,9 @@ class OutboxItem:
                 "raw_identifier",
             )
         if self.subject is not None and (
-            not isinstance(self.subject, str) or not 0 < len(self.subject) <= 64
+            not isinstance(self.subject, str) or not 0 < len(self.subject) <= 256
         ):
-            raise _fail(owner, "subject", "must be a str of 1-64 characters", "format")
+            raise _fail(owner, "subject", "must be a str of 1-256 characters", "format")
         if self.subject_pseudonym is not None:
             _hex64(owner, "subject_pseudonym", self.subject_pseudonym)
         if self.due_on is not None and (

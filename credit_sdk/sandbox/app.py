@@ -151,6 +151,43 @@ class _Feedback(BaseModel):
     items: list[_FeedbackItem] = Field(min_length=1, max_length=MAX_FEEDBACK_ITEMS)
 
 
+class _Document(BaseModel):
+    model_config = _REQUEST
+    kind: _Id
+    number: _Text
+    issuer: _Text
+    issued_on: dt.date
+    effective_on: dt.date
+
+
+class _Duty(BaseModel):
+    model_config = _REQUEST
+    subject: _SubjectRef
+    record_id: _Id
+    category: _Id
+    organ: _Text
+    due_on: dt.date
+
+
+class _Push(_Duty):
+    summary: str = Field(min_length=1, max_length=2000)
+    produced_on: dt.date
+    document: _Document
+
+
+class _Correction(_Duty):
+    reason: Literal["wrong", "invalid", "changed"]
+    discovered_on: dt.date
+    corrected: str = Field(min_length=1, max_length=2000)
+    document: _Document | None = None
+
+
+class _BasisUpdate(_Duty):
+    change: Literal["revoked", "confirmed_illegal", "confirmed_invalid", "changed"]
+    changed_on: dt.date
+    document: _Document
+
+
 class _ObjectionRequest(BaseModel):
     model_config = _REQUEST
     subject: _SubjectRef
@@ -591,6 +628,35 @@ async def _objection(
     return _json(outcome.body, outcome.status, headers=_replay_headers(outcome.replayed))
 
 
+def _duty(route: str, model: type[_Duty]) -> _Handler:
+    """An Art. 22 / Art. 52 operation: validate, store once per Idempotency-Key, answer 201
+    (or the first answer again, ``duplicate: true``, for a retried delivery)."""
+
+    async def handler(
+        request: Request, body: bytes, state: SandboxState, request_id: str
+    ) -> Response:
+        key = _idempotency_key(request, request_id)
+        duty = _parse(model, body, request_id)
+        identifier = _identify(duty.subject, "subject", request_id)
+        stored = duty.model_dump(mode="json", exclude={"subject"})
+        try:
+            outcome = state.store.record_duty(
+                route, key, canonical_digest(json.loads(body)), identifier, stored
+            )
+        except IdempotencyConflict:
+            raise _conflict(request_id) from None
+        log.info(
+            "%s subject=%s replayed=%s (request %s)",
+            route,
+            state.store.pseudonym(identifier)[:16],
+            outcome.replayed,
+            request_id,
+        )
+        return _json(outcome.body, outcome.status, headers=_replay_headers(outcome.replayed))
+
+    return handler
+
+
 async def _health(request: Request, body: bytes, state: SandboxState, request_id: str) -> Response:
     return _json(
         {
@@ -716,6 +782,12 @@ async def _admin_feedback(
     request: Request, body: bytes, state: SandboxState, request_id: str
 ) -> Response:
     return _json({"items": state.store.feedback_items()})
+
+
+async def _admin_duties(
+    request: Request, body: bytes, state: SandboxState, request_id: str
+) -> Response:
+    return _json({"duties": state.store.duties()})
 
 
 async def _admin_objections(
@@ -858,6 +930,17 @@ def create_app(
         ),
         contract("/v1/feedback", "feedback", _feedback),
         contract("/v1/objections", "objections", _objection),
+        contract("/v1/information:push", "information:push", _duty("information:push", _Push)),
+        contract(
+            "/v1/information:correct",
+            "information:correct",
+            _duty("information:correct", _Correction),
+        ),
+        contract(
+            "/v1/information:updateBasis",
+            "information:updateBasis",
+            _duty("information:updateBasis", _BasisUpdate),
+        ),
         contract("/v1/health", "health", _health, authenticate=False),
         admin("/_sandbox/subjects", _admin_subjects, ["GET"]),
         admin("/_sandbox/subjects", _admin_put_subject, ["PUT"]),
@@ -866,6 +949,7 @@ def create_app(
         admin("/_sandbox/faults", _admin_faults, ["GET", "DELETE"]),
         admin("/_sandbox/feedback", _admin_feedback, ["GET"]),
         admin("/_sandbox/objections", _admin_objections, ["GET"]),
+        admin("/_sandbox/duties", _admin_duties, ["GET"]),
         admin("/_sandbox/requests", _admin_requests, ["GET", "DELETE"]),
         admin("/_sandbox/reset", _admin_reset, ["POST"]),
         Route("/_sandbox/openapi.yaml", _openapi, methods=["GET"]),

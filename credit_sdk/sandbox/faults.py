@@ -66,6 +66,9 @@ CONTRACT_ROUTES = (
     "measure-lists",
     "feedback",
     "objections",
+    "information:push",
+    "information:correct",
+    "information:updateBasis",
     "health",
 )
 """Route names a fault can target (``measure-lists`` covers the index and the editions)."""

@@ -386,6 +386,12 @@ class SandboxAdmin:
         result: list[dict[str, Any]] = self._call("GET", "/_sandbox/feedback")["items"]
         return result
 
+    def duties(self) -> list[dict[str, Any]]:
+        """The organ's duties received (Art. 22 pushes, Art. 52 corrections and basis
+        updates), once per idempotency key, in order."""
+        result: list[dict[str, Any]] = self._call("GET", "/_sandbox/duties")["duties"]
+        return result
+
     def objections(self) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = self._call("GET", "/_sandbox/objections")["objections"]
         return result

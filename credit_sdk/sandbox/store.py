@@ -101,6 +101,16 @@ CREATE TABLE IF NOT EXISTS feedback_items (
     received_at TEXT NOT NULL,
     item_json TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS duties (
+    receipt_id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    request_key TEXT NOT NULL,
+    subject_pseudonym TEXT NOT NULL,
+    subject_display TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    body_json TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS objections (
     objection_id TEXT PRIMARY KEY,
     subject_pseudonym TEXT NOT NULL,
@@ -114,7 +124,22 @@ CREATE TABLE IF NOT EXISTS objections (
 );
 """
 
-_DATA_TABLES = ("subjects", "measure_lists", "idempotency", "feedback_items", "objections")
+_DATA_TABLES = (
+    "subjects",
+    "measure_lists",
+    "idempotency",
+    "feedback_items",
+    "duties",
+    "objections",
+)
+
+
+#: The duty kind each contract route takes (Art. 22, 52 ¶1, 52 ¶3).
+_DUTY_KINDS = {
+    "information:push": "push",
+    "information:correct": "correction",
+    "information:updateBasis": "basis_update",
+}
 
 
 class IdempotencyConflict(Exception):
@@ -535,6 +560,57 @@ class Store:
             body = {"accepted": accepted, "duplicates": duplicates}
             self._remember(conn, "feedback", key, body_sha256, 202, body)
         return FeedbackOutcome(202, body, replayed=False)
+
+    def record_duty(
+        self,
+        route: str,
+        key: str,
+        body_sha256: str,
+        identifier: Identifier,
+        body: dict[str, Any],
+    ) -> FeedbackOutcome:
+        """Store one of an organ's duties (Art. 22 push, Art. 52 correction or basis update)
+        once per ``Idempotency-Key``: a retried delivery gets the first answer again and is
+        not applied twice. The subject is kept as its pseudonym and masked form only.
+
+        Raises :class:`IdempotencyConflict` for a key reused with another body.
+        """
+        with self._transaction() as conn:
+            previous = self._replay(conn, route, key, body_sha256)
+            if previous is not None:
+                return FeedbackOutcome(previous[0], previous[1] | {"duplicate": True}, True)
+            receipt_id = "RCV-" + uuid.uuid4().hex[:20].upper()
+            received = _now().isoformat()
+            conn.execute(
+                "INSERT INTO duties VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    receipt_id,
+                    _DUTY_KINDS[route],
+                    key,
+                    self.pseudonym(identifier),
+                    identifier.masked,
+                    str(body["record_id"]),
+                    received,
+                    json.dumps(body, ensure_ascii=False, sort_keys=True),
+                ),
+            )
+            answer = {"receipt_id": receipt_id, "duplicate": False, "received_at": received}
+            self._remember(conn, route, key, body_sha256, 201, answer)
+        return FeedbackOutcome(201, answer, replayed=False)
+
+    def duties(self) -> list[dict[str, Any]]:
+        """Every duty received, in order: ``kind`` (push, correction, basis_update), the receipt,
+        the subject's pseudonym and masked form, the body and the request's key."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT receipt_id, kind, request_key, subject_pseudonym, subject_display, "
+                "record_id, received_at, body_json FROM duties ORDER BY rowid"
+            ).fetchall()
+        keys = ("receipt_id", "kind", "request_idempotency_key", "subject_pseudonym",
+                "subject_display", "record_id", "received_at")  # fmt: skip
+        return [
+            dict(zip(keys, row[:7], strict=True)) | {"body": json.loads(row[7])} for row in rows
+        ]
 
     def feedback_items(self) -> list[dict[str, Any]]:
         with self._lock:

@@ -34,6 +34,8 @@ from credit_sdk import (
     Catalog,
     CreditReport,
     Decision,
+    DutyAck,
+    DutyItem,
     FeedbackAck,
     FeedbackItem,
     FetchedList,
@@ -61,7 +63,7 @@ __all__ = ["PSEUDONYM_KEY", "ROUTES", "CreditPlatform"]
 PSEUDONYM_KEY = b"credit-sdk.testing pseudonym key"
 
 #: Routes a fault can be limited to, named after the platform contract's endpoints.
-ROUTES = frozenset({"reports", "lists", "feedback", "objections", "health"})
+ROUTES = frozenset({"reports", "lists", "feedback", "objections", "duties", "health"})
 
 _MAX_BATCH = 100  # the contract's bound on reports:batchQuery
 _CHINA = dt.timezone(dt.timedelta(hours=8), "CST")
@@ -132,6 +134,10 @@ class CreditPlatform:
         self.feedback: list[FeedbackItem] = []
         #: Every objection received.
         self.objections: list[ObjectionRequest] = []
+        #: The organ's duties received (Art. 22 pushes, Art. 52 corrections and basis
+        #: updates), once each by idempotency key, in order.
+        self.duties: list[DutyItem] = []
+        self._duty_keys: dict[str, str] = {}
         #: Calls per protocol method (faulted ones included).
         self.calls: Counter[str] = Counter()
 
@@ -332,6 +338,23 @@ class CreditPlatform:
                 self.feedback.append(item)
         return FeedbackAck(len(items) - duplicates, duplicates)
 
+    def _receive_duty(self, item: DutyItem, idempotency_key: str) -> DutyAck:
+        with self._lock:
+            known = self._duty_keys.get(idempotency_key)
+            if known is not None:
+                return DutyAck(known, duplicate=True)
+            self._counter += 1
+            receipt = f"DUTY-{self._counter:06d}"
+            self._duty_keys[idempotency_key] = receipt
+            self.duties.append(item)
+        return DutyAck(receipt)
+
+    def duties_for(self, subject: str | Identifier) -> list[DutyItem]:
+        """The duties received about one subject, in order."""
+        ident = subject if isinstance(subject, Identifier) else parse_identifier(subject)
+        with self._lock:
+            return [d for d in self.duties if d.subject == ident]
+
     def _receive_objection(self, request: ObjectionRequest) -> ObjectionAck:
         with self._lock:
             report = self._reports.get(request.subject)
@@ -385,6 +408,10 @@ class CreditPlatform:
     def send_feedback(self, items: Sequence[FeedbackItem], idempotency_key: str) -> FeedbackAck:
         _wait(self._enter("send_feedback", "feedback"))
         return self._receive_feedback(items)
+
+    def send_duty(self, item: DutyItem, idempotency_key: str) -> DutyAck:
+        _wait(self._enter("send_duty", "duties"))
+        return self._receive_duty(item, idempotency_key)
 
     def file_objection(self, request: ObjectionRequest, idempotency_key: str) -> ObjectionAck:
         _wait(self._enter("file_objection", "objections"))
@@ -505,6 +532,10 @@ class _AsyncCreditPlatform:
     ) -> FeedbackAck:
         await self._enter("send_feedback", "feedback")
         return self.inner._receive_feedback(items)
+
+    async def send_duty(self, item: DutyItem, idempotency_key: str) -> DutyAck:
+        await self._enter("send_duty", "duties")
+        return self.inner._receive_duty(item, idempotency_key)
 
     async def file_objection(self, request: ObjectionRequest, idempotency_key: str) -> ObjectionAck:
         await self._enter("file_objection", "objections")

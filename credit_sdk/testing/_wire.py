@@ -36,6 +36,7 @@ import httpx
 
 from credit_sdk import (
     CreditSDKError,
+    DutyItem,
     FeedbackItem,
     ObjectionRequest,
     PlatformError,
@@ -244,6 +245,15 @@ class HttpCreditPlatform:
             ("GET", "/v1/measure-lists"): ("measure-lists", self._index),
             ("POST", "/v1/feedback"): ("feedback", self._feedback),
             ("POST", "/v1/objections"): ("objections", self._objections),
+            ("POST", "/v1/information:push"): ("information:push", self._duty("push")),
+            ("POST", "/v1/information:correct"): (
+                "information:correct",
+                self._duty("correction"),
+            ),
+            ("POST", "/v1/information:updateBasis"): (
+                "information:updateBasis",
+                self._duty("basis_update"),
+            ),
             ("GET", "/v1/health"): ("health", self._health),
         }
         found = table.get((method, path))
@@ -443,6 +453,31 @@ class HttpCreditPlatform:
 
         return self._idempotent("objections", request, answer)
 
+    def _duty(self, kind: str) -> Callable[[httpx.Request], httpx.Response]:
+        route = {"push": "information:push", "correction": "information:correct",
+                 "basis_update": "information:updateBasis"}[kind]  # fmt: skip
+
+        def handle(request: httpx.Request) -> httpx.Response:
+            key = request.headers.get("Idempotency-Key", "")
+
+            def answer(body: Any) -> tuple[int, Any]:
+                try:
+                    subject = body.pop("subject")
+                    number = str(subject["number"])
+                    if subject.get("kind") == "other":
+                        number = f"{subject['id_type']}:{number}"
+                    if not isinstance(body.get("record_id"), str):
+                        raise TypeError("record_id")
+                    item = DutyItem(kind, parse_identifier(number), body, key)
+                except (AttributeError, KeyError, TypeError, CreditSDKError):
+                    raise _Reject(422, f"invalid {kind}") from None
+                ack = self.platform._receive_duty(item, key)
+                return 201, {"receipt_id": ack.receipt_id, "duplicate": ack.duplicate}
+
+            return self._idempotent(route, request, answer)
+
+        return handle
+
     def _health(self, request: httpx.Request) -> httpx.Response:
         return _json(
             200, {"status": "ok", "platform": "credit-sdk testing (wire fake)", "version": "1"}
@@ -458,6 +493,9 @@ _METHOD = {
     "measure-lists": "list_index",
     "feedback": "send_feedback",
     "objections": "file_objection",
+    "information:push": "send_duty",
+    "information:correct": "send_duty",
+    "information:updateBasis": "send_duty",
     "health": "health",
 }
 
@@ -467,6 +505,9 @@ _FAULT_ROUTE = {
     "measure-lists": "lists",
     "feedback": "feedback",
     "objections": "objections",
+    "information:push": "duties",
+    "information:correct": "duties",
+    "information:updateBasis": "duties",
     "health": "health",
 }
 

@@ -48,3 +48,31 @@ def feedback_item(key: str = "item-1", **extra: Any) -> dict[str, Any]:
     }
     item.update(extra)
     return item
+
+
+DOCUMENT = {
+    "kind": "administrative_penalty_decision",
+    "number": "哈市监罚〔2026〕118号",
+    "issuer": "哈尔滨市市场监督管理局",
+    "issued_on": "2026-11-30",
+    "effective_on": "2026-11-30",
+}
+
+
+def duty_request(route: str, record_id: str = "PEN-2026-118") -> tuple[str, dict[str, Any]]:
+    """A valid request body of one of the duty operations (Art. 22, 52): path and body."""
+    common = {
+        "subject": subject("severe_list"),
+        "record_id": record_id,
+        "category": "administrative_penalty",
+        "organ": "230100-SCJGJ",
+        "due_on": "2026-12-07",
+    }
+    if route == "information:push":
+        body = common | {"summary": "警告并罚款", "produced_on": "2026-11-30", "document": DOCUMENT}
+    elif route == "information:correct":
+        body = common | {"reason": "wrong", "discovered_on": "2026-12-02", "corrected": "金额更正"}
+    else:
+        assert route == "information:updateBasis"
+        body = common | {"change": "revoked", "changed_on": "2026-12-03", "document": DOCUMENT}
+    return f"/v1/{route}", body

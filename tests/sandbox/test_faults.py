@@ -18,7 +18,15 @@ import pytest
 
 from credit_sdk import CreditReport
 from credit_sdk.sandbox import CONTRACT_ROUTES, SandboxServer, create_app
-from tests.sandbox.helpers import AUTH, CONTEXT, TestClient, feedback_item, report_query, subject
+from tests.sandbox.helpers import (
+    AUTH,
+    CONTEXT,
+    TestClient,
+    duty_request,
+    feedback_item,
+    report_query,
+    subject,
+)
 
 _keys = itertools.count()
 
@@ -43,6 +51,9 @@ def request_for(route: str) -> tuple[str, str, dict[str, Any] | None, dict[str, 
             "needs_assistance": False,
         }
         return "POST", "/v1/objections", body, key
+    if route.startswith("information:"):
+        path, body = duty_request(route, record_id=f"REC-{key['Idempotency-Key']}")
+        return "POST", path, body, key
     assert route == "health"
     return "GET", "/v1/health", None, {}
 
@@ -53,6 +64,9 @@ NORMAL_STATUS = {
     "measure-lists": 200,
     "feedback": 202,
     "objections": 201,
+    "information:push": 201,
+    "information:correct": 201,
+    "information:updateBasis": 201,
     "health": 200,
 }
 

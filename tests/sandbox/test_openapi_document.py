@@ -13,7 +13,15 @@ from starlette.routing import Route
 from credit_sdk import Scenario
 from credit_sdk.sandbox import create_app, seeded_subjects
 from credit_sdk.sandbox.store import sample_report
-from tests.sandbox.helpers import AUTH, CONTEXT, TestClient, feedback_item, report_query, subject
+from tests.sandbox.helpers import (
+    AUTH,
+    CONTEXT,
+    TestClient,
+    duty_request,
+    feedback_item,
+    report_query,
+    subject,
+)
 
 yaml = pytest.importorskip("yaml")
 jsonschema_rs = pytest.importorskip("jsonschema_rs")
@@ -29,6 +37,9 @@ CONTRACT = {
     ("get", "/v1/measure-lists/{list_id}/versions/{version}"),
     ("post", "/v1/feedback"),
     ("post", "/v1/objections"),
+    ("post", "/v1/information:push"),
+    ("post", "/v1/information:correct"),
+    ("post", "/v1/information:updateBasis"),
     ("get", "/v1/health"),
 }
 
@@ -146,3 +157,18 @@ def test_request_examples_used_by_the_tests_fit_the_request_schemas() -> None:
         {**report_query(subject("clean")), "scenario": "x"}
     )
     assert json.dumps(DOCUMENT)  # plain JSON data: no YAML-only types crept in
+
+
+@pytest.mark.parametrize(
+    ("route", "schema"),
+    [
+        ("information:push", "InformationPush"),
+        ("information:correct", "InformationCorrection"),
+        ("information:updateBasis", "BasisUpdate"),
+    ],
+)
+def test_duty_requests_fit_their_schemas(route: str, schema: str) -> None:
+    path, body = duty_request(route)
+    assert validator(schema).is_valid(body)
+    assert not validator(schema).is_valid({k: v for k, v in body.items() if k != "due_on"})
+    assert ("post", path) in operations()

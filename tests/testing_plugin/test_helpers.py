@@ -262,7 +262,7 @@ def test_fault_arguments_are_checked(credit_platform: CreditPlatform) -> None:
         credit_platform.slow(-1)
     with pytest.raises(ValueError, match="4xx"):
         credit_platform.refusing(200)
-    assert frozenset({"reports", "feedback", "objections", "lists", "health"}) == ROUTES
+    assert frozenset({"reports", "feedback", "objections", "duties", "lists", "health"}) == ROUTES
 
 
 def test_one_subject_unavailable_in_a_batch(
