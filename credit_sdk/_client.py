@@ -1135,7 +1135,13 @@ class BaseClient:
         elif not isinstance(subject, Identifier):
             raise TypeError("subject must be an identifier string or an Identifier")
         item, receipt = build_duty(
-            duty, subject, organ=organ, key=self._key, calendar=self.calendar, today=self._today()
+            duty,
+            subject,
+            organ=organ,
+            key=self._key,
+            calendar=self.calendar,
+            today=self._today(),
+            catalogue=self.information_catalogue,
         )
         if receipt.late:
             _log.warning(
@@ -1789,7 +1795,7 @@ class CreditClient(BaseClient):
         whether it is already ``late`` (a late push is still queued, never refused).
 
         >>> receipt = client.push_information("91230100MA1C2X3Y4K", InformationPush(
-        ...     record_id="PEN-2026-118", category="administrative_penalty",
+        ...     record_id="PEN-2026-118", category="food_safety",
         ...     summary="警告并罚款", produced_on=dt.date(2026, 11, 2), document=doc),
         ...     organ="230100-SCJGJ")                                  # doctest: +SKIP
         >>> receipt.due_on                                             # doctest: +SKIP

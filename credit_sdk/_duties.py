@@ -18,7 +18,7 @@ delivered, never refused.
 >>> from credit_sdk import BasisDocument
 >>> doc = BasisDocument(kind="administrative_penalty_decision", number="哈市监罚〔2026〕118号",
 ...     issuer="哈尔滨市市场监督管理局", issued_on=dt.date(2026, 11, 2), effective=True)
->>> push = InformationPush(record_id="PEN-2026-118", category="administrative_penalty",
+>>> push = InformationPush(record_id="PEN-2026-118", category="food_safety",
 ...     summary="警告并罚款", produced_on=dt.date(2026, 11, 2), document=doc)
 >>> push.record_id
 'PEN-2026-118'
@@ -41,6 +41,7 @@ from credit_sdk._audit._types import (
 )
 from credit_sdk._errors import InvalidQuery
 from credit_sdk._identifiers import Identifier, OtherId, parse_identifier
+from credit_sdk._information import InformationCatalogue
 from credit_sdk._models import BasisDocument
 from credit_sdk._outbox import OutboxKind, register_outbox_kind
 from credit_sdk._providers import AsyncProvider, DutyAck, DutyItem, FeedbackAck, Provider
@@ -338,13 +339,17 @@ def build_duty(
     key: bytes,
     calendar: WorkingDayCalendar,
     today: dt.date,
+    catalogue: InformationCatalogue,
 ) -> tuple[OutboxItem, DutyReceipt]:
-    """Validate and turn a duty into its outbox item and receipt (pure: no I/O)."""
+    """Validate and turn a duty into its outbox item and receipt (pure: no I/O). A category
+    the public credit information catalogue does not list is refused with
+    :class:`~credit_sdk.CatalogError` (Art. 19 ¶1: such information may not be recorded)."""
     kind = _KIND_OF.get(type(duty))
     if kind is None:
         raise TypeError("duty must be an InformationPush, a Correction or a BasisUpdateRequest")
     ident = parse_identifier(subject) if not isinstance(subject, Identifier) else subject
     rule, start_name = _RULES[kind]
+    catalogue.require(duty.category.strip())
     organ_text = _token(organ, "organ", rule)
     if duty.starts_on > today:
         raise _fail(start_name, "lies in the future", rule)

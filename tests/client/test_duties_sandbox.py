@@ -43,7 +43,7 @@ def seeded(sandbox: Any, state: str) -> Any:
 def push(record_id: str, produced_on: dt.date = dt.date(2026, 9, 28)) -> InformationPush:
     return InformationPush(
         record_id=record_id,
-        category="administrative_penalty",
+        category="food_safety",
         summary="警告并罚款二万元",
         produced_on=produced_on,
         document=DOC,
@@ -122,7 +122,7 @@ def test_a_retried_delivery_is_not_applied_twice(
         subject,
         Correction(
             record_id=record,
-            category="administrative_penalty",
+            category="food_safety",
             reason="wrong",
             discovered_on=dt.date(2026, 9, 30),
             corrected="罚款金额应为一万元",
@@ -141,7 +141,7 @@ def test_a_retried_delivery_is_not_applied_twice(
         subject,
         Correction(
             record_id=record,
-            category="administrative_penalty",
+            category="food_safety",
             reason="wrong",
             discovered_on=dt.date(2026, 9, 30),
             corrected="罚款金额应为一万元",
@@ -162,7 +162,7 @@ def test_a_late_basis_update_is_flagged_and_still_delivered(
         seeded(sandbox, "severe_list"),
         BasisUpdateRequest(
             record_id=record,
-            category="administrative_penalty",
+            category="food_safety",
             change="revoked",
             changed_on=dt.date(2026, 9, 30),
             document=DOC,
@@ -198,7 +198,7 @@ def test_bad_input_is_refused_before_any_io(
             seeded(sandbox, "severe_list"),
             InformationPush(
                 record_id="PEN-X",
-                category="administrative_penalty",
+                category="food_safety",
                 summary="s",
                 produced_on=dt.date(2026, 9, 28),
                 document=unsigned,

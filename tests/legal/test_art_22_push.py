@@ -16,6 +16,7 @@ import pytest
 
 from credit_sdk import (
     BasisDocument,
+    CatalogError,
     CreditClient,
     InformationPush,
     InvalidIdentifier,
@@ -42,7 +43,7 @@ def document(issued_on: dt.date, *, effective: bool = True, **extra: Any) -> Bas
 def push(produced_on: dt.date, **changes: Any) -> InformationPush:
     fields: dict[str, Any] = {
         "record_id": "PEN-2026-22",
-        "category": "administrative_penalty",
+        "category": "food_safety",
         "summary": "警告并罚款",
         "produced_on": produced_on,
         "document": document(produced_on),
@@ -123,7 +124,7 @@ def test_pushed_with_its_document_once_however_often_asked(make: Any) -> None:
     assert item.kind == "push"
     assert item.subject == platform.duties[0].subject
     assert item.body["document"]["number"] == "哈市监罚〔2026〕22号"
-    assert item.body["category"] == "administrative_penalty"
+    assert item.body["category"] == "food_safety"
     # A different piece of information is a different push.
     client.push_information(
         COMPANY, push(dt.date(2026, 11, 30), record_id="PEN-2026-23"), organ=ORGAN
@@ -155,6 +156,19 @@ def test_bad_pushes_are_refused_before_any_io(
     assert fake_resident_id(7) not in str(err.value)
     assert client._audit.outbox_stats().pending == 0
     assert not platform.calls
+
+
+def test_only_information_the_catalogue_lists_is_pushed(make: Any) -> None:
+    # Art. 22 pushes "公共信用信息目录所列信息"; Art. 19 ¶1: nothing outside the catalogue.
+    client, platform = make(dt.date(2026, 12, 1))
+    with pytest.raises(CatalogError) as err:
+        client.push_information(
+            COMPANY, push(dt.date(2026, 11, 30), category="religious_belief"), organ=ORGAN
+        )
+    assert err.value.rule == "Art.19"
+    assert client._audit.outbox_stats().pending == 0
+    assert not platform.calls
+    assert "food_safety" in client.information_catalogue
 
 
 def test_the_document_is_required_and_the_subject_must_be_valid(make: Any) -> None:

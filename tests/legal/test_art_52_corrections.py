@@ -40,7 +40,7 @@ RULING = BasisDocument(
 def correction(discovered_on: dt.date, reason: str = "wrong") -> Correction:
     return Correction(
         record_id="PEN-2026-52",
-        category="administrative_penalty",
+        category="food_safety",
         reason=reason,
         discovered_on=discovered_on,
         corrected="处罚金额应为五千元",
@@ -50,7 +50,7 @@ def correction(discovered_on: dt.date, reason: str = "wrong") -> Correction:
 def basis_update(changed_on: dt.date, change: str = "revoked") -> BasisUpdateRequest:
     return BasisUpdateRequest(
         record_id="PEN-2026-52",
-        category="administrative_penalty",
+        category="food_safety",
         change=change,
         changed_on=changed_on,
         document=RULING,
@@ -145,7 +145,7 @@ def test_a_basis_update_needs_the_decision_that_changed_the_basis() -> None:
     with pytest.raises(TypeError, match="document"):
         BasisUpdateRequest(
             record_id="PEN-2026-52",
-            category="administrative_penalty",
+            category="food_safety",
             change="revoked",
             changed_on=dt.date(2026, 11, 27),
             document=None,  # type: ignore[arg-type]

@@ -64,7 +64,7 @@ def duty_request(route: str, record_id: str = "PEN-2026-118") -> tuple[str, dict
     common = {
         "subject": subject("severe_list"),
         "record_id": record_id,
-        "category": "administrative_penalty",
+        "category": "food_safety",
         "organ": "230100-SCJGJ",
         "due_on": "2026-12-07",
     }
