@@ -44,7 +44,13 @@ except ImportError as err:  # pragma: no cover - exercised in a subprocess
         "credit_sdk.adapters.django needs Django: pip install 'credit-sdk[django]'"
     ) from err
 
-from credit_sdk import ConfigurationError, Decision, QueryContext, Scenario
+from credit_sdk import (
+    ConfigurationError,
+    CreditSDKError,
+    Decision,
+    QueryContext,
+    Scenario,
+)
 
 from ._common import (
     DEFAULT_POLICY,
@@ -58,6 +64,7 @@ from ._common import (
     Source,
     decide_request_async,
     decide_request_sync,
+    error_problem,
     form_or_json,
     resolve_client,
 )
@@ -240,9 +247,15 @@ class CreditCheckMiddleware:
         return None
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        # Only our own refusal is answered; every other exception goes on to Django.
+        # Our own refusal, and the SDK's request errors raised in a view (a workflow helper's
+        # InvalidIdentifier or AuthorizationError...), are answered as problems; configuration
+        # errors and every other exception go on to Django.
         if isinstance(exception, CheckRefused):
             return problem_response(exception.problem)
+        if isinstance(exception, CreditSDKError):
+            problem = error_problem(exception, _policy(None))
+            if problem is not None:
+                return problem_response(problem)
         return None
 
 

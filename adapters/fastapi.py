@@ -39,13 +39,25 @@ from typing import Any
 try:
     from fastapi import Depends, FastAPI, HTTPException, Request
     from fastapi.concurrency import run_in_threadpool
+    from starlette.middleware.exceptions import ExceptionMiddleware
     from starlette.responses import Response
 except ImportError as err:  # pragma: no cover - exercised in a subprocess
     raise ImportError(
         "credit_sdk.adapters.fastapi needs FastAPI: pip install 'credit-sdk[fastapi]'"
     ) from err
 
-from credit_sdk import CreditSDKError, Decision, QueryContext, Scenario
+from credit_sdk import (
+    AuditError,
+    AuthorizationError,
+    ConfigurationError,
+    CreditSDKError,
+    Decision,
+    InvalidIdentifier,
+    InvalidQuery,
+    PlatformError,
+    QueryContext,
+    Scenario,
+)
 
 from ._common import (
     DEFAULT_POLICY,
@@ -105,15 +117,27 @@ class CreditProblem(HTTPException):
 async def _problem_handler(request: Request, exc: Exception) -> Response:
     if isinstance(exc, CreditProblem | CheckRefused):
         return problem_response(exc.problem)
-    raise exc  # pragma: no cover - registered for those two classes only
+    if isinstance(exc, CreditSDKError):
+        # Raised in a route, e.g. by a workflow helper: its own problem type and status.
+        policy = getattr(request.app.state, _STATE_POLICY, None) or DEFAULT_POLICY
+        problem = error_problem(exc, policy)
+        if problem is not None:
+            return problem_response(problem)
+    raise exc
+
+
+#: SDK errors a route (or a workflow helper it calls) may raise that answer the request.
+_REQUEST_ERRORS = (InvalidIdentifier, AuthorizationError, InvalidQuery, AuditError, PlatformError)
 
 
 def install(
     app: FastAPI, client: ClientSource | None = None, *, policy: RefusalPolicy | None = None
 ) -> None:
     """Give ``app`` its credit client and default policy, and answer refusals as problem+json
-    (FastAPI exception handlers for :class:`CreditProblem` and :class:`CheckRefused`, the
-    latter raised by decorated service functions called from a route).
+    (FastAPI exception handlers for :class:`CreditProblem`, :class:`CheckRefused` raised by
+    decorated service functions, and the SDK's request errors raised in a route, e.g. a
+    workflow helper's ``AuthorizationError`` or ``InvalidIdentifier``). Works when called
+    before the app starts or inside its lifespan.
 
     >>> app = FastAPI(lifespan=lifespan)                                # doctest: +SKIP
     >>> install(app, client)  # doctest: +SKIP
@@ -122,8 +146,37 @@ def install(
         setattr(app.state, _STATE_CLIENT, client)
     if policy is not None:
         setattr(app.state, _STATE_POLICY, policy)
-    app.add_exception_handler(CreditProblem, _problem_handler)
-    app.add_exception_handler(CheckRefused, _problem_handler)
+    for error in (CreditProblem, CheckRefused, *_REQUEST_ERRORS):
+        _add_handler(app, error)
+
+
+def _add_handler(app: FastAPI, error: type[Exception]) -> None:
+    """Register the problem handler for ``error``, also when the app has already started.
+
+    Called inside the lifespan (where an ``AsyncCreditClient`` is created), ``install`` runs
+    after Starlette built its middleware stack, whose exception middleware took a copy of the
+    handlers: registering on the app alone would leave refusals answered as ``{"detail": ...}``.
+    The built stack's exception middleware gets the handler too; if it cannot be found, this
+    refuses loudly rather than answer refusals in the wrong form.
+    """
+    app.add_exception_handler(error, _problem_handler)
+    node: Any = getattr(app, "middleware_stack", None)
+    if node is None:
+        return  # not started: the stack will be built with the handler
+    for _ in range(64):  # a middleware chain is short; never loop on a cycle
+        if isinstance(node, ExceptionMiddleware):
+            handlers = getattr(node, "_exception_handlers", None)
+            if isinstance(handlers, dict):
+                handlers[error] = _problem_handler
+                return
+        node = getattr(node, "app", None)
+        if node is None:
+            break
+    raise ConfigurationError(
+        "install(app, client) was called after the app started and the credit problem handlers "
+        "could not be added to it: call install(app) when the app is created (before it "
+        "starts), and install(app, client) in the lifespan to give it the client"
+    )
 
 
 class _Failed:

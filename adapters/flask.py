@@ -38,7 +38,18 @@ except ImportError as err:  # pragma: no cover - exercised in a subprocess
         "credit_sdk.adapters.flask needs Flask: pip install 'credit-sdk[flask]'"
     ) from err
 
-from credit_sdk import ConfigurationError, Decision, QueryContext, Scenario
+from credit_sdk import (
+    AuditError,
+    AuthorizationError,
+    ConfigurationError,
+    CreditSDKError,
+    Decision,
+    InvalidIdentifier,
+    InvalidQuery,
+    PlatformError,
+    QueryContext,
+    Scenario,
+)
 
 from ._common import (
     DEFAULT_POLICY,
@@ -50,6 +61,7 @@ from ._common import (
     RouteCheck,
     Source,
     decide_request_sync,
+    error_problem,
     resolve_client,
 )
 
@@ -95,6 +107,21 @@ def decision_of() -> Decision | None:
 
 def _refused(exc: CheckRefused) -> Response:
     return problem_response(exc.problem)
+
+
+#: SDK errors a view (or a workflow helper it calls) may raise that answer the request:
+#: each becomes its own problem type (invalid-identifier 422, authorization-required 403,
+#: invalid-query 400/422, audit-unavailable 503, platform-unavailable 503).
+_REQUEST_ERRORS = (InvalidIdentifier, AuthorizationError, InvalidQuery, AuditError, PlatformError)
+
+
+def _sdk_error(exc: CreditSDKError) -> Response:
+    state = current_app.extensions.get(EXTENSION_KEY)
+    policy = state.policy if isinstance(state, _State) else DEFAULT_POLICY
+    problem = error_problem(exc, policy)
+    if problem is None:  # errors_as_problems=False: the app's own handling
+        raise exc
+    return problem_response(problem)
 
 
 class CreditSDK:
@@ -144,6 +171,8 @@ class CreditSDK:
             context=context if context is not None else self.context,
         )
         app.register_error_handler(CheckRefused, _refused)
+        for error in _REQUEST_ERRORS:
+            app.register_error_handler(error, _sdk_error)
 
     def __repr__(self) -> str:
         return f"CreditSDK(client={type(self.client).__name__})"

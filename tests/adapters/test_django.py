@@ -89,7 +89,20 @@ def by_fields(request: HttpRequest) -> HttpResponse:
     return HttpResponse(decision.outcome.value)
 
 
+def review_candidate(request: HttpRequest) -> HttpResponse:
+    # A workflow helper called inside a view: its SDK errors become problems (middleware).
+    from credit_sdk.adapters.personnel import check_candidate
+
+    candidate = json.loads(request.body)["candidate"]
+    found = check_candidate(
+        settings.CREDIT_SDK["CLIENT"], candidate, "civil_service_hiring", CONTEXT,
+        authorization=None,
+    )  # fmt: skip
+    return HttpResponse(found.standing.value)
+
+
 urlpatterns = [
+    path("candidates/", review_candidate, name="candidate"),
     path("licences/", licence, name="licence-apply"),
     path("tenders/<int:lot>/bids/", bid, name="bid"),
     path("subsidies/", subsidy, name="subsidy"),
@@ -265,3 +278,26 @@ def test_async_view_with_the_async_client(backend: Backend) -> None:
     ok, refused = asyncio.run(run())
     assert ok.json() == {"outcome": "INCENTIVES"}
     assert refused.status_code == 403
+
+
+def test_workflow_helper_errors_in_a_view_are_told_apart(configured: Backend) -> None:
+    client = Client()
+    bad = raw("clean")[:-1] + ("0" if raw("clean")[-1] != "0" else "1")
+    answers = {}
+    for name, candidate in (("no consent", raw("judgment_defaulter")), ("bad id", bad)):
+        response = client.post(
+            "/candidates/", json.dumps({"candidate": candidate}), content_type="application/json"
+        )
+        answers[name] = response
+        assert candidate not in response.content.decode()
+    consent = assert_problem(
+        answers["no consent"].status_code, answers["no consent"].headers,
+        answers["no consent"].content, expected_status=403, slug="authorization-required",
+    )  # fmt: skip
+    invalid = assert_problem(
+        answers["bad id"].status_code, answers["bad id"].headers, answers["bad id"].content,
+        expected_status=422, slug="invalid-identifier",
+    )  # fmt: skip
+    assert consent["title"].startswith("信息主体的授权不允许本次查询")
+    assert invalid["title"].startswith("证件号码或统一社会信用代码无效")
+    assert consent["rule"] == "authorization_missing"

@@ -115,7 +115,15 @@ def test_fastapi_async(sandbox: Any) -> None:
         assert http.post("/applications", json={"applicant_id": raw("red_list")}).json() == {
             "credit": "INCENTIVES"
         }
-        assert http.post("/applications", json={"applicant_id": raw("disputed")}).status_code == 409
+        review = http.post("/applications", json={"applicant_id": raw("disputed")})
+    # install(app, client) ran inside the lifespan: refusals are still problem documents.
+    problem = assert_problem(
+        review.status_code, review.headers, review.content,
+        expected_status=409, slug="credit-review",
+    )  # fmt: skip
+    assert problem["outcome"] == "REVIEW"
+    assert "detail" in problem
+    assert problem["title"].startswith("信用信息异议处理中")
 
 
 def test_starlette(sandbox: Any) -> None:

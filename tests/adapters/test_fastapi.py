@@ -428,3 +428,49 @@ def test_credit_problem_carries_the_decision(memory_backend: Backend) -> None:
     assert raised[0].decision is not None
     assert raised[0].decision.outcome is Outcome.RESTRICTED
     assert raw("severe_list") not in repr(raised[0])
+
+
+def test_install_inside_the_lifespan_answers_problems(backend: Backend) -> None:
+    sdk_client = backend.client()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> Any:
+        install(app, sdk_client)  # the stack is built by now
+        yield
+
+    app = FastAPI(lifespan=lifespan)
+
+    @app.post("/check")
+    def route(
+        decision: Annotated[Decision, Depends(credit_check("bidding", context=CONTEXT))],
+    ) -> str:
+        return decision.outcome.value
+
+    @app.post("/candidates")
+    def candidates() -> str:
+        from credit_sdk.adapters.personnel import check_candidate
+
+        check_candidate(sdk_client, raw("judgment_defaulter"), "civil_service_hiring", CONTEXT,
+                        authorization=None)  # fmt: skip
+        return "unreachable"
+
+    with TestClient(app) as http:
+        refused = http.post("/check", json={"subject": raw("severe_list")})
+        no_consent = http.post("/candidates")
+    assert_problem(
+        refused.status_code, refused.headers, refused.content,
+        expected_status=403, slug="credit-restricted",
+    )  # fmt: skip
+    assert "detail" in refused.json()
+    assert refused.json()["outcome"] == "RESTRICTED"
+    assert_problem(
+        no_consent.status_code, no_consent.headers, no_consent.content,
+        expected_status=403, slug="authorization-required",
+    )  # fmt: skip
+
+
+def test_install_refuses_loudly_when_it_cannot_reach_a_started_app() -> None:
+    app = FastAPI()
+    app.middleware_stack = lambda scope, receive, send: None  # type: ignore[assignment]
+    with pytest.raises(ConfigurationError, match="before it starts"):
+        install(app)

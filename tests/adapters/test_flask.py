@@ -269,3 +269,36 @@ def test_async_client_is_refused(memory_backend: Backend) -> None:
 
     with app.test_client() as tc, pytest.raises(ConfigurationError, match="AsyncCreditClient"):
         tc.post("/x", json={"subject": raw("clean")})
+
+
+def test_workflow_helper_errors_in_a_view_are_told_apart(backend: Backend) -> None:
+    from credit_sdk.adapters.personnel import check_candidate
+
+    app = flask_app()
+    app.config["TESTING"] = False  # as in production: an unanswered error would be a 500
+    sdk_client = backend.client()
+    CreditSDK(app, client=sdk_client)
+
+    @app.post("/candidates")
+    def review() -> str:
+        found = check_candidate(
+            sdk_client, request.get_json()["candidate"], "civil_service_hiring", CONTEXT,
+            authorization=None,
+        )  # fmt: skip
+        return found.standing.value
+
+    http = app.test_client()
+    bad = raw("clean")[:-1] + ("0" if raw("clean")[-1] != "0" else "1")
+    no_consent = http.post("/candidates", json={"candidate": raw("judgment_defaulter")})
+    invalid = http.post("/candidates", json={"candidate": bad})
+    consent = assert_problem(
+        no_consent.status_code, no_consent.headers, no_consent.data,
+        expected_status=403, slug="authorization-required",
+    )  # fmt: skip
+    identifier = assert_problem(
+        invalid.status_code, invalid.headers, invalid.data,
+        expected_status=422, slug="invalid-identifier",
+    )  # fmt: skip
+    assert consent["title"].startswith("信息主体的授权不允许本次查询")
+    assert identifier["title"].startswith("证件号码或统一社会信用代码无效")
+    assert bad not in invalid.data.decode()
