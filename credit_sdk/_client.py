@@ -409,7 +409,9 @@ def _bool_env(environ: Mapping[str, str], name: str, default: bool) -> bool:
     raise ConfigurationError(f"{name} must be true or false (1/0, yes/no, on/off)")
 
 
-def _pseudonym_key(value: bytes | str | None) -> bytes:
+def _pseudonym_key(value: bytes | str | None, name: str = "the pseudonym key") -> bytes:
+    """The key as bytes; ``name`` is what errors call it (the environment variable when it
+    came from one). The value itself is never echoed."""
     if value is None:
         raise ConfigurationError(
             "a pseudonym key is required (Art. 25: the log keeps HMAC pseudonyms, never raw "
@@ -419,9 +421,11 @@ def _pseudonym_key(value: bytes | str | None) -> bytes:
         try:
             value = binascii.unhexlify(value.strip())
         except (binascii.Error, ValueError):
-            raise ConfigurationError("the pseudonym key must be hex-encoded") from None
+            raise ConfigurationError(
+                f"{name} must be hex characters (at least 32: a key of 16 bytes or more)"
+            ) from None
     if len(value) < 16:
-        raise ConfigurationError("the pseudonym key must be at least 16 bytes (32 hex digits)")
+        raise ConfigurationError(f"{name} must be at least 16 bytes (32 hex characters)")
     return bytes(value)
 
 
@@ -1381,6 +1385,20 @@ def _chunks(items: Sequence[_T], size: int) -> list[Sequence[_T]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
+def _failure_policy_env(environ: Mapping[str, str]) -> FailurePolicy:
+    """``CREDIT_SDK_FAILURE_POLICY``, ``CREDIT_SDK_MAX_STALENESS`` and
+    ``CREDIT_SDK_RAISE_ON_UNAVAILABLE`` (also honoured by ``credit-sdk ... --sandbox``)."""
+    mode = (environ.get("CREDIT_SDK_FAILURE_POLICY") or "fail_closed").strip().lower()
+    raise_on = _bool_env(environ, "CREDIT_SDK_RAISE_ON_UNAVAILABLE", False)
+    if mode == "fail_closed":
+        return FailurePolicy.fail_closed(raise_on_unavailable=raise_on)
+    if mode == "serve_stale":
+        return FailurePolicy.serve_stale(
+            _float_env(environ, "CREDIT_SDK_MAX_STALENESS", 3600.0), raise_on_unavailable=raise_on
+        )
+    raise ConfigurationError("CREDIT_SDK_FAILURE_POLICY must be fail_closed or serve_stale")
+
+
 def _env_kwargs(environ: Mapping[str, str]) -> dict[str, Any]:
     """Client arguments from ``CREDIT_SDK_*`` variables (see docs/client.md)."""
     base_url = (environ.get("CREDIT_SDK_BASE_URL") or "").strip()
@@ -1408,22 +1426,13 @@ def _env_kwargs(environ: Mapping[str, str]) -> dict[str, Any]:
             "CREDIT_SDK_PSEUDONYM_KEY (or CREDIT_SDK_PSEUDONYM_KEY_FILE) is not set: a hex key of "
             "at least 16 bytes keys the subject pseudonyms in the query log"
         )
-    mode = (environ.get("CREDIT_SDK_FAILURE_POLICY") or "fail_closed").strip().lower()
-    raise_on = _bool_env(environ, "CREDIT_SDK_RAISE_ON_UNAVAILABLE", False)
-    if mode == "fail_closed":
-        policy = FailurePolicy.fail_closed(raise_on_unavailable=raise_on)
-    elif mode == "serve_stale":
-        policy = FailurePolicy.serve_stale(
-            _float_env(environ, "CREDIT_SDK_MAX_STALENESS", 3600.0), raise_on_unavailable=raise_on
-        )
-    else:
-        raise ConfigurationError("CREDIT_SDK_FAILURE_POLICY must be fail_closed or serve_stale")
+    policy = _failure_policy_env(environ)
     kwargs: dict[str, Any] = {
         "base_url": base_url,
         "token": token,
         "app_id": app_id,
         "app_secret": app_secret,
-        "pseudonym_key": _pseudonym_key(key),
+        "pseudonym_key": _pseudonym_key(key, "CREDIT_SDK_PSEUDONYM_KEY"),
         "failure_policy": policy,
         "connect_timeout": _float_env(environ, "CREDIT_SDK_CONNECT_TIMEOUT", 2.0),
         "deadline": _deadline_env(environ),

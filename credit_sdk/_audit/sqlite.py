@@ -327,7 +327,10 @@ class SQLiteQueryLog(_common.WriterBackedLog):
         if path.exists():
             if not path.is_file():
                 raise StoreCorrupt(f"query log {path.name!r} is not a regular file")
-            self._tighten_mode(path)
+            if create:
+                # The application's own log is kept owner-only. A tool that only opens an
+                # existing log (create=False: the command line) never changes its mode.
+                self._tighten_mode(path)
             return
         if not create:
             raise StoreNotFound(f"query log database {path.name!r} does not exist")

@@ -58,7 +58,8 @@ exit codes: (one table for every command)
    5  the database could not be used (server down, locked, permission denied, write
       failed); a check fails closed with this code: nothing was decided
    6  configuration: the CREDIT_SDK_* environment or the --sandbox options cannot make a
-      client (missing URL, credential, query log or key); sandbox: cannot listen
+      client (missing URL, credential, query log or key; the message names the variable);
+      sandbox: cannot listen, or its extra is not installed (pip install 'credit-sdk[sandbox]')
    7  the platform could not be reached or refused: feedback still pending, no lists;
       check only with CREDIT_SDK_RAISE_ON_UNAVAILABLE=true (else it answers 12)
    8  lists: a measure-list file breaks a rule (the message names list, measure, rule)
@@ -210,7 +211,13 @@ def _client(
     Configuration problems become exit code 6, with the message that names what is missing.
     """
     from credit_sdk._audit import open_query_log
-    from credit_sdk._client import CreditClient, _env_kwargs, _pseudonym_key, _read_secret_env
+    from credit_sdk._client import (
+        CreditClient,
+        _env_kwargs,
+        _failure_policy_env,
+        _pseudonym_key,
+        _read_secret_env,
+    )
 
     if args.token and not args.sandbox:
         raise _UsageError("--token is only used with --sandbox (else set CREDIT_SDK_TOKEN)")
@@ -222,12 +229,15 @@ def _client(
             token = _sandbox_token(args)
             target = args.db or os.environ.get("CREDIT_SDK_AUDIT_DB", "").strip()
             raw_key = _read_secret_env("CREDIT_SDK_PSEUDONYM_KEY", os.environ)
-            key = _pseudonym_key(raw_key) if raw_key else None
+            key = _pseudonym_key(raw_key, "CREDIT_SDK_PSEUDONYM_KEY") if raw_key else None
             # Per-row commits: a one-shot command has no concurrent checks to group.
             log = open_query_log(target, create=create_log, group_commit=False) if target else None
             extra: dict[str, Any] = {}
             if os.environ.get("CREDIT_SDK_LISTS_DIR"):
                 extra["lists_dir"] = os.environ["CREDIT_SDK_LISTS_DIR"]
+            # The failure policy comes from the environment as for a production client:
+            # CREDIT_SDK_RAISE_ON_UNAVAILABLE=true makes a platform failure exit 7, not 12.
+            extra["failure_policy"] = _failure_policy_env(os.environ)
             client = CreditClient.sandbox(
                 args.sandbox, token=token, audit=log, pseudonym_key=key, **extra
             )

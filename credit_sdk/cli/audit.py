@@ -11,6 +11,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from credit_sdk._errors import AuditIntegrityError
 from credit_sdk.cli._common import (
     _DB_HELP,
     _RAW,
@@ -214,7 +215,17 @@ def _cmd_prune(args: argparse.Namespace) -> int:
         raise _UsageError("prune deletes records: add --yes to confirm, or --dry-run to preview")
     with _open_log(args) as log:
         if args.dry_run:
+            from credit_sdk._audit._common import check_prune_before
+
+            check_prune_before(before)  # the real run's refusals, in the same order
             count = _count_before(log.export(), before)
+            if count:
+                # The real run refuses a chain that does not verify: so does its preview.
+                check = log.verify()
+                if not check.ok:
+                    raise AuditIntegrityError(
+                        f"refusing to prune a chain that does not verify: {check}"
+                    )
             _out(f"would prune {count} records written before {before.isoformat()}")
             return EXIT_OK
         result = log.prune(before)

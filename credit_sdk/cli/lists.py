@@ -1,4 +1,4 @@
-"""``credit-sdk lists {show,validate,diff}``: the measure lists (Art. 39-48)."""
+"""``credit-sdk lists {show,validate,hash,diff}``: the measure lists (Art. 39-48)."""
 
 from __future__ import annotations
 
@@ -229,11 +229,44 @@ def _cmd_lists_diff(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_lists_hash(args: argparse.Namespace) -> int:
+    """The sha256 a list file declares (its canonical content, without ``sha256``), and with
+    ``--write`` the file sealed with it, once the sealed list validates."""
+    from credit_sdk._catalog import MeasureList, content_sha256
+
+    report: list[dict[str, Any]] = []
+    for path in _list_files(args.paths):
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as err:
+            raise CatalogError(
+                f"{path.name}: not a readable JSON measure list ({type(err).__name__})"
+            ) from None
+        if not isinstance(raw, dict):
+            raise CatalogError(f"{path.name}: a measure list is a JSON object")
+        digest = content_sha256(raw)
+        declared = raw.get("sha256")
+        state = "none" if declared is None else ("matches" if declared == digest else "differs")
+        if args.write and declared != digest:
+            sealed = {**raw, "sha256": digest}
+            MeasureList.from_json(sealed, source=path.name)  # refuses a list that breaks a rule
+            text = json.dumps(sealed, ensure_ascii=False, indent=2) + "\n"
+            path.write_text(text, encoding="utf-8")
+            state = "written"
+        report.append({"path": str(path), "sha256": digest, "declared": state})
+    if args.json:
+        _out(json.dumps(report, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    for r in report:
+        _out(f"{r['sha256']}  {r['path']}  (declared sha256: {r['declared']})")
+    return EXIT_OK
+
+
 def add_lists_commands(groups: Any) -> None:
-    """``credit-sdk lists {show,validate,diff}`` (Art. 39–48)."""
+    """``credit-sdk lists {show,validate,hash,diff}`` (Art. 39–48)."""
     lists = groups.add_parser(
         "lists",
-        help="measure lists: show those in use, validate files, diff editions (Art. 39-48)",
+        help="measure lists: show those in use, validate and seal files, diff editions (Art. 39-48)",
         description="Measure lists (措施清单): only published measures with their five Art. 39 "
         "elements may be applied, and a list that breaks a rule of Art. 39-48 does not load.",
         epilog=_epilog(
@@ -291,6 +324,25 @@ def add_lists_commands(groups: Any) -> None:
     validate.add_argument("paths", nargs="+", metavar="PATH", help="list files or directories")
     validate.add_argument("--json", action="store_true", help="print the report as JSON")
     validate.set_defaults(handler=_cmd_lists_validate)
+
+    seal = commands.add_parser(
+        "hash",
+        help="the sha256 of list files (canonical content); --write seals them with it",
+        description="Compute the sha256 a measure-list file declares: the digest of its "
+        "canonical JSON without the sha256 field (keys sorted, compact separators, UTF-8). "
+        "With --write, store it in the file (after checking that the sealed list validates; a "
+        "list that breaks a rule exits 8 and the file is left as it was).",
+        epilog=_epilog(
+            """\
+  credit-sdk lists hash hlj-supplementary-2026.json
+  credit-sdk lists hash lists/ --write          # before publishing: seal every edition"""
+        ),
+        formatter_class=_RAW,
+    )
+    seal.add_argument("paths", nargs="+", metavar="PATH", help="list files or directories")
+    seal.add_argument("--write", action="store_true", help="store the digest in each file")
+    seal.add_argument("--json", action="store_true", help="print JSON")
+    seal.set_defaults(handler=_cmd_lists_hash)
 
     diff = commands.add_parser(
         "diff",

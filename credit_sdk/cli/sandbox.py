@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from credit_sdk.cli._common import (
     _RAW,
     EXIT_CONFIG,
     _epilog,
+    _err,
 )
-
-if TYPE_CHECKING:
-    pass
 
 
 def add_sandbox_command(groups: Any) -> None:
@@ -33,6 +31,13 @@ def add_sandbox_command(groups: Any) -> None:
     run = parser.get_default("handler")
 
     def handler(args: argparse.Namespace) -> int:
+        from credit_sdk.sandbox import require_extra
+
+        try:
+            require_extra()
+        except ImportError as err:
+            _err(f"configuration: {err}")
+            return EXIT_CONFIG
         code = int(run(args))
         # The sandbox says 1 when it cannot listen: here 1 means a broken hash chain.
         return EXIT_CONFIG if code == 1 else code
