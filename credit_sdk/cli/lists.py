@@ -266,7 +266,8 @@ def add_lists_commands(groups: Any) -> None:
     """``credit-sdk lists {show,validate,hash,diff}`` (Art. 39–48)."""
     lists = groups.add_parser(
         "lists",
-        help="measure lists: show those in use, validate and seal files, diff editions (Art. 39-48)",
+        help="measure lists: show those in use, validate and seal files, diff editions "
+        "(Art. 39-48)",
         description="Measure lists (措施清单): only published measures with their five Art. 39 "
         "elements may be applied, and a list that breaks a rule of Art. 39-48 does not load.",
         epilog=_epilog(

@@ -8,8 +8,8 @@ import json
 import os
 import sqlite3
 import stat
-from datetime import UTC, datetime
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
