@@ -19,6 +19,7 @@ its own key inside the body.
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ from credit_sdk._audit._types import (
     OutboxItem,
     feedback_from_outbox,
 )
-from credit_sdk._errors import ConfigurationError
+from credit_sdk._errors import ConfigurationError, PlatformError
 from credit_sdk._providers import AsyncProvider, FeedbackAck, Provider
 
 __all__ = [
@@ -112,4 +113,40 @@ async def _asend_feedback(
 #: Art. 46 result feedback, many items per ``POST /v1/feedback``.
 FEEDBACK = register_outbox_kind(
     OutboxKind(FEEDBACK_KIND, _send_feedback, _asend_feedback, key_prefix="fb-", batch=True)
+)
+
+
+#: The ``kind`` of the signed checkpoints of the query log, delivered to the platform as a witness.
+CHECKPOINT_KIND = "checkpoint"
+
+
+def _checkpoint_of(item: OutboxItem) -> dict[str, object]:
+    data: dict[str, object] = json.loads(item.payload)
+    return data
+
+
+def _send_checkpoint(provider: Provider, items: Sequence[OutboxItem], key: str) -> FeedbackAck:
+    send = getattr(provider, "send_checkpoint", None)
+    if send is None:
+        raise PlatformError("this provider does not take checkpoints (POST /v1/checkpoints)")
+    (item,) = items
+    ack: FeedbackAck = send(_checkpoint_of(item), key)
+    return ack
+
+
+async def _asend_checkpoint(
+    provider: AsyncProvider, items: Sequence[OutboxItem], key: str
+) -> FeedbackAck:
+    send = getattr(provider, "send_checkpoint", None)
+    if send is None:
+        raise PlatformError("this provider does not take checkpoints (POST /v1/checkpoints)")
+    (item,) = items
+    ack: FeedbackAck = await send(_checkpoint_of(item), key)
+    return ack
+
+
+#: Signed checkpoints of the query log, one per ``POST /v1/checkpoints`` (the platform witnesses
+#: them; see docs/audit.md).
+CHECKPOINT = register_outbox_kind(
+    OutboxKind(CHECKPOINT_KIND, _send_checkpoint, _asend_checkpoint, key_prefix="cp-")
 )

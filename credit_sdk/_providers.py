@@ -390,6 +390,20 @@ def verify_list(raw: bytes, entry: ListIndexEntry, etag: str | None = None) -> F
     return FetchedList(lst, raw)
 
 
+def encode_checkpoint(checkpoint: Mapping[str, Any]) -> bytes:
+    """``POST /v1/checkpoints``: one signed checkpoint of the query log, for the platform to
+    keep as a witness."""
+    return _dumps({"checkpoint": dict(checkpoint)})
+
+
+def decode_checkpoint(response: Response) -> FeedbackAck:
+    data = _load_json(response, "checkpoints")
+    try:
+        return FeedbackAck(int(data["accepted"]), int(data.get("duplicates", 0)))
+    except (KeyError, TypeError, ValueError) as err:
+        raise _protocol("checkpoints: the answer lacks 'accepted'", response) from err
+
+
 def encode_feedback(items: Sequence[FeedbackItem]) -> bytes:
     out = []
     for item in items:
@@ -526,6 +540,19 @@ class HttpProvider:
         response = self.transport.request("GET", _list_path(entry))
         return verify_list(response.content, entry, response.headers.get("etag"))
 
+    def send_checkpoint(
+        self, checkpoint: Mapping[str, Any], idempotency_key: str
+    ) -> FeedbackAck:
+        """Hand a signed checkpoint of the query log to the platform (a witness)."""
+        response = self.transport.request(
+            "POST",
+            "/v1/checkpoints",
+            body=encode_checkpoint(checkpoint),
+            idempotency_key=idempotency_key,
+            headers=_JSON,
+        )
+        return decode_checkpoint(response)
+
     def send_feedback(self, items: Sequence[FeedbackItem], idempotency_key: str) -> FeedbackAck:
         response = self.transport.request(
             "POST",
@@ -604,6 +631,19 @@ class AsyncHttpProvider:
     async def fetch_list(self, entry: ListIndexEntry) -> FetchedList:
         response = await self.transport.request("GET", _list_path(entry))
         return verify_list(response.content, entry, response.headers.get("etag"))
+
+    async def send_checkpoint(
+        self, checkpoint: Mapping[str, Any], idempotency_key: str
+    ) -> FeedbackAck:
+        """Hand a signed checkpoint of the query log to the platform (a witness)."""
+        response = await self.transport.request(
+            "POST",
+            "/v1/checkpoints",
+            body=encode_checkpoint(checkpoint),
+            idempotency_key=idempotency_key,
+            headers=_JSON,
+        )
+        return decode_checkpoint(response)
 
     async def send_feedback(
         self, items: Sequence[FeedbackItem], idempotency_key: str
@@ -700,6 +740,8 @@ class MemoryProvider:
         self.queries: list[ReportQuery] = []
         self.feedback: dict[str, FeedbackItem] = {}
         self.feedback_requests: list[str] = []
+        #: Signed checkpoints of the query log this platform witnessed (their JSON objects).
+        self.checkpoints: list[dict[str, Any]] = []
         self.objections: list[ObjectionRequest] = []
         #: Art. 22 pushes and Art. 52 corrections and basis updates, by idempotency key (the
         #: first one received for each key; a repeat is answered as a duplicate).
@@ -800,6 +842,18 @@ class MemoryProvider:
             raise PlatformError(f"no list {entry.list_id}@{entry.version}", status_code=404)
         return verify_list(found.raw, entry)
 
+    def send_checkpoint(
+        self, checkpoint: Mapping[str, Any], idempotency_key: str
+    ) -> FeedbackAck:
+        """Keep a signed checkpoint (in :attr:`checkpoints`), once per seq and key id."""
+        self._enter("send_checkpoint")
+        with self._lock:
+            ident = (checkpoint.get("key"), checkpoint.get("seq"))
+            if any((c.get("key"), c.get("seq")) == ident for c in self.checkpoints):
+                return FeedbackAck(0, 1)
+            self.checkpoints.append(dict(checkpoint))
+        return FeedbackAck(1, 0)
+
     def send_feedback(self, items: Sequence[FeedbackItem], idempotency_key: str) -> FeedbackAck:
         self._enter("send_feedback")
         with self._lock:
@@ -858,6 +912,11 @@ class _AsyncMemory:
 
     async def fetch_list(self, entry: ListIndexEntry) -> FetchedList:
         return self.inner.fetch_list(entry)
+
+    async def send_checkpoint(
+        self, checkpoint: Mapping[str, Any], idempotency_key: str
+    ) -> FeedbackAck:
+        return self.inner.send_checkpoint(checkpoint, idempotency_key)
 
     async def send_feedback(
         self, items: Sequence[FeedbackItem], idempotency_key: str

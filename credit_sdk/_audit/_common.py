@@ -64,6 +64,7 @@ __all__ = [
     "check_max_attempts",
     "check_outbox",
     "check_prune_before",
+    "checkpoint_outbox_item",
     "claimed_feedback",
     "clean_error",
     "duplicate_within",
@@ -402,6 +403,12 @@ def next_checkpoint(
     return row, cp
 
 
+def checkpoint_outbox_item(cp: SignedCheckpoint) -> OutboxItem:
+    """The outbox item that carries a checkpoint to the platform (kind ``checkpoint``, one per
+    key id and position)."""
+    return OutboxItem(kind="checkpoint", idempotency_key=f"{cp.key}:{cp.seq}", payload=cp.to_json())
+
+
 def check_archived(reports: Sequence[ArchivedReport]) -> list[ArchivedReport]:
     out = []
     for r in reports:
@@ -458,7 +465,11 @@ class WriterBackedLog:
         self._checkpointer = (
             None
             if policy is None
-            else Checkpointer(policy, lambda: self._write_checkpoint(policy.signer))
+            else Checkpointer(
+                policy,
+                lambda: self._write_checkpoint(policy.signer),
+                lambda cp: self.enqueue_outbox([checkpoint_outbox_item(cp)]),
+            )
         )
 
     def _stop_checkpoints(self) -> None:

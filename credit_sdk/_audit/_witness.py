@@ -336,6 +336,9 @@ class CheckpointPolicy:
     every_records: int = 1000
     every_seconds: float = 300.0
     sinks: Sequence[CheckpointSink] = ()
+    #: Also queue each checkpoint in the outbox for the platform (``POST /v1/checkpoints``),
+    #: which a client's sender (or ``credit-sdk feedback flush``) delivers.
+    to_platform: bool = True
 
     def __post_init__(self) -> None:
         if not isinstance(self.signer, CheckpointSigner):
@@ -380,10 +383,14 @@ class Checkpointer:
     A failing checkpoint or sink is logged and retried later: it never fails a check."""
 
     def __init__(
-        self, policy: CheckpointPolicy, write: Callable[[], SignedCheckpoint | None]
+        self,
+        policy: CheckpointPolicy,
+        write: Callable[[], SignedCheckpoint | None],
+        enqueue: Callable[[SignedCheckpoint], None] | None = None,
     ) -> None:
         self.policy = policy
         self._write = write
+        self._enqueue = enqueue if policy.to_platform else None
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = False
@@ -456,6 +463,11 @@ class Checkpointer:
         return cp
 
     def deliver(self, cp: SignedCheckpoint) -> None:
+        if self._enqueue is not None:
+            try:
+                self._enqueue(cp)
+            except Exception as err:  # the checkpoint stays in the log; never fail a check
+                _log.warning("query log: queueing a checkpoint for the platform failed: %s", err)
         for sink in self.policy.sinks:
             try:
                 sink(cp)

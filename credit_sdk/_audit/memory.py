@@ -99,7 +99,11 @@ class MemoryQueryLog:
         self._checkpointer = (
             None
             if checkpoints is None
-            else Checkpointer(checkpoints, lambda: self._write_checkpoint(checkpoints.signer))
+            else Checkpointer(
+                checkpoints,
+                lambda: self._write_checkpoint(checkpoints.signer),
+                lambda cp: self.enqueue_outbox([_common.checkpoint_outbox_item(cp)]),
+            )
         )
 
     def __repr__(self) -> str:

@@ -7,7 +7,7 @@ says so in its health payload and in an ``X-Credit-Sandbox`` header on every ans
 
 >>> app = create_app(token="test-token-0123456789")
 >>> sorted(route.path for route in app.routes if route.path.startswith("/v1/"))[:3]
-['/v1/feedback', '/v1/health', '/v1/measure-lists']
+['/v1/checkpoints', '/v1/feedback', '/v1/health']
 >>> app.state.sandbox.store.close()   # (the app's lifespan does this when it runs)
 
 Everything a client sees: JSON bodies, ``application/problem+json`` errors with a
@@ -186,6 +186,21 @@ class _BasisUpdate(_Duty):
     change: Literal["revoked", "confirmed_illegal", "confirmed_invalid", "changed"]
     changed_on: dt.date
     document: _Document
+
+
+class _Checkpoint(BaseModel):
+    model_config = _REQUEST
+    v: int = Field(ge=1, le=1, strict=False)
+    seq: int = Field(ge=1, le=2**62, strict=False)  # JSON Schema: 464.0 is an integer
+    hash: str = Field(pattern=r"^[0-9a-f]{64}$")
+    at: str = Field(pattern=r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
+    key: str = Field(pattern=r"^[0-9a-f]{16}$")
+    signature: str = Field(pattern=r"^[0-9a-f]{128}$")
+
+
+class _CheckpointRequest(BaseModel):
+    model_config = _REQUEST
+    checkpoint: _Checkpoint
 
 
 class _ObjectionRequest(BaseModel):
@@ -593,6 +608,29 @@ async def _feedback(
     return _json(outcome.body, outcome.status, headers=_replay_headers(outcome.replayed))
 
 
+async def _checkpoint(
+    request: Request, body: bytes, state: SandboxState, request_id: str
+) -> Response:
+    """A signed checkpoint of a client's query log, kept as a witness (the sandbox does not
+    know the client's public key: it keeps what it gets, once per key id and position)."""
+    key = _idempotency_key(request, request_id)
+    parsed = _parse(_CheckpointRequest, body, request_id)
+    try:
+        outcome = state.store.record_checkpoint(
+            key, canonical_digest(json.loads(body)), parsed.checkpoint.model_dump()
+        )
+    except IdempotencyConflict:
+        raise _conflict(request_id) from None
+    log.info(
+        "checkpoint seq=%d accepted=%s replayed=%s (request %s)",
+        parsed.checkpoint.seq,
+        outcome.body.get("accepted"),
+        outcome.replayed,
+        request_id,
+    )
+    return _json(outcome.body, outcome.status, headers=_replay_headers(outcome.replayed))
+
+
 async def _objection(
     request: Request, body: bytes, state: SandboxState, request_id: str
 ) -> Response:
@@ -778,6 +816,12 @@ async def _admin_faults(
     return _json({"faults": state.faults.active()})
 
 
+async def _admin_checkpoints(
+    request: Request, body: bytes, state: SandboxState, request_id: str
+) -> Response:
+    return _json({"checkpoints": state.store.checkpoints()})
+
+
 async def _admin_feedback(
     request: Request, body: bytes, state: SandboxState, request_id: str
 ) -> Response:
@@ -941,6 +985,7 @@ def create_app(
             "information:updateBasis",
             _duty("information:updateBasis", _BasisUpdate),
         ),
+        contract("/v1/checkpoints", "checkpoints", _checkpoint),
         contract("/v1/health", "health", _health, authenticate=False),
         admin("/_sandbox/subjects", _admin_subjects, ["GET"]),
         admin("/_sandbox/subjects", _admin_put_subject, ["PUT"]),
@@ -950,6 +995,7 @@ def create_app(
         admin("/_sandbox/feedback", _admin_feedback, ["GET"]),
         admin("/_sandbox/objections", _admin_objections, ["GET"]),
         admin("/_sandbox/duties", _admin_duties, ["GET"]),
+        admin("/_sandbox/checkpoints", _admin_checkpoints, ["GET"]),
         admin("/_sandbox/requests", _admin_requests, ["GET", "DELETE"]),
         admin("/_sandbox/reset", _admin_reset, ["POST"]),
         Route("/_sandbox/openapi.yaml", _openapi, methods=["GET"]),

@@ -69,6 +69,7 @@ CONTRACT_ROUTES = (
     "information:push",
     "information:correct",
     "information:updateBasis",
+    "checkpoints",
     "health",
 )
 """Route names a fault can target (``measure-lists`` covers the index and the editions)."""

@@ -111,6 +111,14 @@ CREATE TABLE IF NOT EXISTS duties (
     received_at TEXT NOT NULL,
     body_json TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS checkpoints (
+    key_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    request_key TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    checkpoint_json TEXT NOT NULL,
+    PRIMARY KEY (key_id, seq)
+);
 CREATE TABLE IF NOT EXISTS objections (
     objection_id TEXT PRIMARY KEY,
     subject_pseudonym TEXT NOT NULL,
@@ -130,6 +138,7 @@ _DATA_TABLES = (
     "idempotency",
     "feedback_items",
     "duties",
+    "checkpoints",
     "objections",
 )
 
@@ -611,6 +620,33 @@ class Store:
         return [
             dict(zip(keys, row[:7], strict=True)) | {"body": json.loads(row[7])} for row in rows
         ]
+
+    def record_checkpoint(
+        self, key: str, body_sha256: str, checkpoint: dict[str, Any]
+    ) -> FeedbackOutcome:
+        """Keep a signed checkpoint of a client's query log once (by key id and position),
+        atomically with the answer under the request's ``Idempotency-Key``."""
+        with self._transaction() as conn:
+            previous = self._replay(conn, "checkpoints", key, body_sha256)
+            if previous is not None:
+                return FeedbackOutcome(previous[0], previous[1], replayed=True)
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO checkpoints VALUES (?, ?, ?, ?, ?)",
+                (
+                    checkpoint["key"], checkpoint["seq"], key, _now().isoformat(),
+                    json.dumps(checkpoint, sort_keys=True),
+                ),
+            )  # fmt: skip
+            body = {"accepted": cur.rowcount, "duplicates": 1 - cur.rowcount}
+            self._remember(conn, "checkpoints", key, body_sha256, 202, body)
+        return FeedbackOutcome(202, body, replayed=False)
+
+    def checkpoints(self) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT checkpoint_json, received_at FROM checkpoints ORDER BY rowid"
+            ).fetchall()
+        return [{**json.loads(cp), "received_at": received} for cp, received in rows]
 
     def feedback_items(self) -> list[dict[str, Any]]:
         with self._lock:

@@ -63,7 +63,9 @@ __all__ = ["PSEUDONYM_KEY", "ROUTES", "CreditPlatform"]
 PSEUDONYM_KEY = b"credit-sdk.testing pseudonym key"
 
 #: Routes a fault can be limited to, named after the platform contract's endpoints.
-ROUTES = frozenset({"reports", "lists", "feedback", "objections", "duties", "health"})
+ROUTES = frozenset(
+    {"reports", "lists", "feedback", "objections", "duties", "checkpoints", "health"}
+)
 
 _MAX_BATCH = 100  # the contract's bound on reports:batchQuery
 _CHINA = dt.timezone(dt.timedelta(hours=8), "CST")
@@ -132,6 +134,8 @@ class CreditPlatform:
         self.queries: list[ReportQuery] = []
         #: Every feedback item received, once each (the platform deduplicates by item key).
         self.feedback: list[FeedbackItem] = []
+        #: Signed checkpoints of the query log this platform witnessed (their JSON objects).
+        self.checkpoints: list[dict[str, Any]] = []
         #: Every objection received.
         self.objections: list[ObjectionRequest] = []
         #: The organ's duties received (Art. 22 pushes, Art. 52 corrections and basis
@@ -327,6 +331,14 @@ class CreditPlatform:
             raise PlatformError(f"no measure list {list_id}@{version}", status_code=404)
         return found
 
+    def _receive_checkpoint(self, checkpoint: Mapping[str, Any]) -> FeedbackAck:
+        with self._lock:
+            ident = (checkpoint.get("key"), checkpoint.get("seq"))
+            if any((c.get("key"), c.get("seq")) == ident for c in self.checkpoints):
+                return FeedbackAck(0, 1)
+            self.checkpoints.append(dict(checkpoint))
+        return FeedbackAck(1, 0)
+
     def _receive_feedback(self, items: Sequence[FeedbackItem]) -> FeedbackAck:
         duplicates = 0
         with self._lock:
@@ -404,6 +416,10 @@ class CreditPlatform:
     def fetch_list(self, entry: ListIndexEntry) -> FetchedList:
         _wait(self._enter("fetch_list", "lists"))
         return self._answer_list(entry.list_id, entry.version)
+
+    def send_checkpoint(self, checkpoint: Mapping[str, Any], idempotency_key: str) -> FeedbackAck:
+        _wait(self._enter("send_checkpoint", "checkpoints"))
+        return self._receive_checkpoint(checkpoint)
 
     def send_feedback(self, items: Sequence[FeedbackItem], idempotency_key: str) -> FeedbackAck:
         _wait(self._enter("send_feedback", "feedback"))
@@ -526,6 +542,12 @@ class _AsyncCreditPlatform:
     async def fetch_list(self, entry: ListIndexEntry) -> FetchedList:
         await self._enter("fetch_list", "lists")
         return self.inner._answer_list(entry.list_id, entry.version)
+
+    async def send_checkpoint(
+        self, checkpoint: Mapping[str, Any], idempotency_key: str
+    ) -> FeedbackAck:
+        await self._enter("send_checkpoint", "checkpoints")
+        return self.inner._receive_checkpoint(checkpoint)
 
     async def send_feedback(
         self, items: Sequence[FeedbackItem], idempotency_key: str

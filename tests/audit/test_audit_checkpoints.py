@@ -366,3 +366,67 @@ def test_command_line_keygen_checkpoint_and_verify(
     bad = ["audit", "verify", *argv, "--checkpoints", str(witness), "--public-key", str(other)]
     assert main(bad) == EXIT_USAGE
     assert "not signed by this key" in capsys.readouterr().err
+
+
+# -- the platform as a witness -----------------------------------------------------------------
+
+
+def _context() -> Any:
+    from credit_sdk import QueryContext
+
+    return QueryContext(
+        organ="230100-GGZY", operator="u1024", matter_code="BID-1", purpose="bidder screening"
+    )
+
+
+def test_checkpoints_reach_the_platform_through_the_outbox(
+    spec: StoreSpec, signer: CheckpointSigner
+) -> None:
+    from credit_sdk import Scenario
+    from credit_sdk.testing import CreditPlatform, fake_uscc
+
+    platform = CreditPlatform()
+    policy = CheckpointPolicy(signer, every_records=1_000_000, every_seconds=86_400)
+    log = spec.open(checkpoints=policy)
+    with platform.client(audit=log) as client:
+        client.check(fake_uscc(31), Scenario.BIDDING, _context())
+        cp = log.checkpoint()
+        assert cp is not None
+        platform.down()
+        assert client.flush(timeout=2).pending == 1  # waits in the outbox while it is down
+        platform.up()
+        assert client.flush(timeout=10).pending == 0
+        client.flush(timeout=10)
+    assert platform.checkpoints == [cp.to_dict()]  # once, though flushed three times
+    witnessed = [SignedCheckpoint.from_dict(c) for c in platform.checkpoints]
+    result = log.verify(witnessed, public_key=signer.public_key)
+    assert result.witnessed_seq == cp.seq
+
+
+@pytest.mark.durable_only
+def test_the_sandbox_witnesses_checkpoints_over_http(
+    spec: StoreSpec, signer: CheckpointSigner
+) -> None:
+    import httpx
+
+    from credit_sdk import CreditClient, Scenario
+    from credit_sdk.sandbox import SandboxServer, seeded_subject
+
+    policy = CheckpointPolicy(signer, every_records=1_000_000, every_seconds=86_400)
+    log = spec.open(checkpoints=policy)
+    with SandboxServer() as sandbox, CreditClient.sandbox(
+        sandbox.url, token=sandbox.token, audit=log, pseudonym_key=b"k" * 32
+    ) as client:
+        client.check(seeded_subject("severe_list").identifier, Scenario.BIDDING, _context())
+        cp = log.checkpoint()
+        assert cp is not None
+        assert client.flush(timeout=20).pending == 0
+        auth = {"Authorization": f"Bearer {sandbox.token}"}
+        answer = httpx.get(f"{sandbox.url}/_sandbox/checkpoints", headers=auth, timeout=10)
+        kept = answer.json()["checkpoints"]
+    assert [(c["seq"], c["hash"], c["signature"]) for c in kept] == [
+        (cp.seq, cp.hash, cp.signature)
+    ]
+    witnessed = [SignedCheckpoint.from_dict({k: v for k, v in c.items() if k != "received_at"})
+                 for c in kept]  # fmt: skip
+    assert log.verify(witnessed, public_key=signer.public_key).witnessed_seq == cp.seq

@@ -54,6 +54,12 @@ def request_for(route: str) -> tuple[str, str, dict[str, Any] | None, dict[str, 
     if route.startswith("information:"):
         path, body = duty_request(route, record_id=f"REC-{key['Idempotency-Key']}")
         return "POST", path, body, key
+    if route == "checkpoints":
+        checkpoint = {
+            "v": 1, "seq": next(_keys) + 1, "hash": "a" * 64,
+            "at": "2026-03-01T08:00:00.000000Z", "key": "b" * 16, "signature": "c" * 128,
+        }  # fmt: skip
+        return "POST", "/v1/checkpoints", {"checkpoint": checkpoint}, key
     assert route == "health"
     return "GET", "/v1/health", None, {}
 
@@ -67,6 +73,7 @@ NORMAL_STATUS = {
     "information:push": 201,
     "information:correct": 201,
     "information:updateBasis": 201,
+    "checkpoints": 202,
     "health": 200,
 }
 

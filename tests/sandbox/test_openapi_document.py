@@ -40,6 +40,7 @@ CONTRACT = {
     ("post", "/v1/information:push"),
     ("post", "/v1/information:correct"),
     ("post", "/v1/information:updateBasis"),
+    ("post", "/v1/checkpoints"),
     ("get", "/v1/health"),
 }
 
