@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from credit_sdk._data import DATA_DIR
 from credit_sdk._errors import CatalogError
-from credit_sdk._models import LinkedRole, SubjectKind
+from credit_sdk._models import PERSON_TYPES, EntityType, LinkedRole, SubjectKind
 from credit_sdk._scenarios import Scenario, ScenarioFamily
 
 __all__ = [
@@ -144,6 +144,10 @@ class Target(BaseModel):
     model_config = _CFG
     description: str = ""
     subject_kinds: tuple[SubjectKind, ...] = tuple(SubjectKind)
+    # None: every entity type of those kinds. A market entity covers state-owned, large and
+    # financial enterprises and individual businesses; a natural person covers individual
+    # businesses (Art. 21).
+    entity_types: tuple[EntityType, ...] | None = None
     roles: tuple[str, ...] = (_ROLE_SUBJECT,)
 
 
@@ -387,6 +391,18 @@ def validate_list(lst: MeasureList) -> None:
             raise fail(f"unknown target roles {[_shown(r) for r in sorted(bad_roles)]}", "target")
         if not m.target.subject_kinds:
             raise fail("no subject kinds in target", "target")
+        if m.target.entity_types is not None:
+            if not m.target.entity_types:
+                raise fail("an empty entity_types list targets nobody", "target")
+            kinds = set(m.target.subject_kinds)
+            for et in m.target.entity_types:
+                fits = (
+                    SubjectKind.NATURAL_PERSON in kinds
+                    if et in PERSON_TYPES
+                    else bool(kinds - {SubjectKind.NATURAL_PERSON})
+                )
+                if not fits:
+                    raise fail(f"entity type {et.value!r} fits none of the subject kinds", "target")
         if set(m.target.roles) - {_ROLE_SUBJECT}:
             if m.kind is MeasureKind.INCENTIVE:
                 raise fail("Art. 45 linked roles apply to punishments only", "Art.45")
@@ -397,6 +413,31 @@ def validate_list(lst: MeasureList) -> None:
                 raise fail("an incentive score adjustment must be a bonus (> 0)", "Art.40")
             if m.kind is not MeasureKind.INCENTIVE and m.score_adjustment >= 0:
                 raise fail("a punishment score adjustment must be a deduction (< 0)", "Art.42")
+
+
+_COVERS: dict[EntityType, frozenset[EntityType]] = {
+    EntityType.MARKET_ENTITY: frozenset(
+        {
+            EntityType.MARKET_ENTITY,
+            EntityType.STATE_OWNED_ENTERPRISE,
+            EntityType.LARGE_ENTERPRISE,
+            EntityType.FINANCIAL_INSTITUTION,
+            EntityType.INDIVIDUAL_BUSINESS,
+        }
+    ),
+    EntityType.NATURAL_PERSON: frozenset(
+        {EntityType.NATURAL_PERSON, EntityType.INDIVIDUAL_BUSINESS}
+    ),
+}
+
+
+def _covered(types: tuple[EntityType, ...] | None) -> frozenset[EntityType] | None:
+    if types is None:
+        return None
+    out: set[EntityType] = set()
+    for et in types:
+        out |= _COVERS.get(et, frozenset({et}))
+    return frozenset(out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -410,6 +451,7 @@ class IndexedMeasure:
     scenarios: frozenset[Scenario]
     roles: frozenset[str]
     subject_kinds: frozenset[SubjectKind]
+    entity_types: frozenset[EntityType] | None  # expanded: a market entity covers its kinds
     categories: frozenset[str] | None
     domains: frozenset[str] | None
     min_points: int | None
@@ -524,6 +566,7 @@ class Catalog:
                     scenarios=_expand_scenarios(m.scenarios),
                     roles=frozenset(m.target.roles),
                     subject_kinds=frozenset(m.target.subject_kinds),
+                    entity_types=_covered(m.target.entity_types),
                     categories=frozenset(m.triggers.categories)
                     if m.triggers.categories is not None
                     else None,

@@ -65,13 +65,15 @@ class ReasonCode(StrEnum):
     WITHHELD_AT_SUBJECT_REQUEST = "WITHHELD_AT_SUBJECT_REQUEST"  # Art. 51 ¶1
     # measures left out
     MEASURE_UNPUBLISHED = "MEASURE_UNPUBLISHED"  # Art. 39: not published / not in force
-    TARGET_MISMATCH = "TARGET_MISMATCH"  # the measure does not target this kind of subject
+    NOT_TARGETED = "NOT_TARGETED"  # Art. 39, 44, 45: the measure does not target this subject
     POINTS_BELOW_THRESHOLD = "POINTS_BELOW_THRESHOLD"  # Art. 47 incentive not reached
     INCENTIVE_SUPPRESSED_BY_DISHONESTY = "INCENTIVE_SUPPRESSED_BY_DISHONESTY"
     HELD_FOR_REVIEW = "HELD_FOR_REVIEW"  # depends only on disputed records
     VOLUNTARY_MEASURE = "VOLUNTARY_MEASURE"  # Art. 48: information, never an obligation
     # advisories
     PERIOD_OUT_OF_RANGE = "PERIOD_OUT_OF_RANGE"  # Art. 51: stated period outside the legal range
+    ENTITY_TYPE_UNKNOWN = "ENTITY_TYPE_UNKNOWN"  # Art. 39: entity type not told by report or code
+    SEVERE_NOT_MINOR = "SEVERE_NOT_MINOR"  # Art. 43 ¶2: severe information flagged minor
     TERM_NOT_STATED = "TERM_NOT_STATED"  # Art. 38 ¶1: a severe listing decision states no term
     PROHIBITED_FIELDS_DROPPED = "PROHIBITED_FIELDS_DROPPED"  # Art. 20
     STALE_DATA = "STALE_DATA"  # served from cache past freshness (failure policy)

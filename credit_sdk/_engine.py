@@ -31,9 +31,11 @@ from credit_sdk._decision import (
 )
 from credit_sdk._information import InformationCatalogue
 from credit_sdk._models import (
+    MARKET_TYPES,
     CommitmentStatus,
     CreditRecord,
     CreditReport,
+    EntityType,
     EvaluationKind,
     ListMembership,
     ListType,
@@ -108,6 +110,9 @@ _RC_MEASURE_UNPUBLISHED = ReasonCode.MEASURE_UNPUBLISHED
 _RC_NOT_RELATED = ReasonCode.NOT_RELATED
 _RC_NO_EFFECTIVE_BASIS = ReasonCode.NO_EFFECTIVE_BASIS
 _RC_OUTSIDE_CATALOGUE = ReasonCode.OUTSIDE_CATALOGUE
+_RC_NOT_TARGETED = ReasonCode.NOT_TARGETED
+_RC_ENTITY_TYPE_UNKNOWN = ReasonCode.ENTITY_TYPE_UNKNOWN
+_RC_SEVERE_NOT_MINOR = ReasonCode.SEVERE_NOT_MINOR
 _RC_PERIOD_OUT_OF_RANGE = ReasonCode.PERIOD_OUT_OF_RANGE
 _RC_POINTS_BELOW_THRESHOLD = ReasonCode.POINTS_BELOW_THRESHOLD
 _RC_PROHIBITED_FIELDS_DROPPED = ReasonCode.PROHIBITED_FIELDS_DROPPED
@@ -250,7 +255,7 @@ def _listing_last_day(m: ListMembership, rule: PeriodRule | None, run: _Run) -> 
 class _Run:
     """Working state of one decision."""
 
-    __slots__ = ("advisories", "as_of", "catalogue", "exclusions", "profile")
+    __slots__ = ("advisories", "as_of", "catalogue", "declined", "exclusions", "profile")
 
     def __init__(
         self, as_of: dt.date, profile: PolicyProfile, catalogue: InformationCatalogue
@@ -260,6 +265,20 @@ class _Run:
         self.catalogue = catalogue
         self.exclusions: list[Exclusion] = []
         self.advisories: list[Advisory] = []
+        # Honours whose publication the subject declined (Art. 51 ¶1): only their publicity
+        # measures are withheld.
+        self.declined: set[str] = set()
+
+    def severe_not_minor(self, item_id: str) -> None:
+        self.advisories.append(
+            Advisory(
+                _RC_SEVERE_NOT_MINOR,
+                "flagged minor and corrected, but severe information is not minor conduct "
+                "(Art. 43 ¶2): no exemption applied; the flag is inconsistent data for the "
+                "providing unit to correct",
+                item_id,
+            )
+        )
 
     def leave_out(self, reason: ReasonCode, item_id: str, detail: str) -> None:
         self.exclusions.append(Exclusion(reason, item_id, None, detail))
@@ -292,14 +311,11 @@ class _Run:
             return None
         archived = rec.status is _RS_ARCHIVED and (changed is None or changed <= as_of)
         if rec.kind is _RK_COMMENDATION:
-            if rec.publication_declined:
-                self.leave_out(
-                    _RC_WITHHELD_AT_SUBJECT_REQUEST, rid, "主体提出不公示守信信息 (Art. 51)"
-                )
-                return None
             if archived:
                 self.leave_out(_RC_RECORD_EXPIRED, rid, "archived")
                 return None
+            if rec.publication_declined:
+                self.declined.add(rid)
             by, doc = _found(rec)
             return TriggerRef(
                 "record", rid, _G_COMMENDATION, rec.category, rec.domain, found_by=by, document=doc
@@ -318,7 +334,9 @@ class _Run:
         if rec.basis is None or not rec.basis.effective_at(as_of):
             self.leave_out(_RC_NO_EFFECTIVE_BASIS, rid, "无生效法律文书作为认定依据 (Art. 37)")
             return None
-        if rec.minor_and_corrected:
+        if rec.minor_and_corrected and rec.kind is _RK_SEVERE_DISHONESTY:
+            self.severe_not_minor(rid)
+        elif rec.minor_and_corrected:
             self.leave_out(_RC_REMINDER_ONLY, rid, "轻微偶发并及时改正，免于惩戒 (Art. 43)")
             self.advisories.append(
                 Advisory(
@@ -368,6 +386,8 @@ class _Run:
             return TriggerRef(
                 source, mid, _G_RED_LIST, m.category, m.domain, role, via, False, *_listed(m)
             )
+        if m.minor_and_corrected:
+            self.severe_not_minor(mid)  # every listing here is severe (Art. 37, 38)
         if m.decision is None or not m.decision.effective_at(as_of):
             self.leave_out(_RC_NO_EFFECTIVE_BASIS, mid, "列入名单须有生效的书面决定 (Art. 38)")
             return None
@@ -478,6 +498,7 @@ def decide(
     if subject_kind is _SK_NATURAL_PERSON:
         for lp in report.linked_parties:
             via = lp.organisation.masked
+            org_type = lp.resolved_entity_type
             for m in lp.memberships:
                 if m.list_type is _LT_RED_LIST:
                     run.leave_out(
@@ -485,6 +506,9 @@ def decide(
                         m.membership_id,
                         "Art. 45 extends only severe listings to the organisation's people",
                     )
+                    continue
+                if org_type not in MARKET_TYPES:
+                    _not_a_market_entity(run, m.membership_id, org_type)
                     continue
                 if not lp.held_during(m.listed_on, as_of):
                     run.leave_out(
@@ -521,6 +545,10 @@ def decide(
     matches: dict[tuple[str, str], tuple[IndexedMeasure, list[TriggerRef]]] = {}
     seen_unpublished: set[tuple[str, str]] = set()
     jd_is_severe = profile.judgment_defaulter_is_severe
+    entity_type = report.subject.resolved_entity_type
+    declared_type = report.subject.entity_type is not None
+    untargeted: set[tuple[str, str]] = set()
+    declined = run.declined
     editions = in_force.editions
     measure_keys = in_force.measure_keys
     for t in (*negatives, *positives):
@@ -536,6 +564,28 @@ def decide(
                 if entry.domains is not None and t.domain not in entry.domains:
                     continue
                 key = entry.key
+                types = entry.entity_types
+                if types is not None and entity_type not in types:
+                    # Art. 39: the measure's target (惩戒对象) is matched, not just printed.
+                    related = True
+                    if key not in untargeted:
+                        untargeted.add(key)
+                        run.exclusions.append(
+                            _not_targeted(entry, t.item_id, entity_type, declared_type, run)
+                        )
+                    continue
+                if declined and t.item_id in declined and entry.measure.range_item == "40.5":
+                    related = True
+                    run.exclusions.append(
+                        Exclusion(
+                            _RC_WITHHELD_AT_SUBJECT_REQUEST,
+                            t.item_id,
+                            entry.measure.measure_id,
+                            "主体提出不公示守信信息: no publicity; the information is still "
+                            "shared and its other incentives apply (Art. 51 ¶1)",
+                        )
+                    )
+                    continue
                 if entry.edition not in editions or entry.published_on > as_of:
                     if entry.edition not in editions and key in measure_keys:
                         continue  # an older or newer edition of a measure that is in force
@@ -673,6 +723,74 @@ def decide(
             as_of=as_of,
         ),
     )
+
+
+_SUBTYPES = frozenset(
+    {
+        EntityType.STATE_OWNED_ENTERPRISE,
+        EntityType.LARGE_ENTERPRISE,
+        EntityType.FINANCIAL_INSTITUTION,
+    }
+)
+
+
+def _unknown_type(run: _Run, what: str) -> None:
+    if any(a.code is _RC_ENTITY_TYPE_UNKNOWN for a in run.advisories):
+        return
+    run.advisories.append(
+        Advisory(
+            _RC_ENTITY_TYPE_UNKNOWN,
+            f"{what} cannot be told from the report or the registration code (GB 32100): "
+            "measures that target particular kinds of body were not applied; the platform "
+            "can state it (entity_type)",
+        )
+    )
+
+
+def _not_targeted(
+    entry: IndexedMeasure,
+    item_id: str,
+    entity_type: EntityType | None,
+    declared: bool,
+    run: _Run,
+) -> Exclusion:
+    types = entry.entity_types or frozenset()
+    wanted = ", ".join(sorted(t.value for t in (entry.measure.target.entity_types or ())))
+    unknown = entity_type is None or (
+        not declared and entity_type is EntityType.MARKET_ENTITY and bool(types & _SUBTYPES)
+    )
+    if unknown:
+        what = (
+            "the subject's entity type"
+            if entity_type is None
+            else ("whether the enterprise is state-owned, large or a financial institution")
+        )
+        _unknown_type(run, what)
+        subject = "of unknown type" if entity_type is None else "an enterprise of unknown kind"
+    else:
+        subject = f"a {entity_type}"
+    return Exclusion(
+        _RC_NOT_TARGETED,
+        item_id,
+        entry.measure.measure_id,
+        f"惩戒对象: the measure targets {wanted}; the subject is {subject} (Art. 39)",
+    )
+
+
+def _not_a_market_entity(run: _Run, membership_id: str, org_type: EntityType | None) -> None:
+    if org_type is None:
+        _unknown_type(run, "whether the listed organisation is a market entity")
+        detail = (
+            "Art. 45 reaches the responsible persons of market entities only, and the listed "
+            "organisation's type is unknown"
+        )
+    else:
+        detail = (
+            f"the listed organisation is a {org_type}, not a market entity: Art. 45 reaches the "
+            "responsible persons of market entities only; for its people Art. 44 ¶2 applies "
+            "(the listing unit notifies their unit and superiors), not personal restrictions"
+        )
+    run.leave_out(_RC_NOT_TARGETED, membership_id, detail)
 
 
 def _unpublished(

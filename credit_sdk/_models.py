@@ -48,6 +48,7 @@ __all__ = [
     "Consequence",
     "CreditRecord",
     "CreditReport",
+    "EntityType",
     "Evaluation",
     "EvaluationKind",
     "IntegrityPoints",
@@ -89,6 +90,69 @@ class SubjectKind(StrEnum):
     NATURAL_PERSON = "natural_person"  # 自然人
     LEGAL_PERSON = "legal_person"  # 法人
     UNINCORPORATED_ORGANISATION = "unincorporated_organisation"  # 非法人组织
+
+
+class EntityType(StrEnum):
+    """What kind of body a credit subject is, for matching a measure's target (惩戒对象, Art. 39).
+
+    From the report (``subject.entity_type``) when the platform states it, else from the USCC's
+    registration authority and institution type (GB 32100); unknown stays unknown (``None``).
+    """
+
+    NATURAL_PERSON = "natural_person"  # 自然人
+    INDIVIDUAL_BUSINESS = "individual_business"  # 个体工商户 (a natural person, Art. 21; USCC 92)
+    MARKET_ENTITY = "market_entity"  # 市场主体: enterprises, farmer cooperatives (USCC 91, 93)
+    STATE_OWNED_ENTERPRISE = "state_owned_enterprise"  # 国有企业
+    LARGE_ENTERPRISE = "large_enterprise"  # 大型企业
+    FINANCIAL_INSTITUTION = "financial_institution"  # 金融机构
+    STATE_ORGAN = "state_organ"  # 国家机关 (USCC 11)
+    PUBLIC_INSTITUTION = "public_institution"  # 事业单位 (USCC 12, A1)
+    SOCIAL_ORGANISATION = "social_organisation"  # 社会团体, 民办非企业单位, 基金会 (USCC 5x)
+    OTHER_ORGANISATION = "other_organisation"  # law firms, religious venues, unions, collectives...
+
+
+#: Entity types that are natural persons in law (Art. 21).
+PERSON_TYPES = frozenset({EntityType.NATURAL_PERSON, EntityType.INDIVIDUAL_BUSINESS})
+#: Market entities (市场主体): the bodies whose responsible persons Art. 45 reaches.
+MARKET_TYPES = frozenset(
+    {
+        EntityType.MARKET_ENTITY,
+        EntityType.STATE_OWNED_ENTERPRISE,
+        EntityType.LARGE_ENTERPRISE,
+        EntityType.FINANCIAL_INSTITUTION,
+        EntityType.INDIVIDUAL_BUSINESS,
+    }
+)
+
+_O = EntityType.OTHER_ORGANISATION
+# GB 32100 positions 1-2 (registration authority, institution type) -> entity type. "Y1" (其他)
+# and anything not listed stay unknown.
+_USCC_TYPES: dict[str, EntityType] = {
+    "11": EntityType.STATE_ORGAN,
+    "12": EntityType.PUBLIC_INSTITUTION,
+    "13": _O,
+    "19": _O,
+    **dict.fromkeys(("21", "29", "31", "32", "33", "34", "35", "39", "41", "49"), _O),
+    **dict.fromkeys(("61", "62", "69", "71", "72", "79", "81", "89"), _O),
+    "51": EntityType.SOCIAL_ORGANISATION,
+    "52": EntityType.SOCIAL_ORGANISATION,
+    "53": EntityType.SOCIAL_ORGANISATION,
+    "59": EntityType.SOCIAL_ORGANISATION,
+    "91": EntityType.MARKET_ENTITY,
+    "92": EntityType.INDIVIDUAL_BUSINESS,
+    "93": EntityType.MARKET_ENTITY,
+    "A1": EntityType.PUBLIC_INSTITUTION,
+    "A9": _O,
+    **dict.fromkeys(("N1", "N2", "N3", "N9"), _O),
+}
+
+
+def entity_type_of(identifier: Identifier) -> EntityType | None:
+    """The entity type an identifier tells: a person's ID number says natural person; a USCC
+    says what its registration-authority and institution-type codes say; else ``None``."""
+    if identifier.kind is not IdentifierKind.USCC:
+        return EntityType.NATURAL_PERSON
+    return _USCC_TYPES.get(identifier.reveal()[:2])
 
 
 class RecordKind(StrEnum):
@@ -273,6 +337,10 @@ class ListMembership(_Value):
         default=False,
         description="the decision states a term with no end (长期, or a 9999 sentinel date)",
     )
+    minor_and_corrected: bool = Field(
+        default=False,
+        description="flagged minor and corrected (Art. 43 ¶2): inconsistent for a listing",
+    )
     status: MembershipStatus = MembershipStatus.ACTIVE
     removed_on: dt.date | None = None
     removal_reason: RemovalReason | None = None
@@ -359,10 +427,16 @@ class LinkedParty(_Value):
 
     organisation: Identifier
     organisation_name: str = ""
+    organisation_entity_type: EntityType | None = None
     role: LinkedRole
     since: dt.date | None = None
     until: dt.date | None = None
     memberships: tuple[ListMembership, ...] = ()
+
+    @property
+    def resolved_entity_type(self) -> EntityType | None:
+        """The organisation's entity type: as the report states it, else from its USCC."""
+        return self.organisation_entity_type or entity_type_of(self.organisation)
 
     def held_during(self, start: dt.date, as_of: dt.date) -> bool:
         """Whether the role was held at some point between ``start`` and ``as_of``."""
@@ -384,20 +458,37 @@ class Subject(_Value):
     kind: SubjectKind
     identifier: Identifier
     name: PersonalText | None = None
+    entity_type: EntityType | None = None
+
+    @property
+    def resolved_entity_type(self) -> EntityType | None:
+        """The subject's entity type: as the report states it, else from its identifier
+        (``None``: unknown)."""
+        return self.entity_type or entity_type_of(self.identifier)
 
     @model_validator(mode="after")
     def _kind_matches_identifier(self) -> Subject:
         ident_kind = self.identifier.kind
+        person = self.kind is SubjectKind.NATURAL_PERSON
         # An individual business (个体工商户, USCC 92...) is a natural person in civil law who
         # trades under a registered code; every other USCC names an organisation.
-        if (
-            ident_kind is IdentifierKind.USCC
-            and self.kind is SubjectKind.NATURAL_PERSON
-            and self.identifier.reveal()[:2] != "92"
-        ):
+        individual_business = (
+            ident_kind is IdentifierKind.USCC and self.identifier.reveal()[:2] == "92"
+        )
+        if ident_kind is IdentifierKind.USCC and person and not individual_business:
             raise ValueError(
                 "a natural person is identified by an ID number, not a USCC (Art. 21); "
                 "only individual businesses (92...) are natural persons with a USCC"
+            )
+        if individual_business and not person:
+            raise ValueError(
+                "an individual business (个体工商户, USCC 92...) is a natural person in law "
+                "(Art. 21), not a legal person or organisation"
+            )
+        if self.entity_type is not None and (self.entity_type in PERSON_TYPES) != person:
+            raise ValueError(
+                "entity_type contradicts the subject kind: natural persons and individual "
+                "businesses are natural persons, every other type an organisation (Art. 21)"
             )
         if ident_kind is not IdentifierKind.USCC and self.kind is not SubjectKind.NATURAL_PERSON:
             raise ValueError("organisations are identified by their USCC (Art. 21)")

@@ -68,7 +68,7 @@ def test_restricted_shows_the_legal_basis(run: Run, sandbox: SandboxServer, raw:
     assert code == EXIT_RESTRICTED
     assert "设定依据" in out
     assert "实施主体" in out
-    assert "HLJ-SUP-42.3-01" in out
+    assert "HLJ-SUP-42.3-04" in out
     assert "STALE_LISTS" not in out  # the platform's lists were synced before the check
 
 

@@ -255,13 +255,18 @@ def report(
     person: bool = False,
     records: list[dict[str, Any]] | None = None,
     memberships: list[dict[str, Any]] | None = None,
+    entity_type: str | None = None,
     **extra: Any,
 ) -> CreditReport:
-    subject = (
+    """A report on the sample person or company; ``entity_type`` states what kind of body it
+    is (a state-owned enterprise, ...) where the USCC cannot tell."""
+    subject: dict[str, Any] = (
         {"kind": "natural_person", "identifier": resident_id(), "name": PERSON_NAME}
         if person
         else {"kind": "legal_person", "identifier": uscc(), "name": COMPANY_NAME}
     )
+    if entity_type is not None:
+        subject["entity_type"] = entity_type
     return CreditReport.model_validate(
         {
             "report_id": "legal-test",

@@ -160,8 +160,9 @@ def test_profile_that_does_not_count_defaulters_as_severe() -> None:
 def test_court_defaulter_company_gets_the_severe_interview_under_shipped_lists() -> None:
     """约谈 (Art. 42(1)) is published for severe dishonest organisations only; a company on the
     court's list gets it as a severe subject, and keeps the court's own consumption limits
-    (Art. 42(10)) either way."""
-    rep = report(memberships=[court_defaulter()])
+    (Art. 42(10)) either way. The interview reaches the bodies Art. 44 ¶1 names: here a
+    state-owned enterprise."""
+    rep = report(memberships=[court_defaulter()], entity_type="state_owned_enterprise")
     default = check(rep, Scenario.OTHER)
     assert "42.1" in range_items(default.restrictions)
     assert "42.10.1" in range_items(default.restrictions)

@@ -33,10 +33,17 @@ from tests.legal.builders import (
 )
 
 
-def _severe_company(domain: str | None = None) -> CreditReport:
+def _severe_company(domain: str | None = None, entity_type: str | None = None) -> CreditReport:
     return report(
-        records=[severe_record(domain=domain)], memberships=[severe_listing(domain=domain)]
+        records=[severe_record(domain=domain)],
+        memberships=[severe_listing(domain=domain)],
+        entity_type=entity_type,
     )
+
+
+def _severe_soe() -> CreditReport:
+    """A state-owned enterprise: the Art. 44 ¶1 interview reaches it (a plain enterprise not)."""
+    return _severe_company(entity_type="state_owned_enterprise")
 
 
 def _severe_person() -> CreditReport:
@@ -113,7 +120,7 @@ def test_false_commitment_loses_facilitation_at_a_certification_window() -> None
 # --- Art. 42: supplementary punishments, each in its scenario ---------------------------------
 
 PUNISHMENT_CASES = [
-    ("42.1", Scenario.OTHER, _severe_company),  # 约谈
+    ("42.1", Scenario.OTHER, _severe_soe),  # 约谈 (Art. 44 ¶1)
     ("42.2", Scenario.ADMIN_LICENSING, lambda: _severe_company("food_drug")),  # 市场、行业限制
     ("42.3", Scenario.GOVERNMENT_PROCUREMENT, _severe_company),  # 政府采购、招标投标
     ("42.3", Scenario.PUBLIC_RESOURCE_TRADING, _severe_company),

@@ -262,8 +262,10 @@ def test_commendation_is_published_long_term_unless_the_subject_declines() -> No
     old_honour = record("R-H", kind="commendation", category="honour", finding_date="2019-01-10")
     assert check(report(records=[old_honour]), Scenario.AWARDS).outcome is Outcome.INCENTIVES
     declined = {**old_honour, "publication_declined": True}
-    decision = check(report(records=[declined]), Scenario.AWARDS)
-    assert decision.outcome is Outcome.CLEAR
+    # Declining withholds publication (the Art. 40(5) publicity), not the information: the
+    # awards priority it earns still applies; see test_art_51_1_declined_publication.py.
+    assert check(report(records=[declined]), Scenario.AWARDS).outcome is Outcome.INCENTIVES
+    decision = check(report(records=[declined]), Scenario.OTHER)
     assert reasons(decision, "R-H") == {"WITHHELD_AT_SUBJECT_REQUEST"}
 
 

@@ -81,7 +81,7 @@ def _build(platform: CreditPlatform, state: str) -> SubjectBuilder:
     ("state", "scenario", "outcome", "measures"),
     [
         ("clean", "bidding", "CLEAR", set()),
-        ("severe", "bidding", "RESTRICTED", {"HLJ-SUP-42.3-01", "HLJ-SUP-42.3-02"}),
+        ("severe", "bidding", "RESTRICTED", {"HLJ-SUP-42.3-04", "HLJ-SUP-42.3-02"}),
         ("defaulter", "civil_service_hiring", "RESTRICTED", {"HLJ-SUP-42.7-01"}),
         ("red", "admin_licensing", "INCENTIVES", {"HLJ-INC-40.1-01", "HLJ-INC-40.1-02"}),
         ("dishonesty", "bidding", "RESTRICTED", {"HLJ-RES-41.3-02", "HLJ-SUP-42.3-03"}),
@@ -414,7 +414,7 @@ def test_wire_objection_round_trip(
         assert receipt.status == "pending"
     held = client.check(fake_uscc(1), "bidding", credit_query_context)
     assert held.outcome is Outcome.REVIEW
-    assert [m.measure_id for m in held.held_for_review] == ["HLJ-SUP-42.3-01"]
+    assert [m.measure_id for m in held.held_for_review] == ["HLJ-SUP-42.3-04"]
     assert credit_platform_http.requests["objections"] == 2
 
 

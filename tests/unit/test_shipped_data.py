@@ -27,6 +27,7 @@ from credit_sdk._catalog import (
     Ground,
     MeasureKind,
     MeasureList,
+    _expand_scenarios,
     content_sha256,
     diff_lists,
     validate_list,
@@ -969,3 +970,59 @@ def test_false_commitment_clean_and_minor_samples() -> None:
     assert corrected.minor_and_corrected
     assert corrected.kind is RecordKind.DISHONESTY
     assert corrected.penalty is None  # Art. 43 ¶2, not the Art. 19 exclusion, applies
+
+
+# --- data that says no more than its sources (issue 8 §4) ---------------------------------------
+
+_GPL = "政府采购法"
+_TBL = "招标投标法"
+_TENDERING = {Scenario.BIDDING, Scenario.PUBLIC_RESOURCE_TRADING}
+
+
+def test_official_editions_take_effect_on_their_sourced_publication_date() -> None:
+    """An edition's effective_from is its publication date; where the source gives only the
+    month, the provenance says so and the earliest day of it is used, never an invented day."""
+    for lst in Catalog.default().lists:
+        if lst.provenance.status == "sample":
+            continue
+        assert lst.effective_from == lst.publication.date, lst.list_id
+        if lst.effective_from.day == 1:
+            assert "earliest day" in lst.provenance.statement, lst.list_id
+
+
+def test_tendering_measures_do_not_rest_on_the_government_procurement_law() -> None:
+    """The Government Procurement Law governs government procurement; works tendering and
+    public-resource trading need another basis (the Tendering and Bidding Law, or the
+    province's own)."""
+    for lst in Catalog.default().lists:
+        for m in lst.measures:
+            scenarios = _expand_scenarios(m.scenarios)
+            cites_gpl = any(_GPL in b for b in m.legal_basis)
+            cites_tbl = any(_TBL in b for b in m.legal_basis)
+            if scenarios & _TENDERING and cites_gpl:
+                assert cites_tbl, m.measure_id
+            if Scenario.GOVERNMENT_PROCUREMENT in scenarios and cites_tbl:
+                assert cites_gpl, m.measure_id
+
+
+def test_national_rows_fire_only_on_the_conduct_they_name() -> None:
+    national = Catalog.default().get("cn-basic-punishment-2021-partial")
+    rows = {m.measure_id: m for m in national.measures}
+    procurement = rows["CN-BASIC-2021-04"].triggers.categories
+    assert procurement is not None
+    assert set(procurement) <= {"procurement_fraud", "false_materials", "bid_rigging", "bribery"}
+    bidding = rows["CN-BASIC-2021-02"].triggers.categories
+    assert bidding is not None
+    assert set(bidding) <= {"bid_rigging", "bribery", "bid_fraud", "contract_fraud"}
+
+
+def test_art_44_interview_carries_its_narrower_target() -> None:
+    supplementary = Catalog.default().get("hlj-supplementary-punishment-sample")
+    interview = next(m for m in supplementary.measures if m.measure_id == "HLJ-SUP-42.1-01")
+    assert interview.target.entity_types is not None
+    assert {t.value for t in interview.target.entity_types} == {
+        "state_organ",
+        "public_institution",
+        "state_owned_enterprise",
+        "large_enterprise",
+    }

@@ -78,7 +78,7 @@ def test_exclusion_carries_legal_basis_body_and_trigger(
     credit_client: CreditClient, ctx: QueryContext, tender: list[Bidder]
 ) -> None:
     a = screen_tender(credit_client, "T-1", tender, ctx).bidder("投标人A")
-    assert {m.measure_id for m in a.exclusions} == {"HLJ-SUP-42.3-01", "HLJ-SUP-42.3-02"}
+    assert {m.measure_id for m in a.exclusions} == {"HLJ-SUP-42.3-02", "HLJ-SUP-42.3-04"}
     for m in a.exclusions:
         assert m.range_item == "42.3"
         assert any("第四十二条第（三）项" in basis for basis in m.legal_basis)
@@ -112,7 +112,7 @@ def test_review_and_indeterminate_are_never_clear(
 ) -> None:
     screening = screen_tender(credit_client, "T-1", tender, ctx)
     d = screening.bidder("投标人D")
-    assert [m.measure_id for m in d.held_for_review] == ["HLJ-SUP-42.3-01"]
+    assert [m.measure_id for m in d.held_for_review] == ["HLJ-SUP-42.3-04"]
     assert d.exclusions == ()
     e, g = screening.bidder("投标人E"), screening.bidder("投标人G")
     assert e.decision is not None
@@ -162,7 +162,7 @@ def test_feedback_stays_linked_to_the_screening(
     a = screening.bidder("投标人A")
     assert a.decision is not None
     assert {i.measure_id for i in credit_platform.feedback_for(a.decision)} == {
-        "HLJ-SUP-42.3-01",
+        "HLJ-SUP-42.3-04",
         "HLJ-SUP-42.3-02",
     }
 
