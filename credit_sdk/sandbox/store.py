@@ -284,6 +284,8 @@ class Store:
             isolation_level=None,  # autocommit; transactions are explicit (see _transaction)
         )
         self._counts: Counter[str] = Counter()
+        # Stored report text -> its encoded body without report_id and generated_at.
+        self._tails: dict[str, bytes] = {}
         try:
             if path is not None:
                 self._conn.execute("PRAGMA journal_mode=WAL")
@@ -434,6 +436,30 @@ class Store:
             return None
         data: dict[str, Any] = json.loads(row[0])
         return data
+
+    def report_bytes_for(self, identifier: Identifier) -> bytes:
+        """:meth:`report_for` as the JSON the platform sends. A stored report is served from
+        its stored text, with only the fresh ``report_id`` and ``generated_at`` put in front:
+        it is not decoded and encoded again for every query."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT report_json FROM subjects WHERE pseudonym = ?",
+                (self.pseudonym(identifier),),
+            ).fetchone()
+        if row is None:
+            return _encode(self.report_for(identifier))
+        tail = self._tails.get(row[0])
+        if tail is None:
+            stored = json.loads(row[0])
+            rest = {k: v for k, v in stored.items() if k not in ("report_id", "generated_at")}
+            text = json.dumps(rest, ensure_ascii=False, separators=(",", ":"))
+            tail = ("," + text[1:] if rest else "}").encode("utf-8")
+            with self._lock:
+                if len(self._tails) >= 4096:
+                    self._tails.clear()
+                self._tails[row[0]] = tail
+        fresh = f'{{"report_id":"SBX-{uuid.uuid4().hex}","generated_at":"{_now().isoformat()}"'
+        return fresh.encode("ascii") + tail
 
     def report_for(self, identifier: Identifier) -> dict[str, Any]:
         """The report to serve now: the stored one, or an empty one for an unknown subject
@@ -755,6 +781,10 @@ class Store:
     def reset_counts(self) -> None:
         with self._lock:
             self._counts.clear()
+
+
+def _encode(data: Any) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def _label_item(report: dict[str, Any], item_id: str, label: dict[str, Any]) -> bool:
