@@ -186,7 +186,7 @@ def _pc_one(tmp: Path, run: int, population: list[str], reports: dict[str, bytes
     platform = InProcessPlatform(reports)
     with SQLiteQueryLog(tmp / f"pc-{run}.db") as log:
         client = CreditClient(
-            "http://platform.invalid",
+            "https://platform.invalid",
             token="bench-token",
             audit=log,
             pseudonym_key=KEY,

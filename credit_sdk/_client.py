@@ -44,6 +44,7 @@ import logging
 import math
 import os
 import secrets
+import ssl
 import tempfile
 import threading
 import time
@@ -495,6 +496,8 @@ class BaseClient:
         connect_timeout: float = 2.0,
         read_timeout: float = 10.0,
         deadline: float = DEFAULT_DEADLINE,
+        verify: bool | str | os.PathLike[str] | ssl.SSLContext = True,
+        allow_insecure_http: bool = False,
         max_connections: int | None = None,
         max_response_bytes: int = 8 * 1024 * 1024,
         retry: RetryPolicy | None = None,
@@ -574,6 +577,8 @@ class BaseClient:
                 max_response_bytes=max_response_bytes,
                 retry=retry or RetryPolicy(),
                 deadline=self.deadline,
+                verify=verify,
+                allow_insecure_http=allow_insecure_http,
             )
         elif any(x is not None for x in (token, app_id, app_secret, credentials)):
             raise ConfigurationError("credentials belong to the provider when one is given")
@@ -809,7 +814,7 @@ class BaseClient:
                     "organisation",
                     rule="authorization_subject",
                 )
-            authorization.check(scenario, today)
+            authorization.check(scenario, today, subject=ident)
         elif self._needs_authorization(ident, scenario):
             raise AuthorizationError(
                 f"querying a natural person's conditional information for {scenario.value!r} "
@@ -1443,6 +1448,10 @@ def _env_kwargs(environ: Mapping[str, str]) -> dict[str, Any]:
         # CREDIT_SDK_HOLIDAYS: the operator's holiday arrangement files (Art. 22, 52, 53 dates).
         "holidays": WorkingDayCalendar.from_env(environ),
     }
+    ca_bundle = (environ.get("CREDIT_SDK_CA_BUNDLE") or "").strip()
+    if ca_bundle:
+        kwargs["verify"] = ca_bundle
+    kwargs["allow_insecure_http"] = _bool_env(environ, "CREDIT_SDK_ALLOW_INSECURE_HTTP", False)
     if environ.get("CREDIT_SDK_LISTS_DIR"):
         kwargs["lists_dir"] = environ["CREDIT_SDK_LISTS_DIR"]
     if environ.get("CREDIT_SDK_POLICY_PROFILE"):

@@ -13,16 +13,22 @@ scope, a purpose and an expiry date, and is checked against the scenario and the
 ...                    purpose="food business licence application 2026-118")
 >>> grant = Authorization(grant_id="G-2026-0042", scope=("civil_service_hiring",),
 ...                       purpose="2026 civil service recruitment",
-...                       granted_on=dt.date(2026, 3, 1), expires_on=dt.date(2026, 9, 1))
->>> grant.covers("civil_service_hiring")
-True
+...                       granted_on=dt.date(2026, 3, 1), expires_on=dt.date(2026, 9, 1),
+...                       subject="11010119900307777X")
+>>> grant.covers("civil_service_hiring"), grant.subject
+(True, '1101**********777X')
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
+import logging
+import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from credit_sdk._audit._types import looks_like_raw_identifier
 from credit_sdk._errors import AuthorizationError, InvalidQuery, require_type, safe_token
@@ -30,16 +36,29 @@ from credit_sdk._scenarios import Scenario, ScenarioFamily
 
 __all__ = [
     "DEFAULT_AUTHORIZATION_FAMILIES",
-    "MAX_AUTHORIZATION_DAYS",
+    "MAX_AUTHORIZATION_MONTHS",
     "Authorization",
     "QueryContext",
 ]
 
 _MAX_TEXT = 2000  # the query log's bound on a text field
 
-#: Longest term the SDK accepts for one authorisation. Art. 56(1) forbids authorisations that are
-#: valid for life; a grant running longer than three years is treated as lifelong in effect.
-MAX_AUTHORIZATION_DAYS = 3 * 366
+#: Longest term the SDK accepts for one authorisation, in calendar months. Art. 56(1) forbids
+#: authorisations that are valid for life; a grant running longer than three years is treated as
+#: lifelong in effect. Counted by the calendar (Civil Code Art. 201-202): granted on 1 March
+#: 2026, it may run to 1 March 2029 and not a day longer, whatever the leap years.
+MAX_AUTHORIZATION_MONTHS = 36
+
+_log = logging.getLogger("credit_sdk.query")
+
+#: Keys the binding of an authorisation to its subject for this process: the authorisation
+#: keeps a keyed digest of the identifier, never the identifier itself.
+_BINDING_KEY = secrets.token_bytes(32)
+
+
+def _binding(ident: Any) -> bytes:
+    return hmac.new(_BINDING_KEY, ident.reveal().encode("utf-8"), hashlib.sha256).digest()
+
 
 #: Scopes that mean "everything": refused, because Art. 25 and 56 bind a query to the scope and
 #: use the subject agreed to.
@@ -109,16 +128,23 @@ class QueryContext:
 class Authorization:
     """Art. 25, 56: a natural person's authorisation (授权) to query their conditional information.
 
-    Every field is required. ``scope`` names the scenarios (``"civil_service_hiring"``), Art. 27
-    families (``"personnel"``) or data categories (``"conditional_information"``) it covers; an
-    empty or open-ended scope (``"*"``, ``"all"``), a missing expiry, an expiry before the grant
-    date, or a term longer than :data:`MAX_AUTHORIZATION_DAYS` (lifelong in effect) raises
-    :class:`~credit_sdk.AuthorizationError`. Whether consent was freely given (not forced, Art.
-    56(1)) is for the organ that collected it to ensure; the SDK records the grant id with every
-    query made under it.
+    Every field is required. ``subject`` is the person who granted it (their identifier, as a
+    string or parsed): the grant is bound to them, and a check of anybody else under it is an
+    :class:`~credit_sdk.AuthorizationError` (``rule="authorization_subject"``). The object keeps
+    only a keyed digest of the identifier and its masked form (``grant.subject``), never the
+    number. ``scope`` names the scenarios (``"civil_service_hiring"``) or Art. 27 families
+    (``"personnel"``) it covers. An empty or open-ended scope (``"*"``, ``"all"``), a missing
+    expiry, an expiry before the grant date, or a term longer than three years counted by the
+    calendar (:data:`MAX_AUTHORIZATION_MONTHS`; lifelong in effect) raises
+    :class:`~credit_sdk.AuthorizationError`. A *blanket* scope, one that covers every scenario
+    (the data category ``"conditional_information"``, or every family), is the "authorise once,
+    valid for everything" the regulation forbids (一次授权、终身有效, Art. 56(1)): it is refused
+    unless ``blanket=True`` says the organ holds such a consent on purpose, which is logged as a
+    warning. Whether consent was freely given (not forced) is for the organ that collected it
+    to ensure; the SDK records the grant id with every query made under it.
 
     >>> import datetime as dt
-    >>> Authorization(grant_id="G-1", scope=("all",), purpose="x",
+    >>> Authorization(grant_id="G-1", scope=("all",), purpose="x", subject="11010119900307777X",
     ...               granted_on=dt.date(2026, 1, 1), expires_on=dt.date(2026, 6, 1))
     ... # doctest: +ELLIPSIS
     Traceback (most recent call last):
@@ -131,9 +157,13 @@ class Authorization:
     purpose: str
     granted_on: dt.date
     expires_on: dt.date
+    subject: Any = None  # str | Identifier given; the masked form (str) kept
+    blanket: bool = False
+    _binding: bytes = field(default=b"", init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         owner = "Authorization"
+        self._bind_subject(owner)
         try:
             object.__setattr__(self, "grant_id", _text(owner, "grant_id", self.grant_id))
             object.__setattr__(self, "purpose", _text(owner, "purpose", self.purpose))
@@ -186,12 +216,61 @@ class Authorization:
             raise AuthorizationError(
                 f"{owner}.expires_on must be after granted_on", rule="authorization_term"
             )
-        if (self.expires_on - self.granted_on).days > MAX_AUTHORIZATION_DAYS:
+        from credit_sdk._engine import add_months
+
+        try:
+            longest = add_months(self.granted_on, MAX_AUTHORIZATION_MONTHS)
+        except ValueError:
+            longest = dt.date.max  # granted within three years of the calendar's end
+        if self.expires_on > longest:
             raise AuthorizationError(
-                f"{owner} runs longer than {MAX_AUTHORIZATION_DAYS} days: Art. 56(1) forbids an "
-                "authorisation that is valid for life (一次授权、终身有效)",
+                f"{owner} runs longer than three years (to {longest.isoformat()} at most): Art. "
+                "56(1) forbids an authorisation that is valid for life (一次授权、终身有效)",
                 rule="authorization_term",
             )
+        require_type(self.blanket, bool, f"{owner}.blanket")
+        if self._is_blanket():
+            if not self.blanket:
+                raise AuthorizationError(
+                    f"{owner}.scope covers every scenario: a blanket authorisation is the "
+                    "'authorise once, valid for everything' Art. 56(1) forbids (一次授权、终身"
+                    "有效); name the scenarios or families consented to, or pass blanket=True "
+                    "if the organ holds such a consent on purpose",
+                    rule="authorization_blanket",
+                )
+            _log.warning(
+                "a blanket authorisation covering every scenario was accepted by explicit choice "
+                "(grant %s, Art. 56(1))",
+                safe_token(self.grant_id) or "(id not shown)",
+            )
+
+    def _bind_subject(self, owner: str) -> None:
+        from credit_sdk._identifiers import Identifier, parse_identifier
+
+        given = self.subject
+        if given is None:
+            raise AuthorizationError(
+                f"{owner}.subject is required: an authorisation is granted by one person and "
+                "binds no one else (Art. 25, 56)",
+                rule="authorization_subject",
+            )
+        require_type(given, (str, Identifier), f"{owner}.subject")
+        ident = parse_identifier(given)
+        object.__setattr__(self, "subject", ident.masked)
+        object.__setattr__(self, "_binding", _binding(ident))
+
+    def _is_blanket(self) -> bool:
+        if "conditional_information" in self.scope:
+            return True
+        families = {f.value for f in ScenarioFamily}
+        covered = {s for s in Scenario if s.value in self.scope or s.family.value in self.scope}
+        return families <= set(self.scope) or len(covered) == len(Scenario)
+
+    def binds(self, subject: Any) -> bool:
+        """Whether this grant was given by ``subject`` (an identifier, parsed or not)."""
+        from credit_sdk._identifiers import parse_identifier
+
+        return hmac.compare_digest(self._binding, _binding(parse_identifier(subject)))
 
     def covers(self, scenario: Scenario | str) -> bool:
         """Whether the scope names ``scenario``, its Art. 27 family, or conditional information
@@ -203,22 +282,29 @@ class Authorization:
             or "conditional_information" in self.scope
         )
 
-    def check(self, scenario: Scenario | str, on: dt.date) -> None:
-        """Raise :class:`~credit_sdk.AuthorizationError` unless the grant covers ``scenario``
-        and is in force on ``on``."""
+    def check(self, scenario: Scenario | str, on: dt.date, subject: Any = None) -> None:
+        """Raise :class:`~credit_sdk.AuthorizationError` unless the grant covers ``scenario``,
+        is in force on ``on`` and (when given) was granted by ``subject``."""
+        grant = repr(self.grant_id) if safe_token(self.grant_id) else "(id not shown)"
+        if subject is not None and not self.binds(subject):
+            raise AuthorizationError(
+                f"authorisation {grant} was granted by another person than the subject checked "
+                "(Art. 25, 56: a grant binds only the person who gave it)",
+                rule="authorization_subject",
+            )
         if on < self.granted_on:
             raise AuthorizationError(
-                f"authorisation {self.grant_id!r} is not yet in force on {on.isoformat()}",
+                f"authorisation {grant} is not yet in force on {on.isoformat()}",
                 rule="authorization_term",
             )
         if on > self.expires_on:
             raise AuthorizationError(
-                f"authorisation {self.grant_id!r} expired on {self.expires_on.isoformat()}",
+                f"authorisation {grant} expired on {self.expires_on.isoformat()}",
                 rule="authorization_expired",
             )
         if not self.covers(scenario):
             raise AuthorizationError(
-                f"authorisation {self.grant_id!r} does not cover scenario "
+                f"authorisation {grant} does not cover scenario "
                 f"{Scenario.parse(scenario).value!r} (Art. 25: queries stay within the scope)",
                 rule="authorization_scope",
             )

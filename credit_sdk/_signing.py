@@ -5,9 +5,15 @@ nonce, the hex SHA-256 of the exact body bytes, and a hex HMAC-SHA256 under the 
 secret of the canonical string::
 
     METHOD \\n PATH_WITH_QUERY \\n TIMESTAMP \\n NONCE \\n CONTENT_SHA256
+    \\n HOST \\n IDEMPOTENCY_KEY
 
 ``PATH_WITH_QUERY`` is the request target as sent on the wire: the percent-encoded path, then
-``?`` and the query string when there is one (with httpx: ``request.url.raw_path``).
+``?`` and the query string when there is one (with httpx: ``request.url.raw_path``). ``HOST`` is
+the ``Host`` header as sent (lower-cased), ``IDEMPOTENCY_KEY`` the ``Idempotency-Key`` header or
+the empty string: both change what a request means (where it goes; whether a replay is a new
+feedback batch or the same one), so an intermediary that rewrites either breaks the signature.
+Signatures without them (the first version of the contract) are not accepted: no platform
+implements that version, and it let an intermediary turn one feedback delivery into two.
 
 This module is pure (hashlib and hmac only) so that the HTTP client signs with exactly the
 function the sandbox verifies with, and can import it without the server's dependencies.
@@ -91,14 +97,31 @@ def body_sha256(body: bytes) -> str:
 
 
 def canonical_string(
-    method: str, path_with_query: str, timestamp: str, nonce: str, content_sha256: str
+    method: str,
+    path_with_query: str,
+    timestamp: str,
+    nonce: str,
+    content_sha256: str,
+    host: str,
+    idempotency_key: str = "",
 ) -> str:
-    """The string that is signed: the five parts joined by newlines, the method upper-cased.
+    """The string that is signed: the seven parts joined by newlines, the method upper-cased,
+    the host lower-cased.
 
-    >>> canonical_string("get", "/v1/health", "1700000000", "n", "e3b0")
-    'GET\\n/v1/health\\n1700000000\\nn\\ne3b0'
+    >>> canonical_string("get", "/v1/health", "1700000000", "n", "e3b0", "Platform.Example")
+    'GET\\n/v1/health\\n1700000000\\nn\\ne3b0\\nplatform.example\\n'
     """
-    return "\n".join((method.upper(), path_with_query, timestamp, nonce, content_sha256))
+    return "\n".join(
+        (
+            method.upper(),
+            path_with_query,
+            timestamp,
+            nonce,
+            content_sha256,
+            host.strip().lower(),
+            idempotency_key.strip(),
+        )
+    )
 
 
 def _mac(secret: bytes, message: str) -> str:
@@ -112,25 +135,33 @@ def sign_request(
     app_id: str,
     secret: bytes,
     *,
+    host: str,
+    idempotency_key: str | None = None,
     timestamp: int | None = None,
     nonce: str | None = None,
 ) -> dict[str, str]:
-    """Return the signing headers for one request.
+    """Return the signing headers for one request to ``host`` (the ``Host`` header it will
+    carry, with the port when it is not the scheme's default) with its ``Idempotency-Key``.
 
     ``timestamp`` defaults to now and ``nonce`` to 128 random bits; pass them only to make a
     test deterministic. A nonce must never be reused: the platform refuses a replay.
 
     >>> h = sign_request("GET", "/v1/measure-lists", b"", "demo-app", b"0123456789abcdef",
-    ...                  timestamp=1_700_000_000, nonce="abc")
-    >>> h["X-Credit-Signature"][:16]
-    '26a7629828a6035f'
+    ...                  host="platform.example", timestamp=1_700_000_000, nonce="abc")
+    >>> len(h["X-Credit-Signature"])
+    64
     """
     if not isinstance(secret, bytes | bytearray):
         raise TypeError("the signing secret must be bytes")
+    if not isinstance(host, str) or not host:
+        raise TypeError("host must be the request's Host header (a non-empty str)")
     ts = str(int(time.time()) if timestamp is None else int(timestamp))
     nonce = secrets.token_hex(16) if nonce is None else nonce
     digest = body_sha256(body)
-    signature = _mac(bytes(secret), canonical_string(method, path_with_query, ts, nonce, digest))
+    signature = _mac(
+        bytes(secret),
+        canonical_string(method, path_with_query, ts, nonce, digest, host, idempotency_key or ""),
+    )
     return {
         APP_ID_HEADER: app_id,
         TIMESTAMP_HEADER: ts,
@@ -154,7 +185,8 @@ def verify_signature(
     """Check a signed request; return ``None`` when it verifies, else why it does not.
 
     Stateless: the caller must still refuse a nonce it has seen within ``window_seconds``.
-    ``headers`` may be any mapping (names are matched case-insensitively). ``path_with_query``
+    ``headers`` are the request's headers, any mapping (names are matched case-insensitively):
+    ``Host`` and ``Idempotency-Key`` are taken from them. ``path_with_query``
     may list equivalent spellings of the target (raw and decoded) when a server cannot know
     which one the client signed; any match verifies. Comparisons are constant-time.
 
@@ -179,8 +211,13 @@ def verify_signature(
         return SignatureFailure.DIGEST_MISMATCH
     targets = (path_with_query,) if isinstance(path_with_query, str) else path_with_query
     given = signature.lower().encode()
+    host = lowered.get("host") or ""
+    idempotency_key = lowered.get("idempotency-key") or ""
     for target in targets:
-        expected = _mac(secret, canonical_string(method, target, ts, nonce, digest.lower()))
+        expected = _mac(
+            secret,
+            canonical_string(method, target, ts, nonce, digest.lower(), host, idempotency_key),
+        )
         if hmac.compare_digest(given, expected.encode()):
             return None
     return SignatureFailure.BAD_SIGNATURE

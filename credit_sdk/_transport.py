@@ -25,8 +25,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import ipaddress
 import random
 import re
+import ssl
 import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -115,10 +117,20 @@ class HmacCredentials:
         self.app_id = app_id.strip()
         self._secret = raw
 
-    def sign(self, method: str, target: str, body: bytes) -> dict[str, str]:
+    def sign(
+        self, method: str, target: str, body: bytes, *, host: str, idempotency_key: str | None
+    ) -> dict[str, str]:
         from credit_sdk._signing import sign_request
 
-        return sign_request(method, target, body, self.app_id, self._secret)
+        return sign_request(
+            method,
+            target,
+            body,
+            self.app_id,
+            self._secret,
+            host=host,
+            idempotency_key=idempotency_key,
+        )
 
     def __repr__(self) -> str:
         return f"HmacCredentials(app_id={self.app_id!r}, secret='***')"
@@ -249,16 +261,43 @@ class TransportConfig:
     max_response_bytes: int = 8 * 1024 * 1024
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     user_agent: str = f"credit-sdk/{__version__}"
-    verify: bool | str = True
+    #: ``True`` (the system's trust store), a CA bundle file or directory for a platform behind
+    #: a private CA, or an ``ssl.SSLContext``. ``False`` turns verification off (logged).
+    verify: bool | str | os.PathLike[str] | ssl.SSLContext = True
     deadline: float = DEFAULT_DEADLINE
+    #: ``http://`` to anything but loopback sends the token, reports and list digests in clear:
+    #: refused unless this is set (and then logged as a warning).
+    allow_insecure_http: bool = False
 
     def __post_init__(self) -> None:
         check_deadline(self.deadline)
-        url = httpx.URL(self.base_url)
+        if not isinstance(self.base_url, str):
+            raise TypeError(f"base_url must be str, not {type(self.base_url).__name__}")
+        try:
+            url = httpx.URL(self.base_url)
+        except (httpx.InvalidURL, ValueError, TypeError):
+            raise ConfigurationError("the platform base URL is not a valid URL") from None
         if url.scheme not in ("http", "https") or not url.host:
             raise ConfigurationError("the platform base URL must be an absolute http(s) URL")
         if url.userinfo:
             raise ConfigurationError("put credentials in token/app_secret, not in the URL")
+        if url.scheme == "http" and not is_loopback(url.host):
+            if not self.allow_insecure_http:
+                raise ConfigurationError(
+                    "the platform base URL uses http:// to a host that is not loopback: the "
+                    "token, the reports and the list digests would travel in clear; use "
+                    "https:// (verify= takes a private CA bundle) or pass "
+                    "allow_insecure_http=True"
+                )
+            _log.warning(
+                "insecure platform URL accepted (allow_insecure_http=True): credentials and "
+                "reports travel unencrypted to %s",
+                url.host,
+            )
+        if self.verify is False:
+            _log.warning("TLS certificate verification is off for the platform connection")
+        elif not isinstance(self.verify, bool | ssl.SSLContext):
+            ssl_context(self.verify)  # a bad path fails here, at construction
         for name in ("connect_timeout", "read_timeout", "write_timeout", "pool_timeout"):
             if not getattr(self, name) > 0:
                 raise ConfigurationError(f"{name} must be positive")
@@ -277,6 +316,31 @@ class Response:
     headers: Mapping[str, str]
     content: bytes
     request_id: str | None
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1)."""
+    if host.lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def ssl_context(verify: str | os.PathLike[str]) -> ssl.SSLContext:
+    """A verifying TLS context that trusts the CA bundle at ``verify`` (a PEM file, or a
+    directory of hashed certificates), for a platform behind a private CA."""
+    path = os.fspath(verify)
+    try:
+        if os.path.isdir(path):
+            return ssl.create_default_context(capath=path)
+        return ssl.create_default_context(cafile=path)
+    except (OSError, ssl.SSLError) as err:
+        raise ConfigurationError(
+            f"verify: cannot load the CA bundle ({type(err).__name__}); give a PEM file or a "
+            "directory of CA certificates"
+        ) from None
 
 
 class _AttemptFailed(Exception):
@@ -465,6 +529,12 @@ class _TransportBase:
         self._closed = False
         self.last_error: str | None = None
 
+    def _verify(self) -> bool | ssl.SSLContext:
+        verify = self.config.verify
+        if isinstance(verify, bool | ssl.SSLContext):
+            return verify
+        return ssl_context(verify)
+
     def _client_kwargs(self) -> dict[str, Any]:
         c = self.config
         kwargs: dict[str, Any] = {
@@ -485,7 +555,7 @@ class _TransportBase:
                 "Accept-Encoding": "gzip",
             },
             "follow_redirects": False,  # a redirect would re-send a signed body elsewhere
-            "verify": c.verify,
+            "verify": self._verify(),
             "trust_env": False,  # no proxy picked up from the environment for personal data
         }
         if self._mock_transport is not None:
@@ -499,7 +569,7 @@ class _TransportBase:
 
         c = self.config
         transport = httpx.HTTPTransport(
-            verify=c.verify,
+            verify=self._verify(),
             limits=httpx.Limits(
                 max_connections=c.max_connections, max_keepalive_connections=c.max_keepalive
             ),
@@ -526,7 +596,17 @@ class _TransportBase:
         creds = self.config.credentials
         if isinstance(creds, HmacCredentials):
             target = request.url.raw_path.decode("ascii")
-            request.headers.update(creds.sign(request.method, target, body))
+            # Host and Idempotency-Key are signed: rewriting either changes what the request
+            # means (where it goes; whether it is a new delivery or a replay).
+            request.headers.update(
+                creds.sign(
+                    request.method,
+                    target,
+                    body,
+                    host=request.headers["host"],
+                    idempotency_key=request.headers.get("idempotency-key"),
+                )
+            )
 
     def _retryer_args(self) -> dict[str, Any]:
         import tenacity  # imported on first request, not at `import credit_sdk`

@@ -146,10 +146,11 @@ def subject(state: str) -> str:
     return seeded_subject(state).identifier.reveal()
 
 
-def grant(grant_id: str, scenario: Scenario, purpose: str) -> Authorization:
+def grant(grant_id: str, scenario: Scenario, purpose: str, person: str) -> Authorization:
     """The candidate's written authorisation (Art. 25, 56): scoped, purposeful, time-limited."""
     today = dt.datetime.now(dt.UTC).date()
     return Authorization(
+        subject=person,  # the grant binds the person who signed it, and no one else
         grant_id=grant_id,
         scope=(scenario.value,),
         purpose=purpose,
@@ -268,7 +269,7 @@ def personnel(client: CreditClient, tally: Tally) -> Handled:
     ]
     decisions: Handled = []
     for state, scenario, ctx, story in cases:
-        authorization = grant(f"AUTH-{ctx.matter_code}", scenario, ctx.purpose)
+        authorization = grant(f"AUTH-{ctx.matter_code}", scenario, ctx.purpose, subject(state))
         decision = client.check(
             subject(state), scenario, ctx, authorization=authorization, as_of=AS_OF
         )

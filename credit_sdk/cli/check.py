@@ -73,8 +73,10 @@ def _grant(
     granted_on: str | None,
     args: argparse.Namespace,
     scenario: Scenario,
+    subject: Any,
 ) -> Authorization | None:
-    """An :class:`Authorization` from the ``--grant-*`` options (or a CSV row's columns)."""
+    """An :class:`Authorization` from the ``--grant-*`` options (or a CSV row's columns),
+    bound to the subject it is given with (Art. 25, 56)."""
     from credit_sdk._query import Authorization
 
     if not grant_id:
@@ -89,6 +91,7 @@ def _grant(
     start = _parse_date(granted_on, name="--granted-on") if granted_on else _china_today()
     try:
         return Authorization(
+            subject=subject,
             grant_id=grant_id,
             scope=tuple(args.grant_scope or (scenario.value,)),
             purpose=args.grant_purpose or args.purpose,
@@ -97,6 +100,8 @@ def _grant(
         )
     except AuthorizationError as err:
         raise _UsageError(_flag_names(str(err))) from None
+    except InvalidIdentifier as err:
+        raise _UsageError(f"not a valid identifier (rule: {err.rule})") from None
 
 
 @dataclass(slots=True)
@@ -180,6 +185,7 @@ def _read_subjects(path: str, args: argparse.Namespace, scenario: Scenario) -> l
                 _cell(cells, grant_at.get("granted_on")),
                 args,
                 scenario,
+                row.subject,
             )
         except _UsageError as err:
             # One bad authorisation fails its own row, like an invalid identifier does.
@@ -256,7 +262,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         ident = parse_identifier(args.subject)
     except InvalidIdentifier as err:
         raise _UsageError(f"ID: not a valid identifier (rule: {err.rule})") from None
-    grant = _grant(args.grant_id, args.grant_expires, args.granted_on, args, scenario)
+    grant = _grant(args.grant_id, args.grant_expires, args.granted_on, args, scenario, ident)
     with _client(args, ready=True) as client:
         try:
             decision = client.check(ident, scenario, ctx, authorization=grant, as_of=as_of)

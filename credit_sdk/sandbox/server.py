@@ -207,10 +207,24 @@ class SandboxServer:
         return {"Authorization": f"Bearer {self.token}"}
 
     def signed_headers(
-        self, method: str, path_with_query: str, body: bytes = b""
+        self,
+        method: str,
+        path_with_query: str,
+        body: bytes = b"",
+        *,
+        idempotency_key: str | None = None,
     ) -> dict[str, str]:
-        """The HMAC signing headers for one request to this sandbox (fresh nonce each call)."""
-        return sign_request(method, path_with_query, body, self.app_id, self.app_secret)
+        """The HMAC signing headers for one request to this sandbox (fresh nonce each call);
+        pass the request's ``Idempotency-Key`` when it has one (it is signed)."""
+        return sign_request(
+            method,
+            path_with_query,
+            body,
+            self.app_id,
+            self.app_secret,
+            host=httpx.URL(self.url).netloc.decode("ascii"),
+            idempotency_key=idempotency_key,
+        )
 
     @property
     def admin(self) -> SandboxAdmin:

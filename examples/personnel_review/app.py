@@ -59,6 +59,8 @@ def candidate_consent(req: Request) -> Authorization | None:
     if not consent:
         return None
     return Authorization(
+        # The grant binds the candidate who signed it: a check of anyone else is refused.
+        subject=(req.get_json(silent=True) or {}).get("candidate", {}).get("id_number"),
         grant_id=consent["grant_id"],
         scope=tuple(consent["scope"]),
         purpose=consent["purpose"],

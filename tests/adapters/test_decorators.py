@@ -41,8 +41,9 @@ class AppError(Exception):
     pass
 
 
-def consent() -> Authorization:
+def consent(subject: str) -> Authorization:
     return Authorization(
+        subject=subject,
         grant_id="G-2026-0042",
         scope=("qualification",),
         purpose="SOE director qualification review 2026",
@@ -131,7 +132,7 @@ def test_attach_only_and_functions_as_sources(backend: Backend) -> None:
         assert decision is not None
         return decision
 
-    decision = qualify(Candidate(raw("linked_person"), consent()), "u7")
+    decision = qualify(Candidate(raw("linked_person"), consent(raw("linked_person"))), "u7")
     assert decision.outcome is Outcome.RESTRICTED  # Art. 45: legal representative
     with pytest.raises(AuthorizationError):
         qualify(Candidate(raw("linked_person")), "u7")

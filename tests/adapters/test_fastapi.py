@@ -352,6 +352,7 @@ def test_personnel_check_needs_the_persons_authorisation(backend: Backend) -> No
         if candidate.consent_grant is None:
             return None
         return Authorization(
+            subject=candidate.id_number,
             grant_id=candidate.consent_grant,
             scope=("civil_service_hiring",),
             purpose="2026 civil service recruitment",

@@ -42,6 +42,7 @@ def consent(req: Any) -> Authorization | None:
     if grant is None:
         return None
     return Authorization(
+        subject=req.get_json(silent=True)["candidate"]["id_number"],
         grant_id=grant,
         scope=("personnel",),
         purpose="2026 civil service recruitment",

@@ -55,6 +55,7 @@ def ctx() -> QueryContext:
 @pytest.fixture
 def grant() -> Authorization:
     return Authorization(
+        subject=PERSON,
         grant_id="G-2026-0042",
         scope=("personnel",),
         purpose="2026 civil service recruitment",

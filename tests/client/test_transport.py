@@ -35,7 +35,7 @@ from credit_sdk._signing import verify_signature
 from credit_sdk._transport import CircuitBreaker, SyncTransport, TransportConfig
 from tests.client.conftest import COMPANY, KEY, FakeClock, severe_company_report
 
-BASE = "http://platform.test"
+BASE = "https://platform.test"
 TOKEN = "s3cret-bearer-token-value"
 SECRET = b"an-app-secret-of-some-length"
 REPORT_PATH = "/v1/reports:query"

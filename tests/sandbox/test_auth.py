@@ -13,6 +13,7 @@ from credit_sdk.sandbox.auth import Authenticator, Credentials, NonceCache
 from tests.sandbox.helpers import AUTH, TestClient, report_query, subject
 
 PATH = "/v1/reports:query"
+HOST = "testserver"  # the Host header Starlette's test client sends
 
 
 def body() -> bytes:
@@ -22,7 +23,9 @@ def body() -> bytes:
 def signed_post(
     client: TestClient, payload: bytes, **sign: object
 ) -> tuple[int, dict[str, object], dict[str, str]]:
-    headers = sign_request("POST", PATH, payload, DEFAULT_APP_ID, DEFAULT_APP_SECRET, **sign)  # type: ignore[arg-type]
+    headers = sign_request(
+        "POST", PATH, payload, DEFAULT_APP_ID, DEFAULT_APP_SECRET, host=HOST, **sign
+    )  # type: ignore[arg-type]
     response = client.post(
         PATH, content=payload, headers={**headers, "Content-Type": "application/json"}
     )
@@ -64,7 +67,7 @@ def test_wrong_token_is_401(client: TestClient, value: str) -> None:
 
 def test_a_bearer_header_is_judged_alone(client: TestClient) -> None:
     payload = body()
-    headers = sign_request("POST", PATH, payload, DEFAULT_APP_ID, DEFAULT_APP_SECRET)
+    headers = sign_request("POST", PATH, payload, DEFAULT_APP_ID, DEFAULT_APP_SECRET, host=HOST)
     headers["Authorization"] = "Bearer wrong"
     assert client.post(PATH, content=payload, headers=headers).status_code == 401
 
@@ -76,16 +79,20 @@ def test_signed_request_is_accepted(client: TestClient) -> None:
 
 def test_signed_get_with_a_query_string(client: TestClient) -> None:
     target = "/v1/measure-lists?view=full"
-    headers = sign_request("GET", target, b"", DEFAULT_APP_ID, DEFAULT_APP_SECRET)
+    headers = sign_request("GET", target, b"", DEFAULT_APP_ID, DEFAULT_APP_SECRET, host=HOST)
     assert client.get(target, headers=headers).status_code == 200
     # Signing the path without its query string does not verify.
-    headers = sign_request("GET", "/v1/measure-lists", b"", DEFAULT_APP_ID, DEFAULT_APP_SECRET)
+    headers = sign_request(
+        "GET", "/v1/measure-lists", b"", DEFAULT_APP_ID, DEFAULT_APP_SECRET, host=HOST
+    )
     assert client.get(target, headers=headers).status_code == 403
 
 
 def test_bad_signature_is_403(client: TestClient) -> None:
     payload = body()
-    headers = sign_request("POST", PATH, payload, DEFAULT_APP_ID, b"another-secret-entirely")
+    headers = sign_request(
+        "POST", PATH, payload, DEFAULT_APP_ID, b"another-secret-entirely", host=HOST
+    )
     response = client.post(PATH, content=payload, headers=headers)
     assert response.status_code == 403
     assert_problem(response.json(), 403)
@@ -94,7 +101,7 @@ def test_bad_signature_is_403(client: TestClient) -> None:
 
 def test_tampered_body_is_403(client: TestClient) -> None:
     payload = body()
-    headers = sign_request("POST", PATH, payload, DEFAULT_APP_ID, DEFAULT_APP_SECRET)
+    headers = sign_request("POST", PATH, payload, DEFAULT_APP_ID, DEFAULT_APP_SECRET, host=HOST)
     tampered = payload.replace(b"q-1", b"q-2")
     response = client.post(PATH, content=tampered, headers=headers)
     assert response.status_code == 403
@@ -115,7 +122,7 @@ def test_timestamp_within_the_window_is_accepted(client: TestClient) -> None:
 
 def test_replayed_nonce_is_403(client: TestClient) -> None:
     payload = body()
-    headers = sign_request("POST", PATH, payload, DEFAULT_APP_ID, DEFAULT_APP_SECRET)
+    headers = sign_request("POST", PATH, payload, DEFAULT_APP_ID, DEFAULT_APP_SECRET, host=HOST)
     first = client.post(PATH, content=payload, headers=headers)
     replay = client.post(PATH, content=payload, headers=headers)
     assert first.status_code == 200
@@ -125,7 +132,9 @@ def test_replayed_nonce_is_403(client: TestClient) -> None:
 
 def test_a_forged_request_does_not_burn_the_nonce(client: TestClient) -> None:
     payload = body()
-    good = sign_request("POST", PATH, payload, DEFAULT_APP_ID, DEFAULT_APP_SECRET, nonce="n-42")
+    good = sign_request(
+        "POST", PATH, payload, DEFAULT_APP_ID, DEFAULT_APP_SECRET, host=HOST, nonce="n-42"
+    )
     forged = {**good, "X-Credit-Signature": "0" * 64}
     assert client.post(PATH, content=payload, headers=forged).status_code == 403
     assert client.post(PATH, content=payload, headers=good).status_code == 200
@@ -133,13 +142,13 @@ def test_a_forged_request_does_not_burn_the_nonce(client: TestClient) -> None:
 
 def test_unknown_application_is_401(client: TestClient) -> None:
     payload = body()
-    headers = sign_request("POST", PATH, payload, "someone-else", DEFAULT_APP_SECRET)
+    headers = sign_request("POST", PATH, payload, "someone-else", DEFAULT_APP_SECRET, host=HOST)
     assert client.post(PATH, content=payload, headers=headers).status_code == 401
 
 
 def test_incomplete_signing_headers_are_401(client: TestClient) -> None:
     payload = body()
-    headers = sign_request("POST", PATH, payload, DEFAULT_APP_ID, DEFAULT_APP_SECRET)
+    headers = sign_request("POST", PATH, payload, DEFAULT_APP_ID, DEFAULT_APP_SECRET, host=HOST)
     del headers["X-Credit-Nonce"]
     assert client.post(PATH, content=payload, headers=headers).status_code == 401
 
@@ -176,7 +185,9 @@ def test_custom_credentials() -> None:
         ok = {"Authorization": "Bearer custom-token-123"}
         assert http.get("/v1/measure-lists", headers=ok).status_code == 200
         assert http.get("/v1/measure-lists", headers=AUTH).status_code == 401
-        signed = sign_request("GET", "/v1/measure-lists", b"", "custom-app", b"custom-secret")
+        signed = sign_request(
+            "GET", "/v1/measure-lists", b"", "custom-app", b"custom-secret", host=HOST
+        )
         assert http.get("/v1/measure-lists", headers=signed).status_code == 200
 
 

@@ -114,7 +114,8 @@ def test_each_builder_state_decides_as_documented(
         from credit_sdk import Authorization
 
         today = credit_platform.today
-        grant = Authorization(grant_id="G-1", scope=("personnel", "qualification"),
+        grant = Authorization(subject=builder.identifier,
+                              grant_id="G-1", scope=("personnel", "qualification"),
                               purpose="test", granted_on=today,
                               expires_on=today + dt.timedelta(days=30))  # fmt: skip
     decision = credit_client.check(

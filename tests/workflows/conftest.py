@@ -40,8 +40,9 @@ def ctx() -> QueryContext:
     )
 
 
-def grant_for(today: dt.date, *scope: str) -> Authorization:
+def grant_for(today: dt.date, *scope: str, subject: Any) -> Authorization:
     return Authorization(
+        subject=subject,
         grant_id="G-2026-0042",
         scope=scope or ("personnel", "qualification", "election"),
         purpose="2026 recruitment and qualification review",

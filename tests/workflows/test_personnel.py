@@ -49,7 +49,7 @@ def test_role_in_a_severe_list_company_restricts_qualification(
     )
     check = check_candidate(
         credit_client, person.identifier, "qualification_review", ctx,
-        authorization=grant_for(credit_platform.today),
+        authorization=grant_for(credit_platform.today, subject=person.identifier),
     )  # fmt: skip
     assert check.standing is CandidateStanding.RESTRICTED
     assert [m.measure_id for m in check.restrictions] == ["HLJ-SUP-42.6-01"]
@@ -84,7 +84,7 @@ def test_each_decision_point_brings_its_art_42_item(
     person = credit_platform.subject(fake_resident_id(2)).linked_to_severe_list_company()
     check = check_candidate(
         credit_client, person.identifier, scenario, ctx,
-        authorization=grant_for(credit_platform.today),
+        authorization=grant_for(credit_platform.today, subject=person.identifier),
     )  # fmt: skip
     assert measure in {m.measure_id for m in check.restrictions}
     assert check.linked_roles[0].measure_ids == tuple(m.measure_id for m in check.restrictions)
@@ -96,7 +96,7 @@ def test_own_court_listing_is_an_own_finding(
     person = credit_platform.subject(fake_resident_id(3)).on_judgment_defaulter_list()
     check = check_candidate(
         credit_client, person.identifier, "civil_service_hiring", ctx,
-        authorization=grant_for(credit_platform.today),
+        authorization=grant_for(credit_platform.today, subject=person.identifier),
     )  # fmt: skip
     assert check.standing is CandidateStanding.RESTRICTED
     assert [t.item_id for t in check.own_findings] == list(person.item_ids)
@@ -107,7 +107,7 @@ def test_own_court_listing_is_an_own_finding(
 def test_clean_candidate_is_eligible(
     credit_platform: CreditPlatform, credit_client: CreditClient, ctx: QueryContext
 ) -> None:
-    grant = grant_for(credit_platform.today, "civil_service_hiring")
+    grant = grant_for(credit_platform.today, "civil_service_hiring", subject=fake_resident_id(4))
     check = check_candidate(
         credit_client, fake_resident_id(4), "civil_service_hiring", ctx, authorization=grant
     )
@@ -125,7 +125,7 @@ def test_disputed_listing_of_the_company_puts_the_candidate_under_review(
     )
     check = check_candidate(
         credit_client, person.identifier, "appointment", ctx,
-        authorization=grant_for(credit_platform.today),
+        authorization=grant_for(credit_platform.today, subject=person.identifier),
     )  # fmt: skip
     assert check.standing is CandidateStanding.REVIEW
     assert not check.eligible
@@ -140,7 +140,7 @@ def test_platform_down_is_indeterminate(
     credit_platform.down()
     check = check_candidate(
         credit_client, fake_resident_id(6), "promotion", ctx,
-        authorization=grant_for(credit_platform.today),
+        authorization=grant_for(credit_platform.today, subject=fake_resident_id(6)),
     )  # fmt: skip
     assert check.standing is CandidateStanding.INDETERMINATE
     assert "无法判定" in check.render()
@@ -156,9 +156,9 @@ def test_authorisation_is_required_and_checked_before_any_query(
     with pytest.raises(AuthorizationError, match="does not cover"):
         check_candidate(
             credit_client, person, "election_qualification", ctx,
-            authorization=grant_for(today, "personnel"),
+            authorization=grant_for(today, "personnel", subject=person),
         )  # fmt: skip
-    expired = grant_for(today - dt.timedelta(days=200))
+    expired = grant_for(today - dt.timedelta(days=200), subject=person)
     with pytest.raises(AuthorizationError, match="expired"):
         check_candidate(credit_client, person, "appointment", ctx, authorization=expired)
     assert credit_platform.queries == []
@@ -184,7 +184,7 @@ def test_wrong_candidates_and_scenarios_are_refused(
     with pytest.raises(error):
         check_candidate(
             credit_client, candidate, scenario, ctx,
-            authorization=grant_for(credit_platform.today),
+            authorization=grant_for(credit_platform.today, subject=candidate),
         )  # fmt: skip
     assert credit_platform.queries == []
 
@@ -195,7 +195,7 @@ def test_results_keep_identifiers_masked(
     person = credit_platform.subject(fake_resident_id(9)).linked_to_severe_list_company()
     check = check_candidate(
         credit_client, person.identifier, "qualification_review", ctx,
-        authorization=grant_for(credit_platform.today),
+        authorization=grant_for(credit_platform.today, subject=person.identifier),
     )  # fmt: skip
     assert_no_raw_identifiers(check.render(), check.to_dict(), repr(check))
     assert len(PERSONNEL_SCENARIOS) == 6
@@ -212,7 +212,7 @@ def test_async_candidate_check(
         async with async_credit_client as client:
             return await acheck_candidate(
                 client, person.identifier, "election_qualification", ctx,
-                authorization=grant_for(credit_platform.today),
+                authorization=grant_for(credit_platform.today, subject=person.identifier),
             )  # fmt: skip
 
     check = asyncio.run(main())
@@ -223,7 +223,7 @@ def test_async_candidate_check(
 def test_sandbox_candidates(
     sandbox: Any, seeded: dict[str, Any], sandbox_client: CreditClient, ctx: QueryContext
 ) -> None:
-    grant = grant_for(dt.date.today())
+    grant = grant_for(dt.date.today(), subject=seeded["linked_person"])
     linked = check_candidate(
         sandbox_client, seeded["linked_person"], "qualification_review", ctx, authorization=grant
     )
@@ -235,7 +235,7 @@ def test_sandbox_candidates(
     )
     defaulter = check_candidate(
         sandbox_client, seeded["judgment_defaulter"], "civil_service_hiring", ctx,
-        authorization=grant,
+        authorization=grant_for(dt.date.today(), subject=seeded["judgment_defaulter"]),
     )  # fmt: skip
     assert defaulter.standing is CandidateStanding.RESTRICTED
     assert defaulter.own_findings
