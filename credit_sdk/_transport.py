@@ -23,9 +23,9 @@ SyncTransport('https://credit.example.gov.cn', auth=BearerToken('***'))
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import os
-import ipaddress
 import random
 import re
 import ssl
