@@ -319,8 +319,10 @@ class Response:
 
 
 def is_loopback(host: str) -> bool:
-    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1)."""
-    if host.lower() in ("localhost", "localhost."):
+    """True for ``localhost`` (and names under it, RFC 6761) and loopback addresses
+    (127.0.0.0/8, ::1)."""
+    name = host.lower().rstrip(".")
+    if name == "localhost" or name.endswith(".localhost"):
         return True
     try:
         return ipaddress.ip_address(host.strip("[]")).is_loopback

@@ -85,10 +85,14 @@ def test_a_cancelled_async_trial_releases_the_breaker(how: str) -> None:
         try:
             if how == "wait_for":
                 with pytest.raises(TimeoutError):
-                    await asyncio.wait_for(provider.query_report(query()), 0.3)
+                    # Long enough for the request to reach the server even on a loaded machine.
+                    await asyncio.wait_for(provider.query_report(query()), 1.5)
             else:
                 task = asyncio.create_task(provider.query_report(query()))
-                await asyncio.sleep(0.3)
+                for _ in range(500):  # bounded: 10 s
+                    if server.hits[REPORT]:
+                        break
+                    await asyncio.sleep(0.02)
                 task.cancel()
                 with pytest.raises(asyncio.CancelledError):
                     await task
@@ -113,7 +117,7 @@ def test_a_sigint_during_a_blocking_trial_releases_the_breaker() -> None:
     with fs.FaultServer() as server:
         server.route("POST", REPORT, fs.drip_body())
         provider = HttpProvider(SyncTransport(config(server.url), breaker=breaker))
-        timer = threading.Timer(0.3, signal.pthread_kill, (main_thread, signal.SIGINT))
+        timer = threading.Timer(1.0, signal.pthread_kill, (main_thread, signal.SIGINT))
         try:
             timer.start()
             with pytest.raises(KeyboardInterrupt):
@@ -168,7 +172,7 @@ def test_a_cancelled_check_still_writes_its_completion_record() -> None:
             list_sync_interval=None,
         ) as client:
             with pytest.raises(TimeoutError):
-                await asyncio.wait_for(client.check(COMPANY, Scenario.BIDDING, CTX), 0.3)
+                await asyncio.wait_for(client.check(COMPANY, Scenario.BIDDING, CTX), 1.5)
 
     with fs.FaultServer() as server, MemoryQueryLog() as log:
         server.route("POST", REPORT, fs.drip_body())
