@@ -43,11 +43,17 @@ if str(ROOT) not in sys.path:  # `python examples/demo.py` puts only examples/ o
 
 from credit_sdk import (  # noqa: E402
     Authorization,
+    CheckpointPolicy,
+    CheckpointSigner,
     CreditClient,
     Decision,
+    FileCheckpointSink,
     QueryContext,
+    ReportArchive,
     Scenario,
+    SignedCheckpoint,
     open_query_log,
+    replay,
 )
 from credit_sdk.cli import main as credit_sdk_cli  # noqa: E402
 from credit_sdk.sandbox import SandboxServer, seeded_subject  # noqa: E402
@@ -389,7 +395,7 @@ def feedback(client: CreditClient, sandbox: SandboxServer, handled: Handled, tal
 
 
 def query_log(path: Path, stats: Any, tally: Tally) -> None:
-    section("7. The query log 查询记录 (Art. 25): every query, hash-chained")
+    section("8. The query log 查询记录 (Art. 25): every query, hash-chained")
     by_outcome = ", ".join(f"{k} {v}" for k, v in sorted(stats.by_outcome.items()))
     print(
         f"  {stats.records} records: {stats.intents} intents, {stats.completions} completions, "
@@ -402,6 +408,57 @@ def query_log(path: Path, stats: Any, tally: Tally) -> None:
         code = credit_sdk_cli(["audit", "verify", "--db", str(path)])
     print(f"  {out.getvalue().strip()}")
     tally.expect("query log verified", code == 0 and stats.incomplete == 0)
+
+
+# -- a log outsiders can check (separate step: signed checkpoints, the report archive) ----------
+
+
+@dataclass
+class Witnessing:
+    """The checkpoint key (never in the database), the witness file and the archive key."""
+
+    signer: CheckpointSigner
+    witness_file: Path
+    archive: ReportArchive
+    lists_dir: Path
+
+    @classmethod
+    def fresh(cls, work: Path) -> Witnessing:
+        witness_file = work / "witness-checkpoints.jsonl"
+        witness_file.unlink(missing_ok=True)
+        archive = ReportArchive(secrets.token_bytes(32))
+        return cls(CheckpointSigner.generate(), witness_file, archive, work / "lists")
+
+    def policy(self) -> CheckpointPolicy:
+        return CheckpointPolicy(self.signer, sinks=[FileCheckpointSink(self.witness_file)])
+
+
+def witnessed(
+    client: CreditClient, log: Any, sandbox: SandboxServer, w: Witnessing, handled: Handled,
+    tally: Tally,
+) -> None:  # fmt: skip
+    section("7. A log outsiders can check (Art. 25, 50): a witnessed checkpoint, a replay")
+    cp = log.checkpoint()
+    client.flush(timeout=10)  # the checkpoint goes out through the outbox like feedback
+    kept = [c for c in sandbox.admin.checkpoints() if cp is not None and c["seq"] == cp.seq]
+    ok = cp is not None and len(kept) == 1 and kept[0]["hash"] == cp.hash
+    if cp is not None:
+        print(f"  checkpoint  record {cp.seq}, hash {cp.hash[:16]}..., signed by key {cp.key}")
+    verdict = tally.expect("checkpoint witnessed by the sandbox", ok)
+    print(f"  the sandbox platform keeps it (POST /v1/checkpoints)   [{verdict}]")
+    witness = [SignedCheckpoint.from_dict({k: v for k, v in c.items() if k != "received_at"})
+               for c in kept]  # fmt: skip
+    proof = log.verify(witness, public_key=w.signer.public_key)
+    verdict = tally.expect("log proven against the witness", proof.witnessed_seq is not None)
+    print(f"  {proof}   [{verdict}]")
+    restricted = next((d for d, _ in handled if d.restrictions and d.query_id), None)
+    if restricted is None or restricted.query_id is None:
+        tally.expect("a restricted decision to replay", False)
+        return
+    result = replay(log, restricted.query_id, archive=w.archive, lists_dir=w.lists_dir)
+    verdict = tally.expect("decision replayed from its archived report", result.same)
+    print(f"\n  $ credit-sdk audit replay {restricted.query_id} --archive-key <key>")
+    print(f"  {result}   [{verdict}]")
 
 
 # -- main -------------------------------------------------------------------------------------
@@ -436,7 +493,8 @@ def main(argv: list[str] | None = None) -> int:
     with workdir(args.keep) as work, SandboxServer() as sandbox:
         db = work / "query-log.db"
         db.unlink(missing_ok=True)  # each run starts its own chain
-        log = open_query_log(db)
+        witness = Witnessing.fresh(work)
+        log = open_query_log(db, checkpoints=witness.policy())
         print(f"\n  sandbox    {sandbox.url} (loopback, {len(sandbox.seeded)} seeded subjects)")
         print(f"  query log  SQLite, {'kept in ' + str(db) if args.keep else 'a temporary file'}")
         try:
@@ -447,6 +505,7 @@ def main(argv: list[str] | None = None) -> int:
                 # A fresh key per run: pseudonyms in this log link nothing beyond it.
                 pseudonym_key=secrets.token_bytes(32),
                 lists_dir=work / "lists",
+                report_archive=witness.archive,
             ) as client:
                 status = client.wait_until_ready(timeout=10)
                 print("  lists      verified from the platform:")
@@ -463,6 +522,7 @@ def main(argv: list[str] | None = None) -> int:
                 if not args.skip_examples:
                     examples(sandbox, tally)
                 feedback(client, sandbox, handled, tally)
+                witnessed(client, log, sandbox, witness, handled, tally)
             stats = log.stats()
         finally:
             log.close()

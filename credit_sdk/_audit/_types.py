@@ -775,7 +775,10 @@ class VerifyResult:
                     + (
                         f" (records {self.witnessed_seq + 1}..{self.head_seq} are outside the "
                         "proven range until a later checkpoint is witnessed)"
-                        if self.head_seq > self.witnessed_seq
+                        if self.head_seq > self.witnessed_seq + 1
+                        else f" (record {self.head_seq} is outside the proven range until a "
+                        "later checkpoint is witnessed)"
+                        if self.head_seq == self.witnessed_seq + 1
                         else ""
                     )
                 )

@@ -410,6 +410,11 @@ class SandboxAdmin:
         result: list[dict[str, Any]] = self._call("GET", "/_sandbox/objections")["objections"]
         return result
 
+    def checkpoints(self) -> list[dict[str, Any]]:
+        """Signed checkpoints of clients' query logs received (each with ``received_at``)."""
+        result: list[dict[str, Any]] = self._call("GET", "/_sandbox/checkpoints")["checkpoints"]
+        return result
+
     def requests(self) -> dict[str, int]:
         """Requests per contract route since the start or the last reset."""
         counts: dict[str, int] = self._call("GET", "/_sandbox/requests")["counts"]

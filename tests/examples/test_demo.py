@@ -41,7 +41,8 @@ def test_every_scripted_check_gives_its_outcome(demo_output: str) -> None:
         "3. Personnel review",
         "4. The platform is down",
         "6. Result feedback",
-        "7. The query log",
+        "7. A log outsiders can check",
+        "8. The query log",
     ):
         assert heading in demo_output
     permit = demo_output.split("1. Licensing window")[1].split("2. Tender")[0]
@@ -66,7 +67,7 @@ def test_decisions_carry_their_legal_basis(demo_output: str) -> None:
 
 
 def test_feedback_delivered_and_chain_verified(demo_output: str) -> None:
-    feedback = demo_output.split("6. Result feedback")[1].split("7. The query log")[0]
+    feedback = demo_output.split("6. Result feedback")[1].split("7. A log outsiders")[0]
     assert "pending 0, dead letters 0" in feedback
     assert "[ok]" in feedback
     assert "chain verified:" in demo_output
@@ -97,3 +98,11 @@ def test_kept_query_log_verifies(tmp_path: Path, capsys: pytest.CaptureFixture[s
     db = tmp_path / "query-log.db"
     assert credit_sdk_cli(["audit", "verify", "--db", str(db)]) == 0
     assert "chain verified: " in capsys.readouterr().out
+
+
+def test_a_checkpoint_is_witnessed_and_a_decision_replayed(demo_output: str) -> None:
+    part = demo_output.split("7. A log outsiders can check")[1].split("8. The query log")[0]
+    assert "the sandbox platform keeps it (POST /v1/checkpoints)   [ok]" in part
+    assert "proven against witnessed checkpoints up to record" in part
+    assert "replayed the same: RESTRICTED" in part
+    assert "UNEXPECTED" not in part
