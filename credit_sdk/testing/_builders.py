@@ -93,6 +93,7 @@ class SubjectBuilder:
     def __init__(self, platform: _Platform, identifier: Identifier) -> None:
         self._platform = platform
         self._ident = identifier
+        self._entity_type: str | None = None
         self._report: dict[str, Any] = self._empty()
 
     def __repr__(self) -> str:
@@ -119,9 +120,26 @@ class SubjectBuilder:
 
     @property
     def is_person(self) -> bool:
-        return self._ident.kind is not IdentifierKind.USCC
+        """Natural persons: an ID number, or an individual business's USCC (92..., Art. 21)."""
+        return self._ident.kind is not IdentifierKind.USCC or self._ident.reveal()[:2] == "92"
 
     # -- states ------------------------------------------------------------------------------
+
+    def of_type(self, entity_type: str) -> Self:
+        """State what kind of body the subject is (``state_owned_enterprise``,
+        ``large_enterprise``, ``financial_institution``, ...; see :class:`~credit_sdk.EntityType`)
+        where its identifier cannot tell: measures are matched against it (Art. 39, 44).
+
+        >>> from credit_sdk.testing import CreditPlatform, fake_uscc
+        >>> soe = CreditPlatform().subject(fake_uscc(3)).of_type("state_owned_enterprise")
+        >>> soe.report["subject"]["entity_type"]
+        'state_owned_enterprise'
+        """
+        from credit_sdk import EntityType
+
+        self._entity_type = EntityType(entity_type).value
+        self._report["subject"]["entity_type"] = self._entity_type
+        return self._save()
 
     def clean(self) -> Self:
         """Nothing against the subject: an empty report (what an unknown subject gets too)."""
@@ -276,7 +294,10 @@ class SubjectBuilder:
 
         org = self._platform.subject(company if company is not None else fake_uscc())
         if org.is_person:
-            raise ValueError("the linked organisation needs a unified social credit code")
+            raise ValueError(
+                "the linked organisation needs an organisation's unified social credit code "
+                "(an individual business, 92..., is a natural person)"
+            )
         if not any(
             m["list_type"] == "severe_dishonesty" and m["status"] == "active"
             for m in org._report["list_memberships"]
@@ -373,6 +394,7 @@ class SubjectBuilder:
             "subject": {
                 "kind": "natural_person" if self.is_person else "legal_person",
                 "identifier": self._ident.reveal(),
+                **({"entity_type": self._entity_type} if self._entity_type else {}),
             },
             "records": [],
             "list_memberships": [],

@@ -24,6 +24,7 @@ from credit_sdk import (
     decide,
 )
 from credit_sdk._catalog import _covered
+from credit_sdk._models import MARKET_TYPES
 from tests.legal.builders import basis, resident_id, uscc
 
 CATALOG = Catalog.default()
@@ -135,3 +136,43 @@ def test_decide_is_typed_targeted_and_bounded_by_the_term(
             m = listings_by_id.get(trig.item_id)
             if m is not None and m.term_end is not None:
                 assert as_of <= m.term_end, (trig.item_id, m.term_end, as_of)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(st.sampled_from([*PREFIXES, "92"]), entity_types, listings(0)),
+        min_size=1,
+        max_size=3,
+    ),
+    st.sampled_from(list(Scenario)),
+    all_dates,
+)
+def test_art_45_never_reaches_the_people_of_anything_but_a_market_entity(
+    parties: list[tuple[str, EntityType | None, dict[str, Any]]],
+    scenario: Scenario,
+    as_of: dt.date,
+) -> None:
+    linked = []
+    for i, (prefix, declared, listing) in enumerate(parties):
+        party: dict[str, Any] = {
+            "organisation": uscc(prefix + BODY),
+            "role": "legal_representative",
+            "memberships": [{**listing, "membership_id": f"L{i}"}],
+        }
+        if declared is not None:
+            party["organisation_entity_type"] = declared.value
+        linked.append(party)
+    data = {
+        "report_id": "prop-art45",
+        "generated_at": "2026-11-29T00:00:00Z",
+        "subject": {"kind": "natural_person", "identifier": resident_id()},
+        "linked_parties": linked,
+    }
+    report = CreditReport.parse(data)
+    decision = decide(report, scenario, as_of=as_of)
+    types = {f"L{i}": lp.resolved_entity_type for i, lp in enumerate(report.linked_parties)}
+    for applied in _applied(decision):
+        for trig in applied.triggered_by:
+            if trig.source == "linked_party":
+                assert types[trig.item_id] in MARKET_TYPES, (trig.item_id, types[trig.item_id])

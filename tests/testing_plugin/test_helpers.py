@@ -14,12 +14,14 @@ import pytest
 from credit_sdk import (
     AsyncCreditClient,
     CreditClient,
+    CreditReport,
     Outcome,
     PlatformError,
     QueryContext,
     ReasonCode,
     ResidentId,
     Uscc,
+    decide,
     parse_identifier,
     sample_report_path,
 )
@@ -432,3 +434,30 @@ def test_stop_closes_the_clients_it_built(credit_platform: CreditPlatform) -> No
         client.check(fake_uscc(1), "bidding", QueryContext("O", "u", "M", "p"))
     assert "running=False" in repr(wire)
     del aclient
+
+
+def test_of_type_states_the_entity_type_and_survives_other_calls() -> None:
+    """Art. 39, 44 ¶1: the interview reaches a severe-listed state-owned enterprise, not an
+    ordinary enterprise; the stated type is kept when the subject is described further."""
+    platform = CreditPlatform()
+    soe = platform.subject(fake_uscc(41)).of_type("state_owned_enterprise").clean()
+    soe.on_severe_list()
+    plain = platform.subject(fake_uscc(42)).on_severe_list()
+    today = platform.today
+    interview = "HLJ-SUP-42.1-01"
+    soe_decision = decide(CreditReport.parse(soe.report), "other", as_of=today)
+    plain_decision = decide(CreditReport.parse(plain.report), "other", as_of=today)
+    assert interview in {m.measure_id for m in soe_decision.restrictions}
+    assert interview not in {m.measure_id for m in plain_decision.restrictions}
+    with pytest.raises(ValueError, match="not_a_type"):
+        platform.subject(fake_uscc(43)).of_type("not_a_type")
+
+
+def test_individual_business_identifier_is_a_natural_person() -> None:
+    """Art. 21: a 92... code is an individual business, a natural person; its report parses."""
+    platform = CreditPlatform()
+    shop = platform.subject(fake_uscc(44, authority="92")).on_severe_list()
+    report = CreditReport.parse(shop.report)
+    assert report.subject.kind.value == "natural_person"
+    assert report.subject.resolved_entity_type is not None
+    assert report.subject.resolved_entity_type.value == "individual_business"
