@@ -20,7 +20,7 @@ query log (Art. 25) and the feedback (Art. 46).
 >>> from credit_sdk.adapters.licensing import approve_by_commitment, check_applicant
 >>> ctx = QueryContext(organ="230100-SCJGJ", operator="u1024", matter_code="LIC-FOOD",
 ...                    purpose="food business licence application 2026-118")
->>> check = check_applicant(client, "91230100MA1C2X3Y4K", ctx)       # doctest: +SKIP
+>>> check = check_applicant(client, "91230100MA1C2X3Y48", ctx)       # doctest: +SKIP
 >>> if check.commitment_route:                                       # doctest: +SKIP
 ...     approval = approve_by_commitment(check, case_id="2026-118",
 ...                                      approved_on=dt.date(2026, 3, 2))
@@ -383,7 +383,7 @@ def check_applicant(
     I/O; ``AuditError`` when the query cannot be logged). A platform failure gives an
     ``INDETERMINATE`` check whose commitment route is closed.
 
-    >>> check = check_applicant(client, "91230100MA1C2X3Y4K", ctx)      # doctest: +SKIP
+    >>> check = check_applicant(client, "91230100MA1C2X3Y48", ctx)      # doctest: +SKIP
     >>> check.commitment_route.allowed, [m.measure_id for m in check.green_channel]
     ... # doctest: +SKIP
     (True, ['HLJ-INC-40.1-01'])
@@ -404,7 +404,7 @@ async def acheck_applicant(
 ) -> LicensingCheck:
     """Async twin of :func:`check_applicant`.
 
-    >>> check = await acheck_applicant(client, "91230100MA1C2X3Y4K", ctx)   # doctest: +SKIP
+    >>> check = await acheck_applicant(client, "91230100MA1C2X3Y48", ctx)   # doctest: +SKIP
     """
     scen = _licensing_scenario(scenario)
     decision = await client.check(applicant, scen, ctx, authorization=authorization, as_of=as_of)

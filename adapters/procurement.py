@@ -23,7 +23,7 @@ labels and masked identifiers only. Each :class:`BidderScreening` carries its
 
 >>> from credit_sdk.adapters.procurement import Bidder, screen_tender
 >>> screening = screen_tender(client, "HLJ-ZB-2026-0318",
-...     [Bidder("A", "91230100MA1C2X3Y4K"), Bidder("B", "91230103MA1EXA05X3")],
+...     [Bidder("A", "91230100MA1C2X3Y48"), Bidder("B", "91230103MA1EXA05X3")],
 ...     ctx, scenario="bidding")                                         # doctest: +SKIP
 >>> [b.label for b in screening.excluded]                               # doctest: +SKIP
 ['A']

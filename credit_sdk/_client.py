@@ -26,7 +26,7 @@ case the completion record is written first, with the error's class name.
 >>> client = CreditClient.from_env()                                      # doctest: +SKIP
 >>> ctx = QueryContext(organ="230100-SCJGJ", operator="u1024", matter_code="LIC-FOOD",
 ...                    purpose="food business licence application 2026-118")
->>> decision = client.check("91230100MA1C2X3Y4K", Scenario.ADMIN_LICENSING, ctx)  # doctest: +SKIP
+>>> decision = client.check("91230100MA1C2X3Y48", Scenario.ADMIN_LICENSING, ctx)  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -1477,7 +1477,7 @@ class CreditClient(BaseClient):
     ...                       audit=open_query_log("/var/lib/app/credit-audit.db"),
     ...                       pseudonym_key=bytes.fromhex("..."))        # doctest: +SKIP
     >>> with client:                                                     # doctest: +SKIP
-    ...     decision = client.check("91230100MA1C2X3Y4K", Scenario.BIDDING, ctx)
+    ...     decision = client.check("91230100MA1C2X3Y48", Scenario.BIDDING, ctx)
     """
 
     _provider: Provider
@@ -1812,7 +1812,7 @@ class CreditClient(BaseClient):
         background sender (``flush()`` delivers now). The receipt carries the due date and
         whether it is already ``late`` (a late push is still queued, never refused).
 
-        >>> receipt = client.push_information("91230100MA1C2X3Y4K", InformationPush(
+        >>> receipt = client.push_information("91230100MA1C2X3Y48", InformationPush(
         ...     record_id="PEN-2026-118", category="food_safety",
         ...     summary="警告并罚款", produced_on=dt.date(2026, 11, 2), document=doc),
         ...     organ="230100-SCJGJ")                                  # doctest: +SKIP
@@ -1912,7 +1912,7 @@ class AsyncCreditClient(BaseClient):
     PostgreSQL stores block), so the event loop never waits on an fsync.
 
     >>> async with AsyncCreditClient.from_env() as client:               # doctest: +SKIP
-    ...     decision = await client.check("91230100MA1C2X3Y4K", "bidding", ctx)
+    ...     decision = await client.check("91230100MA1C2X3Y48", "bidding", ctx)
     """
 
     _provider: AsyncProvider

@@ -10,9 +10,9 @@ Identifiers never travel in URLs: report queries are ``POST`` bodies.
 
 >>> from credit_sdk import MemoryProvider, parse_identifier
 >>> platform = MemoryProvider()
->>> platform.set_report("91230100MA1C2X3Y4K", {"report_id": "r1",
+>>> platform.set_report("91230100MA1C2X3Y48", {"report_id": "r1",
 ...     "generated_at": "2026-11-29T09:00:00+08:00",
-...     "subject": {"kind": "legal_person", "identifier": "91230100MA1C2X3Y4K"}})
+...     "subject": {"kind": "legal_person", "identifier": "91230100MA1C2X3Y48"}})
 ... # doctest: +SKIP
 """
 

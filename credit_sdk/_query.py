@@ -14,9 +14,9 @@ scope, a purpose and an expiry date, and is checked against the scenario and the
 >>> grant = Authorization(grant_id="G-2026-0042", scope=("civil_service_hiring",),
 ...                       purpose="2026 civil service recruitment",
 ...                       granted_on=dt.date(2026, 3, 1), expires_on=dt.date(2026, 9, 1),
-...                       subject="11010119900307777X")
+...                       subject="110101199003077774")
 >>> grant.covers("civil_service_hiring"), grant.subject
-(True, '1101**********777X')
+(True, '1101**********7774')
 """
 
 from __future__ import annotations
@@ -144,7 +144,7 @@ class Authorization:
     to ensure; the SDK records the grant id with every query made under it.
 
     >>> import datetime as dt
-    >>> Authorization(grant_id="G-1", scope=("all",), purpose="x", subject="11010119900307777X",
+    >>> Authorization(grant_id="G-1", scope=("all",), purpose="x", subject="110101199003077774",
     ...               granted_on=dt.date(2026, 1, 1), expires_on=dt.date(2026, 6, 1))
     ... # doctest: +ELLIPSIS
     Traceback (most recent call last):
