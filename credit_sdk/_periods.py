@@ -31,6 +31,8 @@ from __future__ import annotations
 import datetime as dt
 from functools import lru_cache
 
+from credit_sdk._errors import require_type
+
 __all__ = [
     "OPEN_ENDED_TERMS",
     "add_months",
@@ -47,7 +49,11 @@ _ONE_DAY = dt.timedelta(days=1)
 OPEN_ENDED_TERMS = frozenset({"长期", "长期有效", "永久", "无期限", "long_term", "indefinite"})
 
 
-@lru_cache(maxsize=8192)
+def _check(day: dt.date, day_name: str, months: int) -> None:
+    require_type(day, dt.date, day_name)
+    require_type(months, int, "months")
+
+
 def add_months(day: dt.date, months: int) -> dt.date:
     """``day`` plus whole calendar months, clamped to the month's last day.
 
@@ -60,6 +66,14 @@ def add_months(day: dt.date, months: int) -> dt.date:
     >>> add_months(dt.date(2026, 3, 31), -1)
     datetime.date(2026, 2, 28)
     """
+    _check(day, "day", months)
+    if abs(months) > 12 * dt.MAXYEAR:
+        raise ValueError("year is out of range")
+    return _add_months(day, months)
+
+
+@lru_cache(maxsize=8192)
+def _add_months(day: dt.date, months: int) -> dt.date:
     total = day.month - 1 + months
     year, month = day.year + total // 12, total % 12 + 1
     last = _DAYS_IN_MONTH[month]
@@ -81,12 +95,13 @@ def period_last_day(start: dt.date, *, months: int) -> dt.date | None:
     >>> period_last_day(dt.date(2026, 12, 31), months=2)
     datetime.date(2027, 2, 28)
     """
+    _check(start, "start", months)
     if months < 0:
         raise ValueError("a period cannot be negative")
     total = start.month - 1 + months
     if start.year + total // 12 > dt.MAXYEAR:
         return None
-    return add_months(start, months)
+    return _add_months(start, months)
 
 
 def first_day_after(last_day: dt.date | None) -> dt.date | None:
