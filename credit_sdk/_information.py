@@ -24,7 +24,6 @@ CatalogError: rule Art.19: the conduct category is not in the public credit info
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from enum import StrEnum
@@ -35,7 +34,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from credit_sdk._data import DATA_DIR
-from credit_sdk._errors import CatalogError
+from credit_sdk._errors import CatalogError, require_type, safe_token
 
 __all__ = [
     "CatalogueEntry",
@@ -124,16 +123,18 @@ class InformationCatalogue(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> InformationCatalogue:
+        # Messages name the entry by its position: a catalogue's text is quoted only as a
+        # vocabulary token, never as free text that might hold a number or a name.
         seen: set[str] = set()
         national = {c.code for c in self.national_categories}
-        for entry in self.entries:
+        for i, entry in enumerate(self.entries):
             if entry.category in seen:
-                raise ValueError(f"category {entry.category!r} appears twice")
+                raise ValueError(f"entries.{i}.category {_quote(entry.category)}appears twice")
             seen.add(entry.category)
             if entry.national_category is not None and entry.national_category not in national:
                 raise ValueError(
-                    f"entry {entry.category!r} names an unknown national category "
-                    f"{entry.national_category!r}"
+                    f"entries.{i}.national_category {_quote(entry.national_category)}"
+                    "is not one of the catalogue's national categories"
                 )
         self._by_category = {e.category: e for e in self.entries}
         return self
@@ -148,18 +149,20 @@ class InformationCatalogue(BaseModel):
 
     def lookup(self, category: str) -> CatalogueEntry | None:
         """The entry for ``category``, or ``None`` when the catalogue does not list it."""
+        require_type(category, str, "category")
         return self._by_category.get(category)
 
     def require(self, category: str) -> CatalogueEntry:
         """The entry for ``category``; raises :class:`~credit_sdk.CatalogError` (rule
         ``Art.19``) when the catalogue does not list it: such information may not be recorded,
         shared or used (Art. 19 ¶1, 65(2))."""
+        require_type(category, str, "category")
         entry = self._by_category.get(category)
         if entry is None:
             raise CatalogError(
-                f"the conduct category is not in the public credit information catalogue "
-                f"{self.catalogue_id!r}; information outside it may not be recorded, shared or "
-                "used (Art. 19 ¶1, 65(2))",
+                "the conduct category is not in the public credit information catalogue "
+                f"{_quote(self.catalogue_id)}(information outside it may not be recorded, "
+                "shared or used: Art. 19 ¶1, 65(2))",
                 rule="Art.19",
             )
         return entry
@@ -176,11 +179,22 @@ class InformationCatalogue(BaseModel):
     ) -> InformationCatalogue:
         """Parse and validate a catalogue; raises :class:`~credit_sdk.CatalogError` naming the
         field that breaks the form (never its value)."""
-        name = source or "catalogue"
-        try:
-            raw: Any = json.loads(data) if isinstance(data, str | bytes) else dict(data)
-        except json.JSONDecodeError as err:
-            raise CatalogError(f"{name} is not valid JSON: {err.msg}", rule="format") from None
+        from credit_sdk._bounded import check, loads
+
+        name = safe_token(source) or "catalogue"
+
+        def refuse(message: str) -> CatalogError:
+            return CatalogError(message, rule="format")
+
+        if isinstance(data, str | bytes | bytearray):
+            raw: Any = loads(data, what=name, error=refuse)
+        elif isinstance(data, Mapping):
+            check(data, what=name, error=refuse)
+            raw = dict(data)
+        else:
+            raise TypeError(
+                f"data must be JSON text, bytes or a mapping, not {type(data).__name__}"
+            )
         if not isinstance(raw, dict):
             raise CatalogError(f"{name} is not a JSON object", rule="format")
         try:
@@ -209,6 +223,12 @@ class InformationCatalogue(BaseModel):
     def default(cls) -> InformationCatalogue:
         """The catalogue shipped with the SDK: a **sample** (loaded once per process)."""
         return _default_catalogue()
+
+
+def _quote(value: str) -> str:
+    """``'value' `` when it is a vocabulary token fit to quote, else nothing."""
+    token = safe_token(value)
+    return "" if token is None else f"{token!r} "
 
 
 @cache
