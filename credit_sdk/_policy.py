@@ -168,12 +168,17 @@ class PolicyProfile(BaseModel):
     @classmethod
     def get(cls, profile_id: str) -> PolicyProfile:
         """A shipped profile by id."""
+        from credit_sdk._errors import require_type, safe_token
+
+        require_type(profile_id, str, "profile_id")
         profiles = _shipped_profiles()
         try:
             return profiles[profile_id]
         except KeyError:
+            token = safe_token(profile_id)
+            quoted = "" if token is None else f" {token!r}"
             raise PolicyError(
-                f"no shipped policy profile {profile_id!r}; shipped: {', '.join(sorted(profiles))}"
+                f"no shipped policy profile{quoted}; shipped: {', '.join(sorted(profiles))}"
             ) from None
 
     @classmethod
