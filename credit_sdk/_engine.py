@@ -29,6 +29,7 @@ from credit_sdk._decision import (
     Supervision,
     TriggerRef,
 )
+from credit_sdk._errors import require_type
 from credit_sdk._information import InformationCatalogue
 from credit_sdk._models import (
     MARKET_TYPES,
@@ -462,9 +463,17 @@ def decide(
     Raises :class:`~credit_sdk.InvalidQuery` for an unknown scenario and
     :class:`~credit_sdk.PolicyError` when the profile is not in force on ``as_of``.
     """
+    require_type(report, CreditReport, "report")
     scenario = Scenario.parse(scenario)
+    require_type(as_of, dt.date, "as_of")
     if isinstance(as_of, dt.datetime):
         as_of = as_of.date()
+    if catalog is not None:
+        require_type(catalog, Catalog, "catalog")
+    if profile is not None:
+        require_type(profile, PolicyProfile, "profile")
+    if information_catalogue is not None:
+        require_type(information_catalogue, InformationCatalogue, "information_catalogue")
     catalog = catalog if catalog is not None else Catalog.default()
     profile = profile if profile is not None else _default_profile()
     profile.check_in_force(as_of)

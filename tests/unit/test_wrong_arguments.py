@@ -4,11 +4,12 @@ no message that quotes a value which could be an identifier, a phone number or a
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
 
-from credit_sdk import PolicyError, PolicyProfile
+from credit_sdk import CreditReport, PolicyError, PolicyProfile, decide, sample_report_path
 
 PLANTED = ("110101199003077778", "13912345678", "张三丰")
 
@@ -30,3 +31,39 @@ def test_an_unknown_profile_is_refused_without_quoting_it(profile_id: str) -> No
 def test_an_unknown_profile_that_is_a_plain_token_is_named() -> None:
     with pytest.raises(PolicyError, match="'hlj-final-2027'"):
         PolicyProfile.get("hlj-final-2027")
+
+
+# --- decide(): docs/decisions.md, decide(report, scenario, *, as_of, catalog, profile, ...) ---
+
+DAY = dt.date(2026, 11, 29)
+REPORT = CreditReport.parse(sample_report_path("severe_list").read_bytes())
+
+
+@pytest.mark.parametrize(
+    ("argument", "value"),
+    [
+        ("report", None),
+        ("report", {}),
+        ("report", sample_report_path("severe_list").read_bytes()),
+        ("as_of", "2026-11-29"),
+        ("as_of", 20261129),
+        ("as_of", None),
+        ("catalog", "hlj-supplementary-punishment-sample"),
+        ("catalog", []),
+        ("profile", "cn-national-2026"),
+        ("profile", 5),
+        ("information_catalogue", "catalogue.json"),
+        ("information_catalogue", 5),
+    ],
+    ids=lambda v: v if isinstance(v, str) and v.isidentifier() else type(v).__name__,
+)
+def test_decide_names_the_argument_of_a_wrong_type(argument: str, value: Any) -> None:
+    arguments: dict[str, Any] = {"report": REPORT, "scenario": "bidding", "as_of": DAY}
+    arguments[argument] = value
+    with pytest.raises(TypeError, match=rf"^{argument} must be"):
+        decide(**arguments)
+
+
+def test_decide_still_takes_a_datetime_as_its_day() -> None:
+    on_the_day = decide(REPORT, "bidding", as_of=dt.datetime(2026, 11, 29, 9, 30))
+    assert on_the_day.outcome == decide(REPORT, "bidding", as_of=DAY).outcome
