@@ -529,12 +529,21 @@ class BaseClient:
         self.failure_policy = failure_policy or FailurePolicy()
         if isinstance(profile, str):
             profile = PolicyProfile.get(profile)
+        elif profile is not None:
+            require_type(profile, PolicyProfile, "profile")
         self.profile = profile if profile is not None else PolicyProfile.default()
+        if catalog is not None:
+            require_type(catalog, Catalog, "catalog")
         # Art. 19 ¶1, 65(2): records outside this catalogue are never used. The shipped one is
         # a sample; a deployment passes the catalogue its province publishes (or a path to it).
         if information_catalogue is None:
             information_catalogue = InformationCatalogue.default()
         elif not isinstance(information_catalogue, InformationCatalogue):
+            require_type(
+                information_catalogue,
+                (InformationCatalogue, str, os.PathLike),
+                "information_catalogue",
+            )
             information_catalogue = InformationCatalogue.load(information_catalogue)
         self.information_catalogue = information_catalogue
         if not 1 <= batch_size <= MAX_BATCH:
@@ -742,8 +751,11 @@ class BaseClient:
                     f"{self._cache.retention:g} s; build it with serve_stale to serve older ones"
                 )
             view.failure_policy = failure_policy
-        if profile is not None:
-            view.profile = PolicyProfile.get(profile) if isinstance(profile, str) else profile
+        if isinstance(profile, str):
+            view.profile = PolicyProfile.get(profile)
+        elif profile is not None:
+            require_type(profile, PolicyProfile, "profile")
+            view.profile = profile
         if deadline is not None:
             view.deadline = check_deadline(deadline)
         view._is_view = True

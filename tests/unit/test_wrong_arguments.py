@@ -9,7 +9,16 @@ from typing import Any
 
 import pytest
 
-from credit_sdk import CreditReport, PolicyError, PolicyProfile, decide, sample_report_path
+from credit_sdk import (
+    CreditClient,
+    CreditReport,
+    MemoryProvider,
+    MemoryQueryLog,
+    PolicyError,
+    PolicyProfile,
+    decide,
+    sample_report_path,
+)
 
 PLANTED = ("110101199003077778", "13912345678", "张三丰")
 
@@ -67,3 +76,43 @@ def test_decide_names_the_argument_of_a_wrong_type(argument: str, value: Any) ->
 def test_decide_still_takes_a_datetime_as_its_day() -> None:
     on_the_day = decide(REPORT, "bidding", as_of=dt.datetime(2026, 11, 29, 9, 30))
     assert on_the_day.outcome == decide(REPORT, "bidding", as_of=DAY).outcome
+
+
+# --- the clients' options: docs/client.md "Options" -------------------------------------------
+
+
+def _client(**options: Any) -> CreditClient:
+    return CreditClient(
+        provider=MemoryProvider({}), audit=MemoryQueryLog(), pseudonym_key=b"k" * 32, **options
+    )
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("profile", 5),
+        ("profile", ["hlj-draft-2021"]),
+        ("catalog", "hlj-supplementary-punishment-sample"),
+        ("catalog", [1]),
+        ("information_catalogue", 5),
+        ("information_catalogue", b"catalogue.json"),
+    ],
+    ids=lambda v: v if isinstance(v, str) and v.isidentifier() else type(v).__name__,
+)
+def test_a_client_option_of_a_wrong_type_is_refused_when_the_client_is_built(
+    option: str, value: Any
+) -> None:
+    with pytest.raises(TypeError, match=rf"^{option} must be"):
+        _client(**{option: value})
+
+
+@pytest.mark.parametrize("value", [5, ["cn-national-2026"]], ids=repr)
+def test_with_options_names_a_profile_of_a_wrong_type(value: Any) -> None:
+    with _client() as client, pytest.raises(TypeError, match=r"^profile must be"):
+        client.with_options(profile=value)
+
+
+def test_a_profile_given_by_id_still_works() -> None:
+    with _client(profile="cn-national-2026") as client:
+        assert client.profile.profile_id == "cn-national-2026"
+        assert client.with_options(profile="hlj-draft-2021").profile.profile_id == "hlj-draft-2021"
