@@ -212,6 +212,8 @@ class HolidayArrangement:
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> HolidayArrangement:
         """Read one JSON file (UTF-8, at most 64 KiB, no duplicate keys, no NaN)."""
+        if not isinstance(path, str | os.PathLike):
+            raise TypeError(f"path must be str or PathLike, not {type(path).__name__}")
         p = Path(path)
         where = p.name or str(p)
         try:
@@ -262,6 +264,8 @@ class ExcludedPeriod:
             value = getattr(self, name)
             if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
                 raise TypeError(f"ExcludedPeriod.{name} must be a datetime.date")
+        if not isinstance(self.reason, str):
+            raise TypeError(f"ExcludedPeriod.reason must be str, not {type(self.reason).__name__}")
         if self.last < self.first:
             raise InvalidQuery("an excluded period ends before it starts (Art. 53 ¶2)", rule=rule)
         if self.reason not in _REASONS:
@@ -344,6 +348,8 @@ class WorkingDayCalendar:
         """Read arrangement files; a directory contributes its ``*.json`` files."""
         files: list[Path] = []
         for path in paths:
+            if not isinstance(path, str | os.PathLike):
+                raise TypeError(f"paths must be str or PathLike, not {type(path).__name__}")
             p = Path(path)
             if p.is_dir():
                 files.extend(sorted(p.glob("*.json")))
