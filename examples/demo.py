@@ -43,11 +43,14 @@ if str(ROOT) not in sys.path:  # `python examples/demo.py` puts only examples/ o
 
 from credit_sdk import (  # noqa: E402
     Authorization,
+    BasisDocument,
     CheckpointPolicy,
     CheckpointSigner,
+    Correction,
     CreditClient,
     Decision,
     FileCheckpointSink,
+    InformationPush,
     QueryContext,
     ReportArchive,
     Scenario,
@@ -394,6 +397,52 @@ def feedback(client: CreditClient, sandbox: SandboxServer, handled: Handled, tal
     )
 
 
+def duties(client: CreditClient, sandbox: SandboxServer, tally: Tally) -> None:
+    section("6b. The organ's own duties 信息推送与更正 (Art. 22, 52): pushed, corrected, once")
+    company = subject("severe_list")
+    today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()  # the day in China
+    decision = BasisDocument(
+        kind="administrative_penalty_decision",
+        number="哈市监罚〔2026〕SAMPLE-118号",
+        issuer="哈尔滨市市场监督管理局 (SAMPLE)",
+        issued_on=today,
+        effective=True,
+    )
+    push = client.push_information(
+        company,
+        InformationPush(
+            record_id="PEN-SAMPLE-118",
+            category="food_safety",
+            summary="SAMPLE: 销售超过保质期的食品，警告并罚款二万元",
+            produced_on=today,
+            document=decision,
+        ),
+        organ="230100-SCJGJ",
+    )
+    correction = client.correct_information(
+        company,
+        Correction(
+            record_id="PEN-SAMPLE-118",
+            category="food_safety",
+            reason="wrong",
+            discovered_on=today,
+            corrected="SAMPLE: 罚款金额应为一万元",
+        ),
+        organ="230100-SCJGJ",
+    )
+    for receipt in (push, correction):
+        print(
+            f"  {receipt.article:<11} {receipt.kind.value:<11} {receipt.record_id}  "
+            f"due {receipt.due}{'  LATE' if receipt.late else ''}"
+        )
+    client.flush(timeout=10)
+    got = [d for d in sandbox.admin.duties() if d["record_id"] == "PEN-SAMPLE-118"]
+    kinds = sorted(d["kind"] for d in got)
+    verdict = tally.expect("push and correction delivered once", kinds == ["correction", "push"])
+    print(f"\n  the platform received: {', '.join(kinds) or 'nothing'}   [{verdict}]")
+    print(f"  (document {decision.number}, subject {got[0]['subject_display'] if got else '-'})")
+
+
 def query_log(path: Path, stats: Any, tally: Tally) -> None:
     section("8. The query log 查询记录 (Art. 25): every query, hash-chained")
     by_outcome = ", ".join(f"{k} {v}" for k, v in sorted(stats.by_outcome.items()))
@@ -522,6 +571,7 @@ def main(argv: list[str] | None = None) -> int:
                 if not args.skip_examples:
                     examples(sandbox, tally)
                 feedback(client, sandbox, handled, tally)
+                duties(client, sandbox, tally)
                 witnessed(client, log, sandbox, witness, handled, tally)
             stats = log.stats()
         finally:

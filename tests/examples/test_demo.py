@@ -41,6 +41,7 @@ def test_every_scripted_check_gives_its_outcome(demo_output: str) -> None:
         "3. Personnel review",
         "4. The platform is down",
         "6. Result feedback",
+        "6b. The organ's own duties",
         "7. A log outsiders can check",
         "8. The query log",
     ):
@@ -67,11 +68,19 @@ def test_decisions_carry_their_legal_basis(demo_output: str) -> None:
 
 
 def test_feedback_delivered_and_chain_verified(demo_output: str) -> None:
-    feedback = demo_output.split("6. Result feedback")[1].split("7. A log outsiders")[0]
+    feedback = demo_output.split("6. Result feedback")[1].split("6b. The organ's own duties")[0]
     assert "pending 0, dead letters 0" in feedback
     assert "[ok]" in feedback
     assert "chain verified:" in demo_output
     assert " 0 incomplete" in demo_output
+
+
+def test_a_push_and_a_correction_are_delivered(demo_output: str) -> None:
+    duties = demo_output.split("6b. The organ's own duties")[1].split("7. A log outsiders")[0]
+    assert "Art. 22" in duties
+    assert "Art. 52 ¶1" in duties
+    assert "the platform received: correction, push   [ok]" in duties
+    assert "due 20" in duties  # each with its due date
 
 
 def test_examples_section_runs(demo_output: str) -> None:
