@@ -11,6 +11,8 @@ each, so a new group is one module, one function and one list entry. The groups:
   (Art. 39–48), diff editions;
 * ``feedback`` (:mod:`credit_sdk.cli.feedback`): deliver the Art. 46 feedback outbox now,
   requeue dead letters;
+* ``push``, ``correct``, ``update-basis`` (:mod:`credit_sdk.cli.duties`): the organ's own
+  duties (Art. 22, 52), queued in the outbox with their due dates in working days;
 * ``audit`` (:mod:`credit_sdk.cli.audit`): verify, export, count and prune the query log
   (Art. 25, 50);
 * ``sandbox`` (:mod:`credit_sdk.cli.sandbox`): run the development platform.

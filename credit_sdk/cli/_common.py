@@ -61,8 +61,11 @@ exit codes: (one table for every command)
       client (missing URL, credential, query log or key; the message names the variable);
       sandbox: cannot listen, or its extra is not installed (pip install 'credit-sdk[sandbox]')
    7  the platform could not be reached or refused: feedback still pending, no lists;
+      push, correct, update-basis --flush: queued but not delivered yet (kept, sent later);
       check only with CREDIT_SDK_RAISE_ON_UNAVAILABLE=true (else it answers 12)
-   8  lists: a measure-list file breaks a rule (the message names list, measure, rule)
+   8  lists: a measure-list file breaks a rule (the message names list, measure, rule);
+      push, correct, update-basis: the category is not in the public credit information
+      catalogue (Art. 19 ¶1)
    9  feedback flush: dead letters wait for a person (see credit-sdk audit stats; once
       settled, credit-sdk feedback requeue sends them again)
   10  check: RESTRICTED, a restriction or punishment applies

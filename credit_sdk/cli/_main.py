@@ -38,6 +38,7 @@ from credit_sdk.cli._common import (
 )
 from credit_sdk.cli.audit import add_audit_commands
 from credit_sdk.cli.check import add_check_command
+from credit_sdk.cli.duties import add_duty_commands
 from credit_sdk.cli.feedback import add_feedback_commands
 from credit_sdk.cli.lists import add_lists_commands
 from credit_sdk.cli.sandbox import add_sandbox_command
@@ -50,6 +51,7 @@ COMMAND_GROUPS: list[Callable[[Any], None]] = [
     add_check_command,
     add_lists_commands,
     add_feedback_commands,
+    add_duty_commands,
     add_audit_commands,
     add_sandbox_command,
 ]

@@ -16,6 +16,8 @@ from credit_sdk.cli import COMMAND_GROUPS, EXIT_CODES, EXIT_CONFIG, EXIT_OK, EXI
 from .conftest import Run
 
 GROUPS = ("check", "lists", "feedback", "audit", "sandbox")
+#: The duties module (Art. 22, 52) registers three top-level commands from one group function.
+DUTY_COMMANDS = ("push", "correct", "update-basis")
 
 
 def test_installed_script_help() -> None:
@@ -47,9 +49,9 @@ def test_python_dash_m() -> None:
 def test_top_level(run: Run) -> None:
     result = run("--help")
     assert result.code == EXIT_OK
-    for group in GROUPS:
+    for group in (*GROUPS, *DUTY_COMMANDS):
         assert f"    {group}" in result.out
-    assert len(COMMAND_GROUPS) == len(GROUPS)
+    assert len(COMMAND_GROUPS) == len(GROUPS) + 1
     assert run().code == EXIT_USAGE
     assert run("frobnicate").code == EXIT_USAGE
     assert run("--version").out.startswith("credit-sdk ")
