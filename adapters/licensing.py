@@ -10,7 +10,8 @@ For permit approval systems at the Art. 27(1) decision point. Three steps, each 
    post-commitment verification due date (Art. 30: within two months of the approval).
 3. :func:`report_commitment_breach` (or :func:`areport_commitment_breach`) reports a commitment
    found false (虚假承诺) or unfulfilled (未履行承诺) at that verification back to the credit
-   platform, through the client's durable feedback outbox, once however often it is called.
+   platform as an Art. 22 push with its document, through the client's durable outbox, once
+   however often it is called.
 
 Every result carries the underlying :class:`~credit_sdk.Decision`, whose ``query_id`` links the
 query log (Art. 25) and the feedback (Art. 46).
@@ -34,17 +35,18 @@ the Civil Code (Art. 201, 202). The due date is not moved off weekends or holida
 organ's own deadline, and moving it would only make it later. The number of months comes from
 the client's policy profile (``commitment_verification_months``, 2 under the draft).
 
-**Reporting a breach.** The platform contract has no endpoint for commitment findings, so the
-report travels as an Art. 46 feedback item on the approval's query, with a reserved measure id
-(``ART30-FALSE-COMMITMENT`` or ``ART30-UNFULFILLED-COMMITMENT``) and ``applied=true``. It goes
-to the durable outbox of the client's query log and is delivered by the client's background
-sender (``client.flush()`` delivers now); its idempotency key is derived from the query id, the
-measure id and the case, so reporting the same breach again sends nothing new.
+**Reporting a breach.** A commitment found false or unfulfilled is public credit information
+the organ produced (catalogue category ``commitment_breach``), so the report is an **Art. 22
+push** (:meth:`CreditClient.push_information`) carrying its effective legal document (the
+organ's decision on the finding), due at the platform within five working days of the day it
+was found. It goes to the durable outbox of the client's query log and is delivered once by the
+client's background sender (``client.flush()`` delivers now); its record id is the reserved
+measure id and the case (``ART30-FALSE-COMMITMENT:2026-118``), and its idempotency key is
+derived from what it says, so reporting the same breach again sends nothing new.
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
@@ -54,22 +56,22 @@ from credit_sdk import (
     AppliedMeasure,
     AsyncCreditClient,
     Authorization,
-    ConfigurationError,
+    BasisDocument,
     CreditClient,
     Decision,
-    FeedbackItem,
+    DutyReceipt,
     Identifier,
+    InformationPush,
     InvalidQuery,
     Lang,
-    OutboxStats,
     Outcome,
     QueryContext,
-    QueryLog,
     ReasonCode,
     Scenario,
     TriggerRef,
     bilingual,
     code_label,
+    parse_identifier,
     period_last_day,
 )
 
@@ -329,7 +331,7 @@ class CommitmentBreach(StrEnum):
 
     @property
     def measure_id(self) -> str:
-        """The reserved measure id the feedback item carries."""
+        """The reserved id the push's record id starts with."""
         return (
             "ART30-FALSE-COMMITMENT"
             if self is CommitmentBreach.FALSE
@@ -343,25 +345,26 @@ class CommitmentBreach(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class CommitmentBreachReport:
-    """A breach reported to the platform's feedback outbox (Art. 30, 46).
+    """A breach queued as an Art. 22 push with its document (Art. 30, 22).
 
-    ``queued`` is false when the same report (same approval, breach and case) was already in
-    the outbox: nothing new was queued. ``within_verification_period`` says whether it was
-    found by the Art. 30 due date. ``next_steps`` restates what Art. 30 requires of the organ.
+    ``receipt`` is the push's :class:`~credit_sdk.DutyReceipt`: its record id
+    (``ART30-FALSE-COMMITMENT:<case>``), idempotency key (the same report twice is one push),
+    due date (five working days from ``found_on``) and ``late``. ``within_verification_period``
+    says whether it was found by the Art. 30 due date. ``next_steps`` restates what Art. 30
+    requires of the organ.
     """
 
     approval: CommitmentApproval
     breach: CommitmentBreach
     found_on: dt.date
-    item: FeedbackItem
-    queued: bool
+    receipt: DutyReceipt
     within_verification_period: bool
     next_steps: str = _NEXT_STEPS
 
     def __repr__(self) -> str:
         return (
             f"CommitmentBreachReport({self.approval.case_id!r}, {self.breach.value}, "
-            f"found_on={self.found_on}, queued={self.queued})"
+            f"found_on={self.found_on}, due={self.receipt.due})"
         )
 
 
@@ -508,70 +511,63 @@ def report_commitment_breach(
     client: CreditClient,
     approval: CommitmentApproval,
     *,
+    subject: str | Identifier,
     breach: CommitmentBreach | str,
     found_on: dt.date,
     detail: str,
     implementing_department: str,
-    audit: QueryLog,
+    document: BasisDocument,
 ) -> CommitmentBreachReport:
     """Report a commitment found false or unfulfilled at the Art. 30 verification.
 
-    ``audit`` is the query log the client was built with (its ``audit=``): the report goes to
-    that log's durable outbox, and the client's sender delivers it. A log that is not the
-    client's raises :class:`~credit_sdk.ConfigurationError` (the report would never be sent).
-    ``detail`` says what was found, without personal data (no identifiers: they are refused).
+    An Art. 22 push of the finding (category ``commitment_breach``) with ``document``, the
+    effective decision on it, through the client's durable outbox. ``subject`` is the
+    applicant's identifier (the decision keeps only its masked form; a different subject is
+    refused). ``detail`` says what was found, without personal data (identifiers are refused).
 
     >>> report = report_commitment_breach(
-    ...     client, approval, breach="false", found_on=dt.date(2026, 4, 20),
-    ...     detail="经营场所与承诺不符", implementing_department="230100-SCJGJ",
-    ...     audit=query_log)                                              # doctest: +SKIP
-    >>> report.item.measure_id, report.queued                             # doctest: +SKIP
-    ('ART30-FALSE-COMMITMENT', True)
+    ...     client, approval, subject="91230100MA1C2X3Y4K", breach="false",
+    ...     found_on=dt.date(2026, 4, 20), detail="经营场所与承诺不符",
+    ...     implementing_department="230100-SCJGJ", document=decision)  # doctest: +SKIP
+    >>> report.receipt.record_id, report.receipt.due_on                  # doctest: +SKIP
+    ('ART30-FALSE-COMMITMENT:2026-118', datetime.date(2026, 4, 27))
     """
-    kind, item = _breach_item(approval, breach, found_on, detail, implementing_department)
-    before, client_before = audit.outbox_stats(), client.status().outbox
-    audit.enqueue_feedback([item])
-    after, client_after = audit.outbox_stats(), client.status().outbox
-    queued = _queued(before, after, client_before, client_after)
-    return _breach_report(approval, kind, found_on, item, queued)
+    kind, ident, push = _breach_push(approval, subject, breach, found_on, detail, document)
+    receipt = client.push_information(ident, push, organ=implementing_department)
+    return _breach_report(approval, kind, found_on, receipt)
 
 
 async def areport_commitment_breach(
     client: AsyncCreditClient,
     approval: CommitmentApproval,
     *,
+    subject: str | Identifier,
     breach: CommitmentBreach | str,
     found_on: dt.date,
     detail: str,
     implementing_department: str,
-    audit: QueryLog,
+    document: BasisDocument,
 ) -> CommitmentBreachReport:
-    """Async twin of :func:`report_commitment_breach` (the log is written from a worker thread:
-    durable stores block on their fsync)."""
-    kind, item = _breach_item(approval, breach, found_on, detail, implementing_department)
-    before = await asyncio.to_thread(audit.outbox_stats)
-    client_before = (await client.status()).outbox
-    await asyncio.to_thread(audit.enqueue_feedback, [item])
-    after = await asyncio.to_thread(audit.outbox_stats)
-    client_after = (await client.status()).outbox
-    queued = _queued(before, after, client_before, client_after)
-    return _breach_report(approval, kind, found_on, item, queued)
+    """Async twin of :func:`report_commitment_breach`."""
+    kind, ident, push = _breach_push(approval, subject, breach, found_on, detail, document)
+    receipt = await client.push_information(ident, push, organ=implementing_department)
+    return _breach_report(approval, kind, found_on, receipt)
 
 
-def _breach_item(
+def _breach_push(
     approval: CommitmentApproval,
+    subject: str | Identifier,
     breach: CommitmentBreach | str,
     found_on: dt.date,
     detail: str,
-    implementing_department: str,
-) -> tuple[CommitmentBreach, FeedbackItem]:
+    document: BasisDocument,
+) -> tuple[CommitmentBreach, Identifier, InformationPush]:
     if not isinstance(approval, CommitmentApproval):
         raise InvalidQuery("a CommitmentApproval is required", rule="commitment_breach")
-    query_id = approval.decision.query_id
-    if query_id is None:
+    ident = subject if isinstance(subject, Identifier) else parse_identifier(subject)
+    if ident.masked != approval.decision.subject:
         raise InvalidQuery(
-            "the approval's decision has no query id (it did not come from a client's check)",
-            rule="commitment_breach",
+            "subject is not the applicant the approval was decided for", rule="commitment_breach"
         )
     try:
         kind = CommitmentBreach(breach)
@@ -592,58 +588,27 @@ def _breach_item(
             f"detail (what the verification found) is required, at most {_MAX_DETAIL} characters",
             rule="commitment_breach",
         )
-    item = FeedbackItem(
-        query_id=query_id,
-        measure_id=kind.measure_id,
-        applied=True,
-        case_id=approval.case_id,
-        implementing_department=implementing_department,
-        occurred_at=dt.datetime(found_on.year, found_on.month, found_on.day, tzinfo=_CHINA),
-        reason=f"{kind.label_zh} (Art. 30): {detail.strip()}",
+    push = InformationPush(
+        record_id=f"{kind.measure_id}:{approval.case_id}",
+        category="commitment_breach",
+        summary=f"{kind.label_zh} (Art. 30): {detail.strip()}",
+        produced_on=found_on,
+        document=document,
     )
-    return kind, item
-
-
-def _total(stats: OutboxStats) -> int:
-    return stats.pending + stats.in_flight + stats.delivered + stats.dead
-
-
-def _queued(
-    before: OutboxStats,
-    after: OutboxStats,
-    client_before: OutboxStats | None,
-    client_after: OutboxStats | None,
-) -> bool:
-    added = _total(after) - _total(before)
-    # Another log than the client's grows while the client's outbox does not: refuse, or the
-    # report would sit where no sender ever looks.
-    if (
-        added > 0
-        and client_before is not None
-        and client_after is not None
-        and _total(client_after) - _total(client_before) < added
-    ):
-        raise ConfigurationError(
-            "the query log given as audit= is not the one this client was built with: the "
-            "breach report was queued where the client's sender never looks; pass the "
-            "client's own query log"
-        )
-    return added > 0
+    return kind, ident, push
 
 
 def _breach_report(
     approval: CommitmentApproval,
     kind: CommitmentBreach,
     found_on: dt.date,
-    item: FeedbackItem,
-    queued: bool,
+    receipt: DutyReceipt,
 ) -> CommitmentBreachReport:
     return CommitmentBreachReport(
         approval=approval,
         breach=kind,
         found_on=found_on,
-        item=item,
-        queued=queued,
+        receipt=receipt,
         within_verification_period=found_on <= approval.verification_due,
     )
 

@@ -15,7 +15,7 @@ from tests.workflows.conftest import assert_no_raw_identifiers
 DOC = Path(__file__).resolve().parents[2] / "docs" / "integration-workflows.md"
 BLOCKS = re.findall(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), re.DOTALL)
 EXPECTED = {
-    "licensing": ["行政许可信用核查", "HLJ-INC-40.1-01", "verify the commitment by", "True True"],
+    "licensing": ["行政许可信用核查", "HLJ-INC-40.1-01", "verify the commitment by", " True\n"],
     "procurement": ["招标投标信用核查汇总", "投标人A", "HLJ-SUP-42.3-04", "投标人B admitted 2.0"],
     "personnel": ["restricted", "法定代表人 9123**********017F severe_dishonesty"],
     "async": ["('投标人1', 'excluded')", "True"],

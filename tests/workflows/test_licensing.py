@@ -22,7 +22,7 @@ from credit_sdk.adapters.licensing import (
 
 from credit_sdk import (
     AsyncCreditClient,
-    ConfigurationError,
+    BasisDocument,
     CreditClient,
     InvalidQuery,
     MemoryQueryLog,
@@ -197,7 +197,15 @@ def test_verification_period_follows_the_policy_profile(
     assert approval.verification_due == D(2027, 2, 28)
 
 
-# --- breach reports (Art. 30 → Art. 46 outbox) --------------------------------------------------
+# --- breach reports (Art. 30 → an Art. 22 push with its document) -------------------------------
+
+DECISION = BasisDocument(
+    kind="administrative_decision",
+    number="哈市监信诺〔2026〕12号",
+    issuer="哈尔滨市市场监督管理局",
+    issued_on=D(2026, 9, 20),
+    effective=True,
+)
 
 
 def _approval(client: CreditClient, ctx: QueryContext, n: int, approved_on: dt.date) -> Any:
@@ -205,106 +213,91 @@ def _approval(client: CreditClient, ctx: QueryContext, n: int, approved_on: dt.d
     return approve_by_commitment(check, case_id=f"LIC-{n}", approved_on=approved_on)
 
 
-def test_breach_report_reaches_the_platform_once(
-    credit_platform: CreditPlatform,
-    credit_client: CreditClient,
-    credit_query_log: MemoryQueryLog,
-    ctx: QueryContext,
+def _report(client: CreditClient, approval: Any, n: int, **changes: Any) -> Any:
+    fields: dict[str, Any] = {
+        "subject": fake_uscc(n),
+        "breach": "false",
+        "found_on": D(2026, 10, 20),
+        "detail": "经营场所与承诺不符",
+        "implementing_department": "230100-SCJGJ",
+        "document": DECISION,
+    }
+    fields.update(changes)
+    return report_commitment_breach(client, approval, **fields)
+
+
+def test_breach_report_is_an_art_22_push_with_its_document_once(
+    credit_platform: CreditPlatform, credit_client: CreditClient, ctx: QueryContext
 ) -> None:
     approval = _approval(credit_client, ctx, 12, D(2026, 9, 1))
-    report = report_commitment_breach(
-        credit_client,
-        approval,
-        breach="false",
-        found_on=D(2026, 10, 20),
-        detail="经营场所与承诺不符",
-        implementing_department="230100-SCJGJ",
-        audit=credit_query_log,
-    )
-    assert report.queued
+    report = _report(credit_client, approval, 12)
     assert report.breach is CommitmentBreach.FALSE
     assert report.within_verification_period
     assert "撤销行政许可决定" in report.next_steps
-    again = report_commitment_breach(
-        credit_client,
-        approval,
-        breach=CommitmentBreach.FALSE,
-        found_on=D(2026, 10, 20),
-        detail="经营场所与承诺不符",
-        implementing_department="230100-SCJGJ",
-        audit=credit_query_log,
-    )
-    assert not again.queued  # idempotent: the same report is already in the outbox
-    assert again.item.idempotency_key == report.item.idempotency_key
+    assert report.receipt.article == "Art. 22"
+    assert report.receipt.record_id == "ART30-FALSE-COMMITMENT:LIC-12"
+    # Found Tuesday 20 Oct 2026: five working days later is Tuesday 27 Oct.
+    assert report.receipt.due_on == D(2026, 10, 27)
+    again = _report(credit_client, approval, 12, breach=CommitmentBreach.FALSE)
+    assert again.receipt.idempotency_key == report.receipt.idempotency_key
     stats = credit_client.flush(timeout=5)
     assert stats.pending == 0
-    (item,) = credit_platform.feedback_for(approval.decision)
-    assert item.measure_id == "ART30-FALSE-COMMITMENT"
-    assert item.applied is True
-    assert item.case_id == "LIC-12"
-    assert item.reason is not None
-    assert item.reason.startswith("虚假承诺 (Art. 30)")
+    (item,) = credit_platform.duties_for(fake_uscc(12))
+    assert item.kind == "push"
+    assert item.body["category"] == "commitment_breach"
+    assert item.body["document"]["number"] == "哈市监信诺〔2026〕12号"
+    assert str(item.body["summary"]).startswith("虚假承诺 (Art. 30)")
     assert_no_raw_identifiers(repr(report))
 
 
 def test_unfulfilled_commitment_found_after_the_due_date(
+    credit_platform: CreditPlatform, credit_client: CreditClient, ctx: QueryContext
+) -> None:
+    approval = _approval(credit_client, ctx, 13, D(2026, 6, 1))
+    report = _report(
+        credit_client,
+        approval,
+        13,
+        breach="unfulfilled",
+        found_on=D(2026, 9, 25),
+        detail="逾期未提交承诺材料",
+    )
+    assert not report.within_verification_period  # due 2026-08-01
+    credit_client.flush(timeout=5)
+    assert [d.body["record_id"] for d in credit_platform.duties] == [
+        "ART30-UNFULFILLED-COMMITMENT:LIC-13"
+    ]
+
+
+def test_breach_report_refuses_bad_input(
     credit_platform: CreditPlatform,
     credit_client: CreditClient,
     credit_query_log: MemoryQueryLog,
     ctx: QueryContext,
 ) -> None:
-    approval = _approval(credit_client, ctx, 13, D(2026, 6, 1))
-    report = report_commitment_breach(
-        credit_client,
-        approval,
-        breach="unfulfilled",
-        found_on=D(2026, 8, 15),
-        detail="逾期未提交承诺材料",
-        implementing_department="230100-SCJGJ",
-        audit=credit_query_log,
-    )
-    assert not report.within_verification_period  # due 2026-08-01
-    credit_client.flush(timeout=5)
-    assert [i.measure_id for i in credit_platform.feedback] == ["ART30-UNFULFILLED-COMMITMENT"]
-
-
-def test_breach_report_refuses_bad_input(
-    credit_client: CreditClient, credit_query_log: MemoryQueryLog, ctx: QueryContext
-) -> None:
     approval = _approval(credit_client, ctx, 14, D(2026, 9, 1))
-    good: dict[str, Any] = {
-        "breach": "false",
-        "found_on": D(2026, 9, 20),
-        "detail": "经营场所与承诺不符",
-        "implementing_department": "230100-SCJGJ",
-        "audit": credit_query_log,
-    }
+    unsigned = BasisDocument(
+        kind="administrative_decision",
+        number="哈市监信诺〔2026〕14号",
+        issuer="哈尔滨市市场监督管理局",
+        issued_on=D(2026, 9, 20),
+        effective=False,
+    )
     for bad in (
         {"breach": "lied"},
         {"found_on": D(2026, 8, 1)},  # before the approval
         {"detail": ""},
         {"detail": "x" * 401},
         {"detail": f"法定代表人身份证号 {fake_uscc(14)}"},  # no identifiers in the report
+        {"subject": fake_uscc(99)},  # not the applicant the approval was decided for
+        {"document": unsigned},  # Art. 22: with its *effective* legal document
     ):
         with pytest.raises(InvalidQuery):
-            report_commitment_breach(credit_client, approval, **(good | bad))
+            _report(credit_client, approval, 14, **({"found_on": D(2026, 9, 20)} | bad))
+    with pytest.raises(TypeError):
+        _report(credit_client, approval, 14, found_on=D(2026, 9, 20), document=None)
     assert credit_query_log.outbox_stats().pending == 0
-
-
-def test_breach_report_into_another_log_than_the_clients_is_refused(
-    credit_client: CreditClient, ctx: QueryContext
-) -> None:
-    approval = _approval(credit_client, ctx, 15, D(2026, 9, 1))
-    with MemoryQueryLog() as stray, pytest.raises(ConfigurationError, match="not the one"):
-        report_commitment_breach(
-            credit_client,
-            approval,
-            breach="false",
-            found_on=D(2026, 9, 20),
-            detail="经营场所与承诺不符",
-            implementing_department="230100-SCJGJ",
-            audit=stray,
-        )
+    assert not credit_platform.duties
 
 
 def test_breach_report_survives_a_restart_while_the_platform_is_down(
@@ -318,18 +311,9 @@ def test_breach_report_survives_a_restart_while_the_platform_is_down(
     try:
         with platform.client(audit=log) as client:
             approval = _approval(client, ctx, 16, D(2026, 9, 1))
-            platform.down(route="feedback")
-            report = report_commitment_breach(
-                client,
-                approval,
-                breach="false",
-                found_on=D(2026, 9, 20),
-                detail="经营场所与承诺不符",
-                implementing_department="230100-SCJGJ",
-                audit=log,
-            )
-            assert report.queued
-        assert platform.feedback == []
+            platform.down(route="duties")
+            _report(client, approval, 16, found_on=D(2026, 9, 20))
+        assert platform.duties == []
     finally:
         log.close()
     platform.up()
@@ -339,17 +323,14 @@ def test_breach_report_survives_a_restart_while_the_platform_is_down(
             assert client.flush(timeout=5).pending == 0
     finally:
         log.close()
-    assert [i.measure_id for i in platform.feedback] == ["ART30-FALSE-COMMITMENT"]
+    assert [d.body["record_id"] for d in platform.duties] == ["ART30-FALSE-COMMITMENT:LIC-16"]
 
 
 # --- async ----------------------------------------------------------------------------------
 
 
 def test_async_twins(
-    credit_platform: CreditPlatform,
-    async_credit_client: AsyncCreditClient,
-    credit_query_log: MemoryQueryLog,
-    ctx: QueryContext,
+    credit_platform: CreditPlatform, async_credit_client: AsyncCreditClient, ctx: QueryContext
 ) -> None:
     credit_platform.subject(fake_uscc(17)).on_red_list()
 
@@ -361,19 +342,23 @@ def test_async_twins(
             report = await areport_commitment_breach(
                 client,
                 approval,
+                subject=fake_uscc(17),
                 breach="unfulfilled",
                 found_on=D(2026, 10, 1),
                 detail="未按承诺期限补交材料",
                 implementing_department="230100-SCJGJ",
-                audit=credit_query_log,
+                document=DECISION,
             )
-            assert report.queued
+            # Found 1 Oct (National Day): 8, 9 Oct, Saturday 10 Oct (调休), 12 and 13 Oct.
+            assert report.receipt.due_on == D(2026, 10, 13)
             await client.flush(timeout=5)
             with pytest.raises(InvalidQuery):
                 await acheck_applicant(client, fake_uscc(17), ctx, scenario="awards")
 
     asyncio.run(main())
-    assert [i.measure_id for i in credit_platform.feedback] == ["ART30-UNFULFILLED-COMMITMENT"]
+    assert [d.body["record_id"] for d in credit_platform.duties] == [
+        "ART30-UNFULFILLED-COMMITMENT:LIC-17"
+    ]
 
 
 # --- against the sandbox ----------------------------------------------------------------------
@@ -399,14 +384,17 @@ def test_sandbox_licensing_workflow(
         report_commitment_breach(
             sandbox_client,
             approval,
+            subject=seeded["clean"],
             breach="false",
             found_on=D(2026, 10, 9),
             detail="现场核查发现经营场所与承诺不符",
             implementing_department="230100-SCJGJ",
-            audit=sandbox_log,
+            document=DECISION,
         )
     assert sandbox_client.flush(timeout=10).pending == 0
-    received = [f for f in sandbox.admin.feedback() if f["query_id"] == clean.query_id]
-    assert [(f["measure_id"], f["case_id"]) for f in received] == [
-        ("ART30-FALSE-COMMITMENT", "LIC-SBX-1")
+    received = [
+        d for d in sandbox.admin.duties() if d["record_id"] == "ART30-FALSE-COMMITMENT:LIC-SBX-1"
     ]
+    assert len(received) == 1
+    assert received[0]["kind"] == "push"
+    assert received[0]["body"]["document"]["number"] == DECISION.number
