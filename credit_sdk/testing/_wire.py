@@ -15,7 +15,7 @@ test can talk to a real local server at the same time.
 ...     platform.subject(fake_uscc(1)).on_severe_list()
 ...     decision = client.check(fake_uscc(1), "bidding", ctx)
 
-It needs ``respx`` (a test dependency: ``pip install respx``). Bearer tokens only; HMAC request
+It needs ``respx`` (the ``testing`` extra: ``pip install 'credit-sdk[testing]'``). Bearer tokens only; HMAC request
 signing is for the sandbox (``credit-sdk sandbox``), which verifies signatures for real.
 """
 
@@ -123,7 +123,7 @@ class HttpCreditPlatform:
             import respx
         except ImportError as err:  # pragma: no cover - respx is a test dependency
             raise ImportError(
-                "credit_platform_http needs respx: pip install respx (or credit-sdk[dev])"
+                "credit_platform_http needs respx: pip install 'credit-sdk[testing]'"
             ) from err
         router = respx.MockRouter(assert_all_called=False, assert_all_mocked=True)
         router.route(host=self._host).mock(side_effect=self._handle)
