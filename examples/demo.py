@@ -55,6 +55,7 @@ from credit_sdk import (  # noqa: E402
     ReportArchive,
     Scenario,
     SignedCheckpoint,
+    code_label,
     open_query_log,
     replay,
 )
@@ -106,8 +107,10 @@ def section(title: str) -> None:
 
 def officer_view(decision: Decision, *, indent: str = "  ") -> str:
     """A decision as a case officer reads it: shorter than ``explain()``, the same substance."""
+    outcome = decision.outcome.value
     lines = [
-        f"{indent}结论 Outcome   {decision.outcome.value} — {_OUTCOME_ZH[decision.outcome.value]}"
+        f"{indent}核查结论 Outcome  {code_label('outcome', outcome)} [{outcome}]"
+        f" — {_OUTCOME_ZH[outcome]}"
     ]
     groups = (
         ("失信约束/惩戒 Restrictions", "x", decision.restrictions),
@@ -136,8 +139,11 @@ def officer_view(decision: Decision, *, indent: str = "  ") -> str:
         reasons: dict[str, int] = {}
         for e in decision.exclusions:
             reasons[e.reason.value] = reasons.get(e.reason.value, 0) + 1
-        left = ", ".join(f"{r} ×{n}" if n > 1 else r for r, n in reasons.items())
-        lines.append(f"{indent}未适用 Left out, with reasons: {left}")
+        left = "，".join(
+            f"{code_label('reason', r, 'zh')}[{r}]" + (f" ×{n}" if n > 1 else "")
+            for r, n in reasons.items()
+        )
+        lines.append(f"{indent}未适用及原因 Left out, with reasons: {left}")
     advisories: dict[tuple[str, str], list[str]] = {}
     for a in decision.advisories:
         advisories.setdefault((a.code.value, a.message), []).extend(
@@ -145,7 +151,8 @@ def officer_view(decision: Decision, *, indent: str = "  ") -> str:
         )
     for (code, message), items in advisories.items():
         lines.append(
-            f"{indent}提示 {code}: {message}" + (f" ({', '.join(items)})" if items else "")
+            f"{indent}提示 {code_label('reason', code, 'zh')}[{code}]: {message}"
+            + (f" ({', '.join(items)})" if items else "")
         )
     return "\n".join(lines)
 
@@ -443,8 +450,51 @@ def duties(client: CreditClient, sandbox: SandboxServer, tally: Tally) -> None:
     print(f"  (document {decision.number}, subject {got[0]['subject_display'] if got else '-'})")
 
 
+# -- for the desk: the printable sheet and a CSV (issue 12) ---------------------------------------
+
+
+def desk_files(client: CreditClient, out_dir: Path, tally: Tally) -> None:
+    """A tender screened with progress, written as the verification sheet (联合奖惩核查单, A4
+    HTML) and as CSV for Excel (UTF-8 with BOM, Chinese headers)."""
+    from credit_sdk.adapters.procurement import Bidder, screen_tender
+
+    section("8. For the desk 核查单与表格: the printable verification sheet and a CSV")
+    ctx = QueryContext(
+        organ="230100-GGZY",
+        operator="evaluator-7",
+        matter_code="BID-2026-017",
+        purpose="qualification screening of the bidders of tender HLJ-2026-017 (sample)",
+    )
+    states = ("severe_list", "red_list", "clean", "disputed")
+    bidders = [Bidder(f"投标人{chr(65 + n)}", subject(s)) for n, s in enumerate(states)]
+    rounds: list[tuple[int, int, int]] = []
+    screening = screen_tender(
+        client, "HLJ-2026-017", bidders, ctx, as_of=AS_OF, progress=lambda *a: rounds.append(a)
+    )
+    print(screening.render())
+    out_dir.mkdir(parents=True, exist_ok=True)
+    sheet = out_dir / "核查单-HLJ-2026-017.html"
+    table = out_dir / "核查结果-HLJ-2026-017.csv"
+    html = screening.to_html(log=client.query_log)
+    sheet.write_text(html, encoding="utf-8")
+    table.write_text(screening.to_csv(), encoding="utf-8", newline="")
+    titles = [m.title for d in screening.decisions for m in (*d.restrictions, *d.incentives)]
+    raw_ids = [subject(s) for s in states]
+    ok = (
+        "联合奖惩核查单" in html
+        and all(t in html for t in titles)
+        and table.read_bytes().startswith(b"\xef\xbb\xbf")
+        and not any(r in html or r in table.read_text(encoding="utf-8-sig") for r in raw_ids)
+        and rounds[-1] == (len(states), len(states), 0)
+    )
+    verdict = tally.expect("verification sheet and CSV written", ok)
+    print(f"\n  progress (done, total, failures): {rounds}")
+    print(f"  核查单 sheet  {sheet}  (open it in a browser and print it on A4)")
+    print(f"  表格 CSV      {table}  (opens in Excel; subjects masked)   [{verdict}]")
+
+
 def query_log(path: Path, stats: Any, tally: Tally) -> None:
-    section("8. The query log 查询记录 (Art. 25): every query, hash-chained")
+    section("9. The query log 查询记录 (Art. 25): every query, hash-chained")
     by_outcome = ", ".join(f"{k} {v}" for k, v in sorted(stats.by_outcome.items()))
     print(
         f"  {stats.records} records: {stats.intents} intents, {stats.completions} completions, "
@@ -573,6 +623,7 @@ def main(argv: list[str] | None = None) -> int:
                 feedback(client, sandbox, handled, tally)
                 duties(client, sandbox, tally)
                 witnessed(client, log, sandbox, witness, handled, tally)
+                desk_files(client, Path(args.keep) if args.keep else ROOT / ".demo", tally)
             stats = log.stats()
         finally:
             log.close()

@@ -43,18 +43,20 @@ def test_every_scripted_check_gives_its_outcome(demo_output: str) -> None:
         "6. Result feedback",
         "6b. The organ's own duties",
         "7. A log outsiders can check",
-        "8. The query log",
+        "8. For the desk",
+        "9. The query log",
     ):
         assert heading in demo_output
     permit = demo_output.split("1. Licensing window")[1].split("2. Tender")[0]
     for outcome in ("INCENTIVES", "RESTRICTED", "CLEAR"):
-        assert f"结论 Outcome   {outcome}" in permit
+        line = next(x for x in permit.splitlines() if f"[{outcome}]" in x)
+        assert line.strip().startswith("核查结论 Outcome")  # Chinese first
     tender = demo_output.split("2. Tender")[1].split("3. Personnel")[0]
     for outcome in ("RESTRICTED", "INCENTIVES", "CLEAR", "REVIEW"):
         assert outcome in tender
     assert "-3" in tender  # the Art. 42(3) deduction
     personnel = demo_output.split("3. Personnel review")[1].split("4. The platform")[0]
-    assert personnel.count("结论 Outcome   RESTRICTED") == 2
+    assert personnel.count("限制 restricted [RESTRICTED]") == 2
     outage = demo_output.split("4. The platform is down")[1].split("5. The integration")[0]
     assert "INDETERMINATE" in outage
     assert "CLEAR" not in outage
@@ -110,8 +112,24 @@ def test_kept_query_log_verifies(tmp_path: Path, capsys: pytest.CaptureFixture[s
 
 
 def test_a_checkpoint_is_witnessed_and_a_decision_replayed(demo_output: str) -> None:
-    part = demo_output.split("7. A log outsiders can check")[1].split("8. The query log")[0]
+    part = demo_output.split("7. A log outsiders can check")[1].split("8. For the desk")[0]
     assert "the sandbox platform keeps it (POST /v1/checkpoints)   [ok]" in part
     assert "proven against witnessed checkpoints up to record" in part
     assert "replayed the same: RESTRICTED" in part
     assert "UNEXPECTED" not in part
+
+
+def test_the_desk_gets_a_sheet_and_a_csv(demo_output: str) -> None:
+    desk = demo_output.split("8. For the desk")[1].split("9. The query log")[0]
+    assert "招标投标信用核查汇总 Tender credit screening" in desk
+    sheet = ROOT / ".demo" / "核查单-HLJ-2026-017.html"
+    table = ROOT / ".demo" / "核查结果-HLJ-2026-017.csv"
+    assert str(sheet) in desk
+    assert str(table) in desk
+    html = sheet.read_text(encoding="utf-8")
+    assert "联合奖惩核查单" in html
+    assert "设定依据" in html
+    assert table.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert "投标人 Bidder" in table.read_text(encoding="utf-8-sig")
+    for seeded in seeded_subjects():
+        assert seeded.identifier.reveal() not in html
