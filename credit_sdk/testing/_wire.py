@@ -15,8 +15,9 @@ test can talk to a real local server at the same time.
 ...     platform.subject(fake_uscc(1)).on_severe_list()
 ...     decision = client.check(fake_uscc(1), "bidding", ctx)
 
-It needs ``respx`` (the ``testing`` extra: ``pip install 'credit-sdk[testing]'``). Bearer tokens only; HMAC request
-signing is for the sandbox (``credit-sdk sandbox``), which verifies signatures for real.
+It needs ``respx`` (the ``testing`` extra: ``pip install 'credit-sdk[testing]'``). Bearer tokens
+only; HMAC request signing is for the sandbox (``credit-sdk sandbox``), which verifies
+signatures for real.
 """
 
 from __future__ import annotations
