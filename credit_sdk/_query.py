@@ -216,12 +216,11 @@ class Authorization:
             raise AuthorizationError(
                 f"{owner}.expires_on must be after granted_on", rule="authorization_term"
             )
-        from credit_sdk._engine import add_months
+        from credit_sdk._periods import period_last_day
 
-        try:
-            longest = add_months(self.granted_on, MAX_AUTHORIZATION_MONTHS)
-        except ValueError:
-            longest = dt.date.max  # granted within three years of the calendar's end
+        # Counted as every period is (Civil Code Art. 201, 202); no end within the calendar
+        # when granted within three years of its end.
+        longest = period_last_day(self.granted_on, months=MAX_AUTHORIZATION_MONTHS) or dt.date.max
         if self.expires_on > longest:
             raise AuthorizationError(
                 f"{owner} runs longer than three years (to {longest.isoformat()} at most): Art. "
