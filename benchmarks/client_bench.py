@@ -249,7 +249,7 @@ def bench_check_many(server: Any) -> list[Row]:
     """P5: check_many of 1,000 subjects (five-record reports) vs the same 1,000 checked one
     by one with check(); audit excluded from the store (records built, then dropped)."""
     subjects = list(server.population[:1000])
-    client = _client(server)
+    client = _client(server, deadline=120.0)  # a bulk call: more than one call's default 5 s
     many, single, ratios = [], [], []
     try:
         client.check_many(subjects[:100], Scenario.BIDDING, CTX)  # warm

@@ -87,6 +87,11 @@ class NoAuditClient(CreditClient):
         return None
 
 
+#: Bulk calls take longer than the default overall deadline of one call (5 s): a bulk run
+#: documents its own bound.
+BULK_DEADLINE = 120.0
+
+
 def _client(server: Sandbox, audit: Any, cls: type[CreditClient] = CreditClient) -> CreditClient:
     client = cls(
         server.url,
@@ -97,6 +102,7 @@ def _client(server: Sandbox, audit: Any, cls: type[CreditClient] = CreditClient)
         list_sync_interval=None,
         today=lambda: AS_OF,
         cache_ttl=0,
+        deadline=BULK_DEADLINE,
     )
     client.wait_until_ready(timeout=10)
     return client
@@ -105,8 +111,11 @@ def _client(server: Sandbox, audit: Any, cls: type[CreditClient] = CreditClient)
 # -- P★ --------------------------------------------------------------------------------------
 
 
-def _p_star_one_process(server: Sandbox, tmp: Path, run: int) -> tuple[float, float, float]:
-    """One run: subjects/s, client CPU µs/subject, sandbox CPU µs/subject."""
+def _p_star_one_process(
+    server: Sandbox, tmp: Path, run: int
+) -> tuple[float, float, float, int]:
+    """One run: subjects/s, client CPU µs/subject, sandbox CPU µs/subject, and how many
+    subjects were not decided as their report says (they do not count as screened)."""
     population = list(server.population)
     todo = (population * (P_STAR_SUBJECTS // len(population) + 1))[:P_STAR_SUBJECTS]
     with SQLiteQueryLog(tmp / f"pstar-{run}.db") as log:
@@ -120,32 +129,38 @@ def _p_star_one_process(server: Sandbox, tmp: Path, run: int) -> tuple[float, fl
             cpu, srv = cpu_seconds() - cpu0, process_cpu(server.pid) - srv0
         finally:
             client.close()
-    if not all(r.ok and r.unwrap().outcome.value == "RESTRICTED" for r in results):
-        raise AssertionError("P★: a subject was not decided as its five-record report says")
+    wrong = sum(not (r.ok and r.unwrap().outcome.value == "RESTRICTED") for r in results)
     n = len(todo)
-    return n / elapsed, cpu / n * 1e6, srv / n * 1e6
+    return (n - wrong) / elapsed, cpu / n * 1e6, srv / n * 1e6, wrong
 
 
 def bench_p_star(server: Sandbox) -> list[Row]:
-    rates, client_us, server_us = [], [], []
+    rates, client_us, server_us, wrong = [], [], [], 0
     with tempfile.TemporaryDirectory(prefix="credit-sdk-bench-", dir=".") as tmp:
         for run in range(REPEAT):
-            rate, c, s = _p_star_one_process(server, Path(tmp), run)
+            rate, c, s, w = _p_star_one_process(server, Path(tmp), run)
             rates.append(rate)
             client_us.append(c)
             server_us.append(s)
+            wrong += w
     rate_s = summary(rates)
+    if wrong:
+        NOTES.append(
+            f"P★: {wrong:,} subjects were not decided as their reports say (not counted as "
+            "screened); see the sandbox's and the client's logs."
+        )
     NOTES.append(
         f"P★ (one process): client CPU {summary(client_us).text(',.0f')} µs/subject, sandbox "
         f"CPU {summary(server_us).text(',.0f')} µs/subject (median, min–max); "
-        f"{P_STAR_SUBJECTS:,} subjects per run, check_many, batch_size 100, batch_concurrency 4, "
-        "SQLite log with group commit."
+        f"{P_STAR_SUBJECTS:,} subjects per run, check_many (batch_size 100, batch_concurrency 4, "
+        f"deadline {BULK_DEADLINE:g} s), SQLite log with group commit."
     )
     return [
         row(
             "P★", "subjects screened, decided and durably logged, one process (check_many, "
             "SQLite log), sandbox over loopback", rate_s, "subjects/s",
-            f"goal {P_STAR_GOAL:,}/s", None, f"≥ {P_STAR_GOAL:,}/s", rate_s.median >= P_STAR_GOAL,
+            f"goal {P_STAR_GOAL:,}/s", None, f"≥ {P_STAR_GOAL:,}/s",
+            rate_s.median >= P_STAR_GOAL and not wrong,
         )
     ]  # fmt: skip
 
@@ -194,6 +209,7 @@ def _pc_one(tmp: Path, run: int, population: list[str], reports: dict[str, bytes
             list_sync_interval=None,
             today=lambda: AS_OF,
             cache_ttl=0,
+            deadline=BULK_DEADLINE,
             http_transport=platform,
         )
         try:
