@@ -526,7 +526,7 @@ def report_commitment_breach(
     refused). ``detail`` says what was found, without personal data (identifiers are refused).
 
     >>> report = report_commitment_breach(
-    ...     client, approval, subject="91230100MA1C2X3Y4K", breach="false",
+    ...     client, approval, subject="91230100MA1C2X3Y48", breach="false",
     ...     found_on=dt.date(2026, 4, 20), detail="经营场所与承诺不符",
     ...     implementing_department="230100-SCJGJ", document=decision)  # doctest: +SKIP
     >>> report.receipt.record_id, report.receipt.due_on                  # doctest: +SKIP

@@ -190,7 +190,7 @@ def add_duty_commands(groups: Any) -> None:
         "category is not in the public credit information catalogue.",
         epilog=_epilog(
             """\
-  credit-sdk push 91230100MA1C2X3Y4K --record-id PEN-2026-118 --category food_safety \\
+  credit-sdk push 91230100MA1C2X3Y48 --record-id PEN-2026-118 --category food_safety \\
       --summary "警告并罚款" --produced-on 2026-11-30 --organ 230100-SCJGJ \\
       --document-number "哈市监罚〔2026〕118号" --document-issuer 哈尔滨市市场监督管理局 \\
       --document-issued-on 2026-11-30 --flush 30
@@ -213,7 +213,7 @@ def add_duty_commands(groups: Any) -> None:
         "for push.",
         epilog=_epilog(
             """\
-  credit-sdk correct 91230100MA1C2X3Y4K --record-id PEN-2026-118 --category food_safety \\
+  credit-sdk correct 91230100MA1C2X3Y48 --record-id PEN-2026-118 --category food_safety \\
       --reason wrong --discovered-on 2026-12-02 --corrected "罚款金额应为一万元" \\
       --organ 230100-SCJGJ --flush 30"""
         ),
@@ -240,7 +240,7 @@ def add_duty_commands(groups: Any) -> None:
         "--changed-on, with the document that changed it. Exit codes as for push.",
         epilog=_epilog(
             """\
-  credit-sdk update-basis 91230100MA1C2X3Y4K --record-id PEN-2026-118 --category food_safety \\
+  credit-sdk update-basis 91230100MA1C2X3Y48 --record-id PEN-2026-118 --category food_safety \\
       --change revoked --changed-on 2026-12-03 --organ 230100-SCJGJ --document-kind judgment \\
       --document-number "（2026）黑01行终52号" --document-issuer 哈尔滨市中级人民法院 \\
       --document-issued-on 2026-12-03"""
