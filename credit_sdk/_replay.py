@@ -21,6 +21,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +31,7 @@ from credit_sdk._audit._archive import ReportArchive
 from credit_sdk._audit._types import AuditRecord, ListSnapshot, QueryCompletion, QueryLog
 from credit_sdk._catalog import Catalog, MeasureList
 from credit_sdk._engine import decide
-from credit_sdk._errors import AuditError, AuditIntegrityError, ConfigurationError
+from credit_sdk._errors import AuditError, AuditIntegrityError, ConfigurationError, require_type
 from credit_sdk._models import CreditReport, canonical_report_bytes
 from credit_sdk._policy import PolicyProfile
 from credit_sdk._privacy import drop_prohibited_fields
@@ -236,6 +237,10 @@ def _report_for(
     return report_from_bytes(archive.open(archived)), "archive"
 
 
+#: The form of the query ids the SDK hands out (``new_query_id``): 32 lower-case hex digits.
+_QUERY_ID = re.compile(r"[0-9a-f]{32}")
+
+
 def replay(
     log: QueryLog,
     query_id: str,
@@ -254,10 +259,14 @@ def replay(
     >>> result = replay(log, "0190f0c3...", archive=ReportArchive(key))  # doctest: +SKIP
     >>> result.same, str(result)                                         # doctest: +SKIP
     """
+    require_type(query_id, str, "query_id")
     records = _records_of(log, {query_id}, None).get(query_id, {})
     intent_rec, done_rec = records.get("intent"), records.get("completion")
     if intent_rec is None or done_rec is None:
-        raise AuditError(f"the query log holds no completed query {query_id}")
+        # Quoted only in the form the SDK gives query ids: whatever else a caller typed (an ID
+        # number by mistake) is not echoed.
+        shown = f" {query_id}" if _QUERY_ID.fullmatch(query_id) else ""
+        raise AuditError(f"the query log holds no completed query{shown}")
     intent, done = intent_rec.intent(), done_rec.completion()
     assert intent is not None
     assert done is not None
