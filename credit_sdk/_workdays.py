@@ -289,8 +289,9 @@ class DueDate:
 
     ``provisional`` is true when some day of the count fell in a year that neither the
     operator's arrangement nor the official calendar knows, counted by weekends only
-    (``estimated_years``): a holiday that year could move the true date later. ``excluded_days``
-    counts the calendar days left out under Art. 53 ¶2.
+    (``estimated_years``): a holiday that year could move the true date later, and an adjusted
+    workday (调休) earlier. ``excluded_days`` counts the calendar days left out under
+    Art. 53 ¶2.
 
     >>> import datetime as dt
     >>> str(due_date(dt.date(2026, 9, 30), 1))
