@@ -1878,8 +1878,9 @@ class CreditClient(BaseClient):
         return self._receipt(ack, request.needs_assistance)
 
     def sync_lists(self) -> bool:
-        """Sync the measure lists now; True when they changed."""
-        return self._lists.sync(self._provider)
+        """Sync the measure lists now, within the client's deadline; True when they changed."""
+        with deadline_scope(self.deadline):
+            return self._lists.sync(self._provider)
 
     def wait_until_ready(self, timeout: float = 30.0) -> ClientStatus:
         """Block until verified measure lists are available (from the platform, disk or the
@@ -2249,8 +2250,9 @@ class AsyncCreditClient(BaseClient):
         return self._receipt(ack, request.needs_assistance)
 
     async def sync_lists(self) -> bool:
-        """Sync the measure lists now; True when they changed."""
-        return await self._lists.async_sync(self._provider)
+        """Sync the measure lists now, within the client's deadline; True when they changed."""
+        with deadline_scope(self.deadline):
+            return await self._lists.async_sync(self._provider)
 
     async def wait_until_ready(self, timeout: float = 30.0) -> ClientStatus:
         """Async twin of :meth:`CreditClient.wait_until_ready`."""

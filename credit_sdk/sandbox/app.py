@@ -490,7 +490,7 @@ async def _report_query(
 async def _batch_query(
     request: Request, body: bytes, state: SandboxState, request_id: str
 ) -> Response:
-    with contextlib.suppress(ValueError):
+    with contextlib.suppress(ValueError, RecursionError):
         # The size limit is answered before anything else (413, not 422), as the contract says.
         raw = json.loads(body)
         if isinstance(raw, dict) and _longer(raw.get("queries"), MAX_BATCH):
@@ -596,7 +596,7 @@ async def _feedback(
     request: Request, body: bytes, state: SandboxState, request_id: str
 ) -> Response:
     key = _idempotency_key(request, request_id)
-    with contextlib.suppress(ValueError):
+    with contextlib.suppress(ValueError, RecursionError):
         raw = json.loads(body)
         if isinstance(raw, dict) and _longer(raw.get("items"), MAX_FEEDBACK_ITEMS):
             detail = f"a feedback request holds at most {MAX_FEEDBACK_ITEMS} items"

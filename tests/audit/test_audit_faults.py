@@ -1,9 +1,9 @@
-"""Faults: disk full, read-only database, PostgreSQL going away. Every waiting caller gets
-AuditError, nothing is half-written, and the store works again once the fault clears."""
+"""Faults: disk full, unwritable database, PostgreSQL going away (real ones, under root too).
+Every waiting caller gets AuditError, nothing is half-written, and the store works again once the
+fault clears."""
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 from datetime import UTC, datetime
@@ -163,17 +163,63 @@ def test_sqlite_fault_in_per_row_mode(tmp_path: Path) -> None:
         log.close()
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions")
 def test_sqlite_read_only_file(tmp_path: Path) -> None:
+    """A database file that cannot be written. Permissions do not bind root (CI runs as root),
+    so the file is made unwritable in a way that binds everyone: its write-ahead log's path is
+    taken by a directory, and SQLite can neither create nor open it."""
     path = tmp_path / "audit.db"
     with SQLiteQueryLog(path) as log:
         log.record_intent(make_intent(1))
-    os.chmod(path, 0o400)
+    wal = Path(f"{path}-wal")
+    wal.unlink(missing_ok=True)
+    wal.mkdir()
     try:
-        with SQLiteQueryLog(path) as log, pytest.raises(AuditError):
+        with pytest.raises(AuditError), SQLiteQueryLog(path) as log:
             log.record_intent(make_intent(2))
     finally:
-        os.chmod(path, 0o600)
+        wal.rmdir()
+    with SQLiteQueryLog(path) as log:  # the fault cleared: the log works, nothing half-written
+        result = log.verify()
+        assert result.ok
+        assert result.count == 1
+        log.record_intent(make_intent(3))
+        assert log.verify().count == 2
+
+
+def test_sqlite_database_path_taken_by_a_directory(tmp_path: Path) -> None:
+    """The configured database path is a directory: AuditError naming the log, for root too."""
+    path = tmp_path / "audit.db"
+    path.mkdir()
+    with pytest.raises(AuditError):
+        SQLiteQueryLog(path).record_intent(make_intent(1))
+
+
+@pytest.mark.parametrize("mode", ["group", "per-row"])
+def test_sqlite_disk_full_for_real_even_as_root(tmp_path: Path, mode: str) -> None:
+    """A real ENOSPC-like failure below SQLite (the file-size limit, which binds root): every
+    write past the cap is AuditError, every acknowledged record survives, the log works again
+    once space is back."""
+    import json
+    import subprocess
+    import sys
+
+    path = tmp_path / "audit.db"
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.audit._fsize_child", str(path), mode],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    seen = json.loads(done.stdout)
+    assert seen["errors"], "the cap was never reached"
+    assert set(seen["errors"]) == {"AuditError"}
+    assert len(seen["acknowledged"]) > 10
+    assert seen["verified"]
+    assert seen["count"] == len(seen["acknowledged"]) + 1
+    assert seen["exported"] == [*seen["acknowledged"], seen["after"]]
 
 
 # -- PostgreSQL ----------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from credit_sdk import (
     Scenario,
 )
 from tests.client import faultserver as fs
-from tests.client.conftest import COMPANY, KEY, OTHER_COMPANY, report_dict
+from tests.client.conftest import COMPANY, KEY, OTHER_COMPANY, report_dict, severe_company_report
 from tests.legal.builders import AS_OF, uscc
 
 DEADLINE = 1.5
@@ -246,3 +246,40 @@ def _print_matrix() -> Any:
         print("\nfault matrix (fault | client | outcome | attempts | seconds)")
         for row in RESULTS:
             print(f"  {row[0]:<22} | {row[1]:<17} | {row[2]:<18} | {row[3]} | {row[4]:.2f}")
+
+
+def test_a_dripping_list_sync_is_bounded_by_the_deadline(tmp_path: Any) -> None:
+    with fs.FaultServer() as server, MemoryQueryLog() as log:
+        server.route("GET", "/v1/measure-lists", fs.drip_body())
+        opts = options(server.url, log)
+        del opts["catalog"]
+        opts["lists_dir"] = tmp_path / "lists"
+        with CreditClient(**opts) as client:
+            started = time.monotonic()
+            assert client.sync_lists() is False
+            assert time.monotonic() - started < DEADLINE + MARGIN
+            assert client.status().last_list_sync_error is not None
+
+
+def test_a_dripping_feedback_delivery_is_bounded_by_the_deadline() -> None:
+    report = json.dumps(severe_company_report()).encode()
+    with fs.FaultServer() as server, MemoryQueryLog() as log:
+        server.route("POST", REPORT, fs.answer(200, report))
+        server.route("POST", "/v1/feedback", fs.drip_body())
+        opts = options(server.url, log)
+        opts["feedback_poll_interval"] = 60.0
+        with CreditClient(**opts) as client:
+            decision = client.check(COMPANY, Scenario.GOVERNMENT_PROCUREMENT, CTX)
+            assert decision.outcome is Outcome.RESTRICTED
+            client.feedback(
+                decision,
+                applied=[decision.restrictions[0].measure_id],
+                case_id="CASE-1",
+                implementing_department="230100-CZJ",
+            )
+            started = time.monotonic()
+            stats = client.flush(timeout=0.5)
+            # One delivery round at most: it ends at the deadline, however slowly it drips.
+            assert time.monotonic() - started < DEADLINE + MARGIN
+            assert server.hits["/v1/feedback"] >= 1
+        assert stats.pending + stats.dead == 1  # nothing lost, nothing delivered twice

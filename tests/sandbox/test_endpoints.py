@@ -455,3 +455,12 @@ def test_the_contract_document_is_served(client: TestClient) -> None:
     assert response.status_code == 200
     assert response.text.startswith("openapi: 3.1")
     assert "NOT a production" in client.get("/").json()["notice"]
+
+
+def test_hostile_bodies_are_422_not_500(client: Any) -> None:
+    """The sandbox decodes request bodies within the SDK's bounds too."""
+    for body in (b"[" * 3000, b'{"a": NaN}', b"\xef\xbb\xbf{}", b'{"a": 1, "a": 2}'):
+        for path in ("/v1/reports:query", "/v1/reports:batchQuery", "/v1/feedback"):
+            headers = {**AUTH, "Content-Type": "application/json", "Idempotency-Key": "k-1"}
+            response = client.post(path, content=body, headers=headers)
+            assert response.status_code == 422, (path, body[:10])
