@@ -367,8 +367,15 @@ class PostgresQueryLog(_common.WriterBackedLog):
 
     def _connect(self) -> psycopg.Connection[Any]:
         try:
+            # Every statement, and every wait for a lock (the chain head's row lock above all),
+            # is bounded by ``timeout``: past it the server cancels it and the caller gets
+            # AuditError (fail closed) instead of waiting behind a lock for minutes.
+            ms = max(1, int(self._timeout * 1000))
             return self._psycopg.connect(
-                self._url, autocommit=True, connect_timeout=max(1, round(self._connect_timeout))
+                self._url,
+                autocommit=True,
+                connect_timeout=max(1, round(self._connect_timeout)),
+                options=f"-c lock_timeout={ms} -c statement_timeout={ms}",
             )
         except self._psycopg.Error as err:
             raise self._convert(err, "connect") from err
@@ -378,6 +385,11 @@ class PostgresQueryLog(_common.WriterBackedLog):
             return err
         sqlstate = getattr(err, "sqlstate", None)
         first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        if sqlstate in ("55P03", "57014"):  # lock_timeout, statement_timeout
+            return AuditError(
+                f"query log on {self._where}: {action} not done within {self._timeout:g} s "
+                f"({first_line}); treat the check as failed"
+            )
         if sqlstate == "3D000" or ("does not exist" in first_line and "database" in first_line):
             return StoreNotFound(f"query log database on {self._where} does not exist")
         if sqlstate in ("42P01", "3F000"):

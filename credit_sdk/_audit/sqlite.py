@@ -29,6 +29,7 @@ import os
 import sqlite3
 import stat
 import threading
+import time
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -384,6 +385,12 @@ class SQLiteQueryLog(_common.WriterBackedLog):
     def _convert(self, err: sqlite3.Error, action: str) -> AuditError:
         text = str(err)
         name = Path(self._path).name
+        if "database is locked" in text or "database table is locked" in text:
+            return AuditError(
+                f"query log {name!r}: {action} failed: another connection held the write lock "
+                f"beyond the timeout ({min(self._busy_timeout, self._timeout):g} s); treat the "
+                "check as failed"
+            )
         if isinstance(err, sqlite3.DatabaseError) and (
             "not a database" in text or "malformed" in text or "corrupt" in text
         ):
@@ -503,8 +510,7 @@ class SQLiteQueryLog(_common.WriterBackedLog):
         if self._writer is not None:
             self._writer.submit(op)
             return
-        with self._side_lock:
-            conn = self._side_conn()
+        with self._bounded("write") as conn:
             try:
                 self._write(conn, [op])
             except sqlite3.Error as err:
@@ -512,10 +518,36 @@ class SQLiteQueryLog(_common.WriterBackedLog):
         if op.error is not None:
             raise op.error
 
+    @contextlib.contextmanager
+    def _bounded(self, action: str) -> Iterator[sqlite3.Connection]:
+        """The side connection, for at most ``timeout`` seconds in all: waiting for this
+        store's other callers (the lock), then for another connection's or process's write
+        lock (SQLite's busy timeout, set to what is left). Past it: AuditError, fail closed."""
+        deadline = time.monotonic() + self._timeout
+        if not self._side_lock.acquire(timeout=self._timeout):
+            raise AuditError(
+                f"query log {Path(self._path).name!r}: {action}: not done within "
+                f"{self._timeout:g} s (other writes of this store hold it); treat the check "
+                "as failed"
+            )
+        try:
+            try:
+                conn = self._side_conn()
+                left = max(0.0, min(self._busy_timeout, deadline - time.monotonic()))
+                conn.execute(f"PRAGMA busy_timeout = {int(left * 1000)}")
+            except sqlite3.Error as err:
+                raise self._convert(err, action) from err
+            yield conn
+        finally:
+            self._side_lock.release()
+
     def _run_batch(self, ops: list[Op]) -> None:
         """Writer thread: one transaction for the whole batch."""
         if self._writer_conn is None:
             self._writer_conn = self._connect()
+            # Its callers wait at most ``timeout``: the writer does not wait longer for a lock.
+            wait = min(self._busy_timeout, self._timeout)
+            self._writer_conn.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
         try:
             self._write(self._writer_conn, ops)
         except sqlite3.Error as err:
@@ -611,9 +643,8 @@ class SQLiteQueryLog(_common.WriterBackedLog):
         """A write transaction on the side connection (outbox, prune), in the caller's thread."""
         if self._closed:
             raise AuditError("the query log is closed")
-        with self._side_lock:
+        with self._bounded(action) as conn:
             try:
-                conn = self._side_conn()
                 conn.execute("BEGIN IMMEDIATE")
                 try:
                     yield conn
