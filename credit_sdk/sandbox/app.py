@@ -724,7 +724,7 @@ async def _health(request: Request, body: bytes, state: SandboxState, request_id
 def _json_object(body: bytes, request_id: str) -> dict[str, Any]:
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise _invalid("the body is not JSON", request_id) from None
     if not isinstance(data, dict):
         raise _invalid("the body must be a JSON object", request_id)
