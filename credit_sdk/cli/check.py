@@ -38,6 +38,8 @@ from credit_sdk.cli._common import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from credit_sdk._client import CreditClient
     from credit_sdk._decision import Decision
     from credit_sdk._query import Authorization, QueryContext
@@ -158,7 +160,7 @@ def _read_subjects(path: str, args: argparse.Namespace, scenario: Scenario) -> l
     subject_at: int | None = None
     grant_at: dict[str, int] = {}
     rows: list[_Row] = []
-    for record in reader:
+    for record in _records(reader, path):
         line = reader.line_num
         cells = [c.strip() for c in record]
         if not any(cells) or cells[0].startswith("#"):
@@ -194,6 +196,22 @@ def _read_subjects(path: str, args: argparse.Namespace, scenario: Scenario) -> l
     if not rows:
         raise _UsageError(f"--file: no subjects in {path!r}")
     return rows
+
+
+def _records(reader: Any, path: str) -> Iterator[list[str]]:
+    """The reader's records; a line the csv module cannot read (a field beyond its size limit,
+    an unterminated quote) is a usage error naming the line, not a traceback."""
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error:
+            raise _UsageError(
+                f"--file: line {reader.line_num} of {path!r} is not CSV this command reads "
+                "(a field over 128 KiB, or a broken quote)"
+            ) from None
+        yield record
 
 
 def _cell(cells: list[str], index: int | None) -> str | None:
