@@ -5,6 +5,7 @@ twice), due dates counted across holidays, late items delivered and flagged."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -25,6 +26,7 @@ from credit_sdk import (
     SQLiteQueryLog,
 )
 from tests.client.conftest import KEY
+from tests.sandbox.helpers import duty_request
 
 ORGAN = "230100-SCJGJ"
 DOC = BasisDocument(
@@ -235,3 +237,50 @@ def test_the_async_client_pushes_once(sandbox: Any, tmp_path: Path) -> None:
 
     asyncio.run(run())
     assert len(received(sandbox, record)) == 1
+
+
+def test_a_signed_push_is_accepted_and_a_tampered_key_is_not(sandbox: Any, tmp_path: Path) -> None:
+    # The duty operations are signed like every other (HMAC over the body digest, the
+    # Idempotency-Key and the Host): a push sent with HMAC credentials is applied once.
+    import httpx
+
+    from credit_sdk.sandbox.app import DEFAULT_APP_ID, DEFAULT_APP_SECRET
+
+    record = f"PEN-{uuid.uuid4().hex[:10]}"
+    with CreditClient(
+        sandbox.url,
+        app_id=DEFAULT_APP_ID,
+        app_secret=DEFAULT_APP_SECRET,
+        audit=SQLiteQueryLog(tmp_path / "signed.db"),
+        pseudonym_key=KEY,
+        lists_dir=tmp_path / "lists",
+        list_sync_interval=None,
+        today=lambda: dt.date(2026, 9, 30),
+    ) as client:
+        client.push_information(seeded(sandbox, "clean"), push(record), organ=ORGAN)
+        assert client.flush(timeout=10).by_kind["push"].delivered == 1
+        client._audit.close()
+    assert len(received(sandbox, record)) == 1
+    # A signed push whose Idempotency-Key is changed on the way is refused, nothing stored.
+    from credit_sdk._signing import sign_request
+
+    path, body = duty_request("information:push", record_id="PEN-TAMPERED")
+    raw = json.dumps(body).encode()
+    host = httpx.URL(sandbox.url).netloc.decode()
+    headers = sign_request(
+        "POST", path, raw, DEFAULT_APP_ID, DEFAULT_APP_SECRET, host=host, idempotency_key="k-1"
+    )
+    headers |= {"Idempotency-Key": "k-2", "Content-Type": "application/json"}
+    answer = httpx.post(sandbox.url + path, content=raw, headers=headers)
+    assert answer.status_code == 403
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    assert "signature" in answer.json()["type"]
+    assert received(sandbox, "PEN-TAMPERED") == []
+    # Signed as it is sent: accepted.
+    headers = sign_request(
+        "POST", path, raw, DEFAULT_APP_ID, DEFAULT_APP_SECRET, host=host, idempotency_key="k-2"
+    )
+    headers |= {"Idempotency-Key": "k-2", "Content-Type": "application/json"}
+    answer = httpx.post(sandbox.url + path, content=raw, headers=headers)
+    assert answer.status_code == 201, answer.text
+    assert len(received(sandbox, "PEN-TAMPERED")) == 1
