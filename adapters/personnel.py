@@ -23,8 +23,8 @@ expired or out-of-scope grant raises :class:`~credit_sdk.AuthorizationError` bef
 
 >>> import datetime as dt
 >>> from credit_sdk import Authorization
->>> grant = Authorization(grant_id="G-2026-0042", scope=("personnel",),
-...                       purpose="2026 civil service recruitment",
+>>> grant = Authorization(subject="230102197903220411", grant_id="G-2026-0042",
+...                       scope=("personnel",), purpose="2026 civil service recruitment",
 ...                       granted_on=dt.date(2026, 11, 1), expires_on=dt.date(2027, 2, 1))
 >>> check = check_candidate(client, "230102197903220411", "civil_service_hiring", ctx,
 ...                         authorization=grant)                      # doctest: +SKIP

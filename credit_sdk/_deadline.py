@@ -54,7 +54,7 @@ def check_deadline(value: object, name: str = "deadline") -> float:
     >>> check_deadline(0)
     Traceback (most recent call last):
     ...
-    credit_sdk._errors.ConfigurationError: deadline must be a number of seconds in (0, 600]
+    credit_sdk.ConfigurationError: deadline must be a number of seconds in (0, 600]
     """
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise TypeError(f"{name} must be a number of seconds, not {type(value).__name__}")

@@ -4,6 +4,7 @@
 always give the same :class:`~credit_sdk.Decision`, so any decision can be replayed from the
 provenance the query log keeps. It does no I/O.
 
+>>> from datetime import date
 >>> from credit_sdk import CreditReport, Scenario, decide, sample_report_path
 >>> report = CreditReport.model_validate_json(sample_report_path("severe_list").read_text())
 >>> decision = decide(report, Scenario.GOVERNMENT_PROCUREMENT, as_of=date(2026, 11, 29))

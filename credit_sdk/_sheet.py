@@ -127,7 +127,7 @@ def verification_sheet(
     and standing, or why a bidder has no decision: ``None`` in ``decisions``).
 
     >>> html = verification_sheet([decision], log=query_log)      # doctest: +SKIP
-    >>> html = decision.to_html()                                  # the same, one decision
+    >>> html = decision.to_html()                      # the same, one decision  # doctest: +SKIP
     """
     lang = check_lang(lang)
     if not decisions:

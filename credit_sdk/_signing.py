@@ -21,12 +21,12 @@ Replay protection needs state (the nonces seen in the window): the stateless
 :func:`verify_signature` checks everything else, and the server keeps the nonce cache.
 
 >>> headers = sign_request("POST", "/v1/reports:query", b"{}", "demo-app", b"0123456789abcdef",
-...                        timestamp=1_700_000_000, nonce="n-1")
+...                        host="platform.example", timestamp=1_700_000_000, nonce="n-1")
 >>> sorted(headers)  # doctest: +NORMALIZE_WHITESPACE
 ['X-Credit-App-Id', 'X-Credit-Content-SHA256', 'X-Credit-Nonce', 'X-Credit-Signature',
  'X-Credit-Timestamp']
->>> verify_signature("POST", "/v1/reports:query", b"{}", headers, app_id="demo-app",
-...                  secret=b"0123456789abcdef", now=1_700_000_010) is None
+>>> verify_signature("POST", "/v1/reports:query", b"{}", {**headers, "Host": "platform.example"},
+...                  app_id="demo-app", secret=b"0123456789abcdef", now=1_700_000_010) is None
 True
 """
 

@@ -10,8 +10,10 @@ the ciphertext as associated data, so a blob moved to another query does not dec
 Kept for ``retention`` (default 365 days) and pruned with the log (``prune``) or on its own
 (``prune_archive``); a replay (``credit-sdk audit replay``) decrypts it and decides again.
 
+>>> import hashlib
+>>> report = b'{"report_id":"R1"}'
 >>> archive = ReportArchive(bytes(32))
->>> sealed = archive.seal("q1", "ab" * 32, b'{"report_id":"R1"}')
+>>> sealed = archive.seal("q1", hashlib.sha256(report).hexdigest(), report)
 >>> archive.open(sealed)
 b'{"report_id":"R1"}'
 """
