@@ -157,8 +157,11 @@ def _outcome(value: Outcome | str) -> Outcome:
         return Outcome(value)
     except ValueError:
         accepted = ", ".join(o.value for o in Outcome)
+        from credit_sdk._errors import vocabulary_word
+
+        shown = repr(value) if vocabulary_word(value) else "(not shown)"
         raise ConfigurationError(
-            f"RefusalPolicy: unknown outcome {value!r}; outcomes are {accepted}"
+            f"RefusalPolicy: unknown outcome {shown}; outcomes are {accepted}"
         ) from None
 
 
@@ -199,10 +202,15 @@ class RefusalPolicy:
         normalised: dict[Outcome, int] = {}
         for outcome, status in dict(self.statuses).items():
             key = _outcome(outcome)
-            if not isinstance(status, int) or not 400 <= status <= 599:
+            if not isinstance(status, int) or isinstance(status, bool):
+                raise TypeError(
+                    f"RefusalPolicy: the status for {key.value} must be int, not "
+                    f"{type(status).__name__}"
+                )
+            if not 400 <= status <= 599:
                 raise ConfigurationError(
                     f"RefusalPolicy: the status for {key.value} must be an HTTP error status "
-                    f"(400-599), got {status!r}"
+                    f"(400-599), got {status}"
                 )
             normalised[key] = status
         if self.retry_after < 0:

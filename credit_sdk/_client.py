@@ -1469,10 +1469,10 @@ def _env_kwargs(environ: Mapping[str, str]) -> dict[str, Any]:
     if environ.get("CREDIT_SDK_POLICY_PROFILE"):
         kwargs["profile"] = environ["CREDIT_SDK_POLICY_PROFILE"].strip()
     if environ.get("CREDIT_SDK_MAX_RETRIES"):
-        try:
-            attempts = int(environ["CREDIT_SDK_MAX_RETRIES"]) + 1
-        except ValueError:
-            raise ConfigurationError("CREDIT_SDK_MAX_RETRIES must be an integer") from None
+        text = environ["CREDIT_SDK_MAX_RETRIES"].strip()
+        if not (text.isascii() and text.isdigit() and len(text) <= 2 and int(text) <= 10):
+            raise ConfigurationError("CREDIT_SDK_MAX_RETRIES must be a whole number from 0 to 10")
+        attempts = int(text) + 1
         kwargs["retry"] = RetryPolicy(max_attempts=attempts)
     return kwargs
 

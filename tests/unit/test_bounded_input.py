@@ -226,3 +226,41 @@ def test_request_ids_that_are_not_tokens_stay_out_of_messages() -> None:
         classify("GET", "/v1/health", 400, headers, b"{}")
     assert SECRET not in str(failed.value.error)
     assert failed.value.error.request_id is None
+
+
+ENV = {
+    "CREDIT_SDK_BASE_URL": "https://credit.example.gov.cn",
+    "CREDIT_SDK_TOKEN": "t",
+    "CREDIT_SDK_AUDIT_DB": "/nonexistent/a.db",
+    "CREDIT_SDK_PSEUDONYM_KEY": "00" * 16,
+}
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("CREDIT_SDK_CONNECT_TIMEOUT", "nan"),
+        ("CREDIT_SDK_READ_TIMEOUT", "inf"),
+        ("CREDIT_SDK_CACHE_TTL", "1e999"),
+        ("CREDIT_SDK_MAX_STALENESS", "-1"),
+        ("CREDIT_SDK_MAX_LIST_STALENESS", "99999999999"),
+        ("CREDIT_SDK_DEADLINE", "0"),
+        ("CREDIT_SDK_DEADLINE", "86400"),
+        ("CREDIT_SDK_CONNECT_TIMEOUT", SECRET),
+        ("CREDIT_SDK_MAX_RETRIES", "1000000"),
+        ("CREDIT_SDK_MAX_RETRIES", "-1"),
+        ("CREDIT_SDK_MAX_RETRIES", "9" * 5000),
+        ("CREDIT_SDK_RAISE_ON_UNAVAILABLE", SECRET),
+    ],
+)
+def test_environment_values_are_bounded_and_never_echoed(name: str, value: str) -> None:
+    from credit_sdk import ConfigurationError
+    from credit_sdk._client import _env_kwargs
+
+    env = {**ENV, name: value}
+    if name == "CREDIT_SDK_MAX_STALENESS":
+        env["CREDIT_SDK_FAILURE_POLICY"] = "serve_stale"
+    with pytest.raises(ConfigurationError) as err:
+        _env_kwargs(env)
+    assert name in str(err.value)
+    assert value not in str(err.value) or value in ("0", "-1")

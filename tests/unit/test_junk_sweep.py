@@ -423,6 +423,7 @@ def env_junk(rng: random.Random) -> str:
             "-1",
             "1e999",
             "1" * 40,
+            "9" * 5000,
             "0",
             "5",
             "true",
