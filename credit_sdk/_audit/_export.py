@@ -20,14 +20,16 @@ from __future__ import annotations
 import csv
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
-from credit_sdk._audit._types import AuditRecord, canonical_json
-from credit_sdk._errors import ConfigurationError
+from credit_sdk._audit._chain import StoredRow, record_hash
+from credit_sdk._audit._types import AuditRecord, VerifyResult, canonical_json
+from credit_sdk._audit._witness import SignedCheckpoint
+from credit_sdk._errors import AuditError, ConfigurationError
 
-__all__ = ["CSV_COLUMNS", "load_key_file", "write_csv", "write_jsonl"]
+__all__ = ["CSV_COLUMNS", "load_key_file", "verify_export", "write_csv", "write_jsonl"]
 
 CSV_COLUMNS = (
     "seq", "kind", "record_id", "query_id", "recorded_at",
@@ -110,3 +112,105 @@ def load_key_file(path: str | Path) -> bytes:
     if len(key) < 16:
         raise ConfigurationError("the key file holds fewer than 16 bytes of key")
     return key
+
+
+def verify_export(
+    lines: Iterable[str],
+    *,
+    witnessed: Mapping[int, tuple[str, str]] | None = None,
+    public_key: bytes | None = None,
+) -> VerifyResult:
+    """Verify a JSON Lines export without the database (``credit-sdk audit verify --export``).
+
+    Every record's hash is recomputed from its exact stored ``body`` and header; consecutive
+    positions must link (each ``prev_hash`` the hash of the record before); signed checkpoint
+    records in it must name the record before them (and verify under ``public_key``); and every
+    witnessed position (``witnessed``: from signed checkpoints or expected hashes) that the
+    export covers must hold exactly the witnessed hash. An export filtered by subject, organ or
+    time holds runs of consecutive records with gaps between them: each run is checked as a
+    chain, each record on its own, and a witnessed position in a gap is reported as not
+    covered (``witnessed_seq`` names the newest one proven).
+    """
+    witnessed = dict(witnessed or {})
+    previous: StoredRow | None = None
+    count = 0
+    proven: int | None = None
+    last: StoredRow | None = None
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        row = _export_row(line, number)
+        problem = _row_problem(row, previous, public_key)
+        if problem is not None:
+            return _broken_at(row, count, problem)
+        if row.seq in witnessed:
+            digest, what = witnessed[row.seq]
+            if row.hash != digest:
+                return _broken_at(
+                    row, count, f"it differs from {what}: the log was rewritten at or before it"
+                )
+            proven = row.seq
+        previous = last = row
+        count += 1
+    if last is None:
+        return VerifyResult(ok=True, count=0, head_seq=0, head_hash="0" * 64)
+    return VerifyResult(
+        ok=True, count=count, head_seq=last.seq, head_hash=last.hash, witnessed_seq=proven
+    )
+
+
+def _export_row(line: str, number: int) -> StoredRow:
+    try:
+        data = json.loads(line)
+        return StoredRow(
+            seq=int(data["seq"]),
+            record_id=str(data["record_id"]),
+            kind=str(data["kind"]),
+            query_id=data.get("query_id"),
+            recorded_at=str(data["recorded_at"]),
+            event_at=None,
+            organ=None,
+            subject_pseudonym=None,
+            outcome=None,
+            body=str(data["body"]),
+            prev_hash=str(data["prev_hash"]),
+            hash=str(data["hash"]),
+        )
+    except (ValueError, KeyError, TypeError):
+        raise ConfigurationError(
+            f"export line {number} is not a record of a JSON Lines export with bodies "
+            "(credit-sdk audit export --format jsonl)"
+        ) from None
+
+
+def _row_problem(
+    row: StoredRow, previous: StoredRow | None, public_key: bytes | None
+) -> str | None:
+    recomputed = record_hash(
+        seq=row.seq, kind=row.kind, record_id=row.record_id, prev_hash=row.prev_hash,
+        recorded_at=row.recorded_at, body=row.body,
+    )  # fmt: skip
+    if recomputed != row.hash:
+        return "its content does not match its hash"
+    if previous is not None:
+        if row.seq <= previous.seq:
+            return f"it comes after record {previous.seq} in the export"
+        if row.seq == previous.seq + 1 and row.prev_hash != previous.hash:
+            return "it does not link to the record before it"
+    if row.kind == "signed_checkpoint":
+        try:
+            cp = SignedCheckpoint.from_json(row.body)
+        except AuditError:
+            return "the checkpoint cannot be read"
+        if cp.seq != row.seq - 1 or cp.hash != row.prev_hash:
+            return "the signed checkpoint does not name the record before it"
+        if public_key is not None and not cp.verify(public_key):
+            return "the checkpoint's signature does not verify under the given public key"
+    return None
+
+
+def _broken_at(row: StoredRow, count: int, detail: str) -> VerifyResult:
+    return VerifyResult(
+        ok=False, count=count, head_seq=row.seq, head_hash=row.hash, position=row.seq,
+        record_id=row.record_id, break_kind="changed", detail=detail,
+    )  # fmt: skip

@@ -731,6 +731,8 @@ class AuditRecord:
             "prev_hash": self.prev_hash,
             "hash": self.hash,
             "data": self.data,
+            # The exact stored bytes that were hashed: an export verifies offline from them.
+            "body": self.body,
         }
 
 

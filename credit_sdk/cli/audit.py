@@ -46,8 +46,23 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     if checkpoints and public_key is None:
         raise _UsageError("--checkpoints needs --public-key (the checkpoint signing key's)")
     expect = [_expected(text) for text in args.expect or ()]
-    with _open_log(args) as log:
-        result = log.verify(checkpoints, public_key=public_key, expect=expect)
+    if args.export is not None:
+        from credit_sdk._audit._export import verify_export
+        from credit_sdk._audit._witness import expectations
+
+        if args.db:
+            raise _UsageError("--export verifies a file without the database: drop --db")
+        try:
+            with open(args.export, encoding="utf-8") as fh:
+                result = verify_export(
+                    fh, witnessed=expectations(checkpoints, public_key, expect),
+                    public_key=public_key,
+                )  # fmt: skip
+        except OSError as err:
+            raise _UsageError(f"--export: cannot read the file: {err.strerror}") from None
+    else:
+        with _open_log(args) as log:
+            result = log.verify(checkpoints, public_key=public_key, expect=expect)
     if args.json:
         _out(json.dumps(asdict(result), sort_keys=True))
     else:
@@ -253,7 +268,9 @@ _AUDIT_EXAMPLES = {
     "verify": (
         "  credit-sdk audit verify --db credit-audit.db --json\n"
         "  credit-sdk audit verify --checkpoints witness.jsonl --public-key checkpoint.pub\n"
-        "  credit-sdk audit verify --expect 1042:<hash written down earlier>"
+        "  credit-sdk audit verify --expect 1042:<hash written down earlier>\n"
+        "  credit-sdk audit verify --export log.jsonl --checkpoints witness.jsonl "
+        "--public-key checkpoint.pub"
     ),
     "export": (
         "  credit-sdk audit export --db credit-audit.db --subject ID --key-file pseudonym.key "
@@ -314,6 +331,11 @@ def add_audit_commands(groups: Any) -> None:
         metavar="FILE",
         action="append",
         help="signed checkpoints a witness kept (JSON lines); prove the log up to the newest",
+    )
+    verify.add_argument(
+        "--export",
+        metavar="FILE",
+        help="verify a JSON Lines export (audit export) without the database",
     )
     verify.add_argument(
         "--public-key", metavar="FILE", help="the checkpoint signing key's public key (hex/PEM)"
