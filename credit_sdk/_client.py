@@ -70,7 +70,7 @@ from credit_sdk._audit._types import (
 from credit_sdk._audit.memory import MemoryQueryLog
 from credit_sdk._cache import CachedReport, CatalogSnapshot, ListStore, ReportCache
 from credit_sdk._catalog import Catalog, MeasureList
-from credit_sdk._deadline import DEFAULT_DEADLINE, check_deadline, deadline_scope
+from credit_sdk._deadline import DEFAULT_DEADLINE, check_deadline, check_wait, deadline_scope
 from credit_sdk._decision import (
     Advisory,
     CommitmentEligibility,
@@ -1860,7 +1860,7 @@ class CreditClient(BaseClient):
         """Deliver the outbox now (feedback and the organ's duties); return its counts
         (``pending`` > 0 means the platform did not take everything within ``timeout``
         seconds)."""
-        return self._sender.flush(self._provider, timeout)
+        return self._sender.flush(self._provider, check_wait(timeout))
 
     def file_objection(
         self,
@@ -1886,7 +1886,7 @@ class CreditClient(BaseClient):
         """Block until verified measure lists are available (from the platform, disk or the
         package), trying the platform first; raise :class:`~credit_sdk.PlatformUnavailable`
         after ``timeout`` seconds without any."""
-        deadline = self._clock() + timeout
+        deadline = self._clock() + check_wait(timeout)
         self._start()
         while True:
             if self._lists.snapshot is not None and (
@@ -2233,7 +2233,7 @@ class AsyncCreditClient(BaseClient):
 
     async def flush(self, timeout: float = 30.0) -> OutboxStats:
         """Async twin of :meth:`CreditClient.flush`."""
-        return await self._sender.aflush(self._provider, timeout)
+        return await self._sender.aflush(self._provider, check_wait(timeout))
 
     async def file_objection(
         self,
@@ -2256,7 +2256,7 @@ class AsyncCreditClient(BaseClient):
 
     async def wait_until_ready(self, timeout: float = 30.0) -> ClientStatus:
         """Async twin of :meth:`CreditClient.wait_until_ready`."""
-        deadline = self._clock() + timeout
+        deadline = self._clock() + check_wait(timeout)
         self._start()
         while True:
             if self._lists.snapshot is not None and (

@@ -64,6 +64,30 @@ def check_deadline(value: object, name: str = "deadline") -> float:
     return seconds
 
 
+#: The longest wait a caller may ask for (``flush``, ``wait_until_ready``): bounded, like every
+#: duration the SDK accepts.
+MAX_WAIT = 365 * 24 * 3600.0
+
+
+def check_wait(value: object, name: str = "timeout") -> float:
+    """Validate how long a call may wait, in seconds: a finite real number from 0 to one year.
+    ``nan`` and ``inf`` are refused: a loop bounded by them never ends.
+
+    >>> check_wait(30)
+    30.0
+    >>> check_wait(float("nan"))
+    Traceback (most recent call last):
+    ...
+    credit_sdk.ConfigurationError: timeout must be a finite number of seconds from 0 to one year
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{name} must be a number of seconds, not {type(value).__name__}")
+    seconds = float(value)
+    if not math.isfinite(seconds) or not 0 <= seconds <= MAX_WAIT:
+        raise ConfigurationError(f"{name} must be a finite number of seconds from 0 to one year")
+    return seconds
+
+
 def remaining() -> float | None:
     """Seconds left before the current deadline (negative once passed); ``None`` without one."""
     at = _AT.get()

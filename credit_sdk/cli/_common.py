@@ -292,6 +292,20 @@ def _flag_names(message: str) -> str:
     return message
 
 
+def _seconds(text: str) -> float:
+    """An argparse type for a wait in seconds: finite, from 0 to one year (``nan`` or ``inf``
+    would make a bounded wait endless)."""
+    from credit_sdk._deadline import MAX_WAIT
+
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected a number of seconds") from None
+    if not 0 <= seconds <= MAX_WAIT:  # also refuses nan
+        raise argparse.ArgumentTypeError("expected a finite number of seconds from 0 to one year")
+    return seconds
+
+
 def _parse_date(text: str, *, name: str) -> date:
     try:
         return date.fromisoformat(text.strip())

@@ -22,6 +22,7 @@ from credit_sdk.cli._common import (
     _epilog,
     _out,
     _parse_date,
+    _seconds,
 )
 
 _KINDS = {"push": "推送 push", "correction": "更正 correction", "basis_update": "更新 basis update"}
@@ -153,7 +154,7 @@ def _common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--organ", required=True, help="the organ's code, e.g. 230100-SCJGJ")
     parser.add_argument(
         "--flush",
-        type=float,
+        type=_seconds,
         metavar="S",
         help="deliver now, waiting up to S seconds (default: leave it to the background sender)",
     )

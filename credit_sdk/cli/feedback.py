@@ -21,6 +21,7 @@ from credit_sdk.cli._common import (
     _open_log,
     _out,
     _outbox_by_kind,
+    _seconds,
     _UsageError,
 )
 
@@ -106,7 +107,7 @@ def add_feedback_commands(groups: Any) -> None:
     )
     flush.add_argument(
         "--timeout",
-        type=float,
+        type=_seconds,
         default=30.0,
         metavar="S",
         help="give up after S seconds (default 30)",

@@ -25,6 +25,7 @@ from credit_sdk.cli._common import (
     _fmt,
     _out,
     _print_table,
+    _seconds,
     _UsageError,
 )
 
@@ -302,7 +303,7 @@ def add_lists_commands(groups: Any) -> None:
     show.add_argument("--json", action="store_true", help="print JSON")
     show.add_argument(
         "--timeout",
-        type=float,
+        type=_seconds,
         default=10.0,
         metavar="S",
         help="wait at most S seconds for the platform's lists (default 10)",
