@@ -24,6 +24,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Literal
 
+from credit_sdk._errors import require_type
+
 __all__ = [
     "BASIS_KIND_LABELS",
     "GROUND_LABELS",
@@ -212,6 +214,8 @@ def code_label(kind: str, code: str, lang: Lang = "zh-en") -> str:
     >>> code_label("reason", "RECORD_EXPIRED", "zh")
     '公示期限届满'
     """
+    require_type(kind, str, "kind")
+    require_type(code, str, "code")
     table = TABLES.get(kind)
     if table is None:
         raise ValueError(f"kind must be one of {', '.join(TABLES)}")

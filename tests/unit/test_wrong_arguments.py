@@ -14,8 +14,10 @@ from credit_sdk import (
     CreditReport,
     MemoryProvider,
     MemoryQueryLog,
+    Outcome,
     PolicyError,
     PolicyProfile,
+    code_label,
     decide,
     sample_report_path,
 )
@@ -116,3 +118,20 @@ def test_a_profile_given_by_id_still_works() -> None:
     with _client(profile="cn-national-2026") as client:
         assert client.profile.profile_id == "cn-national-2026"
         assert client.with_options(profile="hlj-draft-2021").profile.profile_id == "hlj-draft-2021"
+
+
+# --- code_label: docs/api.md, code_label(kind, code, lang) -------------------------------------
+
+
+@pytest.mark.parametrize(("kind", "code"), [([], "RESTRICTED"), ("outcome", []), (None, "X"),
+                                            ("outcome", {"RESTRICTED": 1}), (5, "X")])  # fmt: skip
+def test_code_label_names_an_argument_of_a_wrong_type(kind: Any, code: Any) -> None:
+    name = "kind" if not isinstance(kind, str) else "code"
+    with pytest.raises(TypeError, match=rf"^{name} must be str"):
+        code_label(kind, code)
+
+
+def test_code_label_still_labels_enum_members() -> None:
+    assert code_label("outcome", Outcome.RESTRICTED, "en") == code_label(
+        "outcome", "RESTRICTED", "en"
+    )
