@@ -115,6 +115,8 @@ _RC_OUTSIDE_CATALOGUE = ReasonCode.OUTSIDE_CATALOGUE
 _RC_NOT_TARGETED = ReasonCode.NOT_TARGETED
 _RC_ENTITY_TYPE_UNKNOWN = ReasonCode.ENTITY_TYPE_UNKNOWN
 _RC_SEVERE_NOT_MINOR = ReasonCode.SEVERE_NOT_MINOR
+_MINOR_AND_CORRECTED = "flagged minor and corrected (Art. 43 ¶2)"
+_MINOR_PENALTY = "its penalty is of the minor kind Art. 19 leaves out of the catalogue"
 _RC_PERIOD_OUT_OF_RANGE = ReasonCode.PERIOD_OUT_OF_RANGE
 _RC_POINTS_BELOW_THRESHOLD = ReasonCode.POINTS_BELOW_THRESHOLD
 _RC_PROHIBITED_FIELDS_DROPPED = ReasonCode.PROHIBITED_FIELDS_DROPPED
@@ -271,13 +273,12 @@ class _Run:
         # measures are withheld.
         self.declined: set[str] = set()
 
-    def severe_not_minor(self, item_id: str) -> None:
+    def severe_not_minor(self, item_id: str, flagged: str = _MINOR_AND_CORRECTED) -> None:
         self.advisories.append(
             Advisory(
                 _RC_SEVERE_NOT_MINOR,
-                "flagged minor and corrected, but severe information is not minor conduct "
-                "(Art. 43 ¶2): no exemption applied; the flag is inconsistent data for the "
-                "providing unit to correct",
+                f"{flagged}, but severe information is not minor conduct: no exemption "
+                "applied; the flag is inconsistent data for the providing unit to correct",
                 item_id,
             )
         )
@@ -327,12 +328,17 @@ class _Run:
             and rec.penalty is not None
             and rec.penalty.excluded_by_art19
         ):
-            self.leave_out(
-                _RC_EXCLUDED_MINOR_PENALTY,
-                rid,
-                "简易程序或轻微、初次违法且主动消除危害后果的行政处罚 (Art. 19)",
-            )
-            return None
+            if rec.kind is _RK_SEVERE_DISHONESTY:
+                # A severe finding (Art. 37) is not the minor penalty information Art. 19 keeps
+                # out of the catalogue, whatever the penalty record says: the law applies.
+                self.severe_not_minor(rid, _MINOR_PENALTY)
+            else:
+                self.leave_out(
+                    _RC_EXCLUDED_MINOR_PENALTY,
+                    rid,
+                    "简易程序或轻微、初次违法且主动消除危害后果的行政处罚 (Art. 19)",
+                )
+                return None
         if rec.basis is None or not rec.basis.effective_at(as_of):
             self.leave_out(_RC_NO_EFFECTIVE_BASIS, rid, "无生效法律文书作为认定依据 (Art. 37)")
             return None
