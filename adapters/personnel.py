@@ -49,10 +49,12 @@ from credit_sdk import (
     Identifier,
     IdentifierKind,
     InvalidQuery,
+    Lang,
     Outcome,
     QueryContext,
     Scenario,
     TriggerRef,
+    bilingual,
     parse_identifier,
 )
 
@@ -87,10 +89,10 @@ ROLE_LABELS = {
 }
 
 _STANDING_ZH = {
-    "eligible": "未发现限制 eligible",
-    "restricted": "受限 restricted",
-    "review": "待复核 under review",
-    "indeterminate": "无法判定 indeterminate",
+    "eligible": ("未发现限制", "eligible"),
+    "restricted": ("受限", "restricted"),
+    "review": ("待复核", "under review"),
+    "indeterminate": ("无法判定", "indeterminate"),
 }
 _GROUND_ZH = {
     "severe_dishonesty": "严重失信主体名单",
@@ -197,36 +199,52 @@ class CandidateCheck:
             "as_of": self.decision.provenance.as_of.isoformat(),
         }
 
-    def render(self) -> str:
-        """What the personnel officer reads (Chinese legal terms kept)."""
+    def render(self, lang: Lang = "zh-en") -> str:
+        """What the personnel officer reads: Chinese first (``lang``: ``"zh-en"``, ``"zh"`` or
+        ``"en"``), each restriction with its legal basis and implementing body."""
+        if lang not in ("zh-en", "zh", "en"):
+            raise ValueError("lang must be one of zh-en, zh, en")
+        scenario = self.scenario
         lines = [
-            "人员信用核查 Personnel credit check",
-            f"  候选人 Candidate:  {self.subject}",
-            f"  事项 Scenario:     {self.scenario.value} {self.scenario.label_zh} "
-            f"(Art. {self.scenario.article_item})",
-            f"  结论 Standing:     {_STANDING_ZH[self.standing.value]}",
+            bilingual("人员信用核查", "Personnel credit check", lang),
+            f"  {bilingual('候选人', 'Candidate', lang)}: {self.subject}",
+            f"  {bilingual('事项', 'Scenario', lang)}: "
+            f"{bilingual(scenario.label_zh, scenario.value, lang)} (Art. {scenario.article_item})",
+            f"  {bilingual('结论', 'Standing', lang)}: "
+            f"{bilingual(*_STANDING_ZH[self.standing.value], lang)}",
         ]
         if self.standing is CandidateStanding.INDETERMINATE:
-            lines += [f"  原因 Reason: {a.message}" for a in self.decision.advisories]
-        for title, measures in (
-            ("限制措施 Restrictions", self.restrictions),
-            ("待复核 Held for review (Art. 53)", self.held_for_review),
+            lines += [
+                f"  {bilingual('原因', 'Reason', lang)}: {a.message}"
+                for a in self.decision.advisories
+            ]
+        for (zh, en), measures in (
+            (("限制措施", "Restrictions"), self.restrictions),
+            (("待复核（异议处理中）", "Held for review (Art. 53)"), self.held_for_review),
         ):
             if measures:
-                lines.append(f"  {title}:")
+                lines.append(f"  {bilingual(zh, en, lang)}:")
                 for m in measures:
                     lines.append(f"    {m.title} [{m.measure_id}; Art. {_item(m.range_item)}]")
-                    lines.append(f"      设定依据 Legal basis: {'；'.join(m.legal_basis)}")
-                    lines.append(f"      实施主体 Implementing body: {m.implementing_body}")
+                    basis = "；".join(m.legal_basis)
+                    lines.append(f"      {bilingual('设定依据', 'Legal basis', lang)}: {basis}")
+                    lines.append(
+                        f"      {bilingual('实施主体', 'Implementing body', lang)}: "
+                        f"{m.implementing_body}"
+                    )
         if self.own_findings:
-            lines.append("  本人失信信息 Own records:")
-            lines += [f"    {t.describe()}" for t in self.own_findings]
+            lines.append(f"  {bilingual('本人失信信息', 'Own records', lang)}:")
+            lines += [f"    {t.describe(lang)}" for t in self.own_findings]
         if self.linked_roles:
-            lines.append("  关联主体任职 Roles in listed organisations (Art. 45):")
+            roles = bilingual("关联主体任职", "Roles in listed organisations", lang)
+            lines.append(f"  {roles} (Art. 45):")
             lines += [f"    {r.describe()}" for r in self.linked_roles]
         if self.authorization_id:
-            lines.append(f"  授权 Authorization (Art. 25, 56): {self.authorization_id}")
-        lines.append(f"  查询编号 Query id:  {self.query_id}")
+            lines.append(
+                f"  {bilingual('授权', 'Authorization', lang)} (Art. 25, 56): "
+                f"{self.authorization_id}"
+            )
+        lines.append(f"  {bilingual('查询编号', 'Query id', lang)}: {self.query_id}")
         return "\n".join(lines)
 
 

@@ -245,3 +245,21 @@ def test_sandbox_candidates(
             sandbox_client, seeded["linked_person"], "appointment", ctx, authorization=None
         )
     assert_no_raw_identifiers(linked.render(), defaulter.to_dict())
+
+
+def test_render_speaks_the_chosen_language(
+    credit_platform: CreditPlatform, credit_client: CreditClient, ctx: QueryContext
+) -> None:
+    credit_platform.down()
+    check = check_candidate(
+        credit_client, fake_resident_id(7), "promotion", ctx,
+        authorization=grant_for(credit_platform.today, subject=fake_resident_id(7)),
+    )  # fmt: skip
+    both, zh, en = check.render(), check.render("zh"), check.render("en")
+    assert both.splitlines()[0] == "人员信用核查 Personnel credit check"
+    assert "结论: 无法判定\n" in zh + "\n"
+    assert "Standing: indeterminate" in en
+    assert "结论" not in en
+    assert "Standing" not in zh
+    with pytest.raises(ValueError, match="lang"):
+        check.render("fr")  # type: ignore[arg-type]
