@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +107,19 @@ def test_severe_applicant_is_refused_the_route_and_facilitation(
     assert {t.item_id for t in route.triggered_by} == set(company.item_ids)
     assert "HLJ-RES-41.1-01" in {m.measure_id for m in check.facilitation_withheld}
     assert check.green_channel == ()
+    # The summary shows the legal basis and implementing body of every withheld facilitation.
+    text = check.render()
+    after = text.split("不适用便利化服务 Facilitation withheld (Art. 41):\n")[1].splitlines()
+    block = "\n".join(
+        itertools.takewhile(lambda line: line.startswith("    "), after)
+    )  # the section's own lines, up to the next heading
+    for m in check.facilitation_withheld:
+        assert m.title in block
+        for basis in m.legal_basis:
+            assert basis in block
+        assert m.implementing_body in block
+    assert "设定依据 Legal basis" in text
+    assert "Legal basis" not in check.render("zh")
     with pytest.raises(InvalidQuery, match="commitment route is closed"):
         approve_by_commitment(check, case_id="2026-118", approved_on=D(2026, 11, 29))
 
