@@ -19,8 +19,26 @@ from credit_sdk.adapters.licensing import verification_due
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from credit_sdk import CreditSDKError, Outcome, PolicyProfile, Scenario, add_months, period_last_day
-from tests.legal.builders import check, day, reasons, record, report, severe_listing, severe_record
+from credit_sdk import (
+    CreditReport,
+    CreditSDKError,
+    Outcome,
+    PolicyProfile,
+    ReportError,
+    Scenario,
+    add_months,
+    period_last_day,
+)
+from tests.legal.builders import (
+    check,
+    day,
+    reasons,
+    record,
+    report,
+    severe_listing,
+    severe_record,
+    uscc,
+)
 
 LICENSING = Scenario.ADMIN_LICENSING
 PROCUREMENT = Scenario.GOVERNMENT_PROCUREMENT
@@ -159,3 +177,16 @@ def test_never_applies_a_listing_measure_after_its_term(
     if listing_applied:
         assert listed <= as_of
         assert last is None or as_of <= last
+
+
+@pytest.mark.parametrize("value", ["长期", "9999-12-31", -1, 1201])
+def test_a_publication_period_that_is_no_number_of_months_is_refused_at_parse_time(
+    value: object,
+) -> None:
+    """A record's stated period is a number of months within 0-1200; "长期" there is refused,
+    typed and naming the field, never left to date arithmetic."""
+    data = report(records=[record("R1")]).model_dump(mode="json")
+    data["subject"]["identifier"] = uscc()
+    data["records"][0]["publication_period_months"] = value
+    with pytest.raises(ReportError, match="publication_period_months"):
+        CreditReport.parse(data)
