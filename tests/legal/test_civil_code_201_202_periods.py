@@ -114,7 +114,7 @@ def test_record_found_in_the_last_year_is_decided_without_error() -> None:
 all_dates = st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(9999, 12, 31))
 
 
-@settings(max_examples=500)
+@settings(max_examples=500, deadline=None)
 @given(all_dates, st.integers(0, 1200))
 def test_last_day_is_the_corresponding_day_or_the_months_last(start: dt.date, months: int) -> None:
     last = period_last_day(start, months=months)
@@ -133,7 +133,7 @@ def test_last_day_is_the_corresponding_day_or_the_months_last(start: dt.date, mo
 profiles = st.sampled_from([PolicyProfile.default(), PolicyProfile.get("cn-national-2026")])
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(all_dates, all_dates, st.none() | st.integers(0, 1200), st.booleans(), profiles)
 def test_decide_over_every_date_raises_only_typed_errors(
     found: dt.date,
@@ -160,7 +160,7 @@ def test_decide_over_every_date_raises_only_typed_errors(
                 assert as_of <= last  # never published past the longest period
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(all_dates, all_dates, st.integers(0, 600))
 def test_never_applies_a_listing_measure_after_its_term(
     listed: dt.date, as_of: dt.date, term_months: int

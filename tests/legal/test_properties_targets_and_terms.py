@@ -111,7 +111,7 @@ def _applied(decision: Any) -> list[Any]:
     ]
 
 
-@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(reports(), st.sampled_from(list(Scenario)), all_dates, st.sampled_from(PROFILES))
 def test_decide_is_typed_targeted_and_bounded_by_the_term(
     data: dict[str, Any], scenario: Scenario, as_of: dt.date, profile: PolicyProfile
@@ -138,7 +138,7 @@ def test_decide_is_typed_targeted_and_bounded_by_the_term(
                 assert as_of <= m.term_end, (trig.item_id, m.term_end, as_of)
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(
         st.tuples(st.sampled_from([*PREFIXES, "92"]), entity_types, listings(0)),
