@@ -105,7 +105,7 @@ from credit_sdk._errors import (
 from credit_sdk._feedback import FeedbackSender
 from credit_sdk._identifiers import Identifier, IdentifierKind, parse_identifier
 from credit_sdk._information import InformationCatalogue
-from credit_sdk._models import CreditReport
+from credit_sdk._models import CreditReport, subject_kind_of
 from credit_sdk._policy import PolicyProfile
 from credit_sdk._providers import (
     MAX_BATCH,
@@ -355,7 +355,7 @@ def _shifted(answers: list[CheckResult], start: int) -> list[CheckResult]:
 
 
 def _subject_kind(ident: Identifier) -> str:
-    return "legal_person" if ident.kind is IdentifierKind.USCC else "natural_person"
+    return subject_kind_of(ident).value
 
 
 def _read_secret_env(name: str, environ: Mapping[str, str]) -> str | None:

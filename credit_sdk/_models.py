@@ -147,6 +147,17 @@ _USCC_TYPES: dict[str, EntityType] = {
 }
 
 
+def subject_kind_of(identifier: Identifier) -> SubjectKind:
+    """The subject kind an identifier implies when nothing else says: a natural person for an ID
+    number or other certificate, and for an individual business (个体工商户, USCC ``92...``),
+    which is a natural person in law (Art. 21); otherwise a legal person. Every report the SDK
+    builds for a subject it knows nothing about (the sandbox, ``MemoryProvider``) and every
+    query-log record use this one rule, the same the report parser enforces."""
+    if identifier.kind is not IdentifierKind.USCC or identifier.reveal()[:2] == "92":
+        return SubjectKind.NATURAL_PERSON
+    return SubjectKind.LEGAL_PERSON
+
+
 def entity_type_of(identifier: Identifier) -> EntityType | None:
     """The entity type an identifier tells: a person's ID number says natural person; a USCC
     says what its registration-authority and institution-type codes say; else ``None``."""

@@ -37,8 +37,8 @@ from credit_sdk._errors import (
     PlatformUnavailable,
     ReportError,
 )
-from credit_sdk._identifiers import Identifier, IdentifierKind, OtherId, parse_identifier
-from credit_sdk._models import CreditReport
+from credit_sdk._identifiers import Identifier, OtherId, parse_identifier
+from credit_sdk._models import CreditReport, subject_kind_of
 from credit_sdk._query import QueryContext
 from credit_sdk._scenarios import Scenario
 from credit_sdk._transport import AsyncTransport, Response, SyncTransport
@@ -797,7 +797,7 @@ class MemoryProvider:
             n = self._generated
         if found is not None:
             return found
-        kind = "natural_person" if query.subject.kind is not IdentifierKind.USCC else "legal_person"
+        kind = subject_kind_of(query.subject).value
         return CreditReport.parse(
             {
                 "report_id": f"memory-{n}",

@@ -43,8 +43,8 @@ from pathlib import Path
 from typing import Any
 
 from credit_sdk._catalog import MeasureList
-from credit_sdk._identifiers import Identifier, IdentifierKind
-from credit_sdk._models import CreditReport
+from credit_sdk._identifiers import Identifier
+from credit_sdk._models import CreditReport, subject_kind_of
 
 __all__ = [
     "CHINA_TZ",
@@ -256,7 +256,7 @@ def canonical_digest(data: Any) -> str:
 
 
 def _subject_kind(identifier: Identifier) -> str:
-    return "legal_person" if identifier.kind is IdentifierKind.USCC else "natural_person"
+    return subject_kind_of(identifier).value
 
 
 def _now() -> dt.datetime:
