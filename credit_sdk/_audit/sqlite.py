@@ -296,6 +296,8 @@ class SQLiteQueryLog(_common.WriterBackedLog):
         self._timeout = timeout
         self._prepare_file(create)
         self._side_lock = threading.RLock()
+        # (connection id, busy timeout in ms) last set on the side connection.
+        self._side_busy: tuple[int, int] | None = None
         self._closed = False
         self._side: sqlite3.Connection | None = self._connect()
         try:
@@ -534,7 +536,12 @@ class SQLiteQueryLog(_common.WriterBackedLog):
             try:
                 conn = self._side_conn()
                 left = max(0.0, min(self._busy_timeout, deadline - time.monotonic()))
-                conn.execute(f"PRAGMA busy_timeout = {int(left * 1000)}")
+                # In 100 ms steps, and only when it changes: without contention (the usual
+                # case) the first write sets it and later ones run no extra statement.
+                wanted = (id(conn), int(left * 10) * 100)
+                if wanted != self._side_busy:
+                    conn.execute(f"PRAGMA busy_timeout = {wanted[1]}")
+                    self._side_busy = wanted
             except sqlite3.Error as err:
                 raise self._convert(err, action) from err
             yield conn
@@ -636,6 +643,7 @@ class SQLiteQueryLog(_common.WriterBackedLog):
     def _side_conn(self) -> sqlite3.Connection:
         if self._side is None:
             self._side = self._connect()
+            self._side_busy = None  # a new connection: its busy timeout is set afresh
         return self._side
 
     @contextlib.contextmanager
