@@ -332,6 +332,9 @@ class _Conclusion:
 
 _DECISION_FIELDS = tuple(f.name for f in fields(Decision))
 
+#: How often a client applies its report archive's retention (seconds; the first time at once).
+_RETENTION_EVERY = 3600.0
+
 
 def _with_query_id(decision: Decision, p: _Prepared) -> Decision:
     """``replace(decision, query_id=..., query=...)`` without re-running the dataclass
@@ -524,6 +527,8 @@ class BaseClient:
         if report_archive is not None and not isinstance(report_archive, ReportArchive):
             raise ConfigurationError("report_archive=... takes a ReportArchive")
         self._report_archive = report_archive
+        self._retention_lock = threading.Lock()
+        self._retention_applied_at: float | None = None
         self._key = _pseudonym_key(pseudonym_key)
         self.deadline = check_deadline(deadline)
         self.failure_policy = failure_policy or FailurePolicy()
@@ -1037,6 +1042,20 @@ class BaseClient:
             ),
             entry=entry,
         )
+
+    def _retention_cutoff(self) -> dt.datetime | None:
+        """The time before which archived reports are past the archive's retention, when it
+        is due to be applied (the first time, then at most once an hour); else ``None``."""
+        archive = self._report_archive
+        if archive is None:
+            return None
+        now = time.monotonic()
+        with self._retention_lock:
+            last = self._retention_applied_at
+            if last is not None and now - last < _RETENTION_EVERY:
+                return None
+            self._retention_applied_at = now
+        return dt.datetime.now(dt.UTC) - archive.retention
 
     def _archived(self, conclusions: Iterable[_Conclusion]) -> list[ArchivedReport]:
         """The sealed reports of ``conclusions`` for the report archive (none without one)."""
@@ -1581,10 +1600,22 @@ class CreditClient(BaseClient):
     def _record_intent(self, p: _Prepared, trace_id: str | None) -> None:
         self._audit.record_intent(self._intent(p, trace_id))
 
+    def _apply_retention(self) -> None:
+        """Delete archived reports past the archive's retention (at most once an hour); a
+        failure is logged and retried later, never failing the check."""
+        cutoff = self._retention_cutoff()
+        if cutoff is None:
+            return
+        try:
+            self._audit.prune_archive(cutoff)
+        except AuditError as err:
+            _log.warning("report archive: applying the retention failed: %s", err)
+
     def _record_completion(self, done: _Conclusion) -> None:
         archived = self._archived([done])
         if archived:  # before the completion: no decision returned without its report kept
             self._audit.archive_reports(archived)
+            self._apply_retention()
         self._audit.record_completion(done.completion())
 
     def _snapshot(self) -> CatalogSnapshot | None:
@@ -1751,6 +1782,7 @@ class CreditClient(BaseClient):
         archived = self._archived(c for _, _, c in conclusions)
         if archived:
             self._audit.archive_reports(archived)
+            self._apply_retention()
         now = dt.datetime.now(dt.UTC)
         self._audit.append([c.completion(at=now) for _, _, c in conclusions])  # 7
         self._fill_results(results, conclusions)
@@ -1943,6 +1975,16 @@ class AsyncCreditClient(BaseClient):
             AsyncTransport(config, breaker=self.breaker, transport=self._http_transport)
         )
 
+    async def _aapply_retention(self) -> None:
+        """The async twin of :meth:`CreditClient._apply_retention`."""
+        cutoff = self._retention_cutoff()
+        if cutoff is None:
+            return
+        try:
+            await self._log(self._audit.prune_archive, cutoff)
+        except AuditError as err:
+            _log.warning("report archive: applying the retention failed: %s", err)
+
     async def _log(self, fn: Callable[..., _T], *args: Any) -> _T:
         if self._blocking_log:
             return await asyncio.to_thread(fn, *args)
@@ -2074,6 +2116,7 @@ class AsyncCreditClient(BaseClient):
         archived = self._archived([done])
         if archived:
             await self._log(self._audit.archive_reports, archived)
+            await self._aapply_retention()
         await self._log(self._audit.record_completion, done.completion())  # 7
         if span is not None:
             span.set_decision(done.decision, cache_hit)
@@ -2161,6 +2204,7 @@ class AsyncCreditClient(BaseClient):
         archived = self._archived(c for _, _, c in conclusions)
         if archived:
             await self._log(self._audit.archive_reports, archived)
+            await self._aapply_retention()
         now = dt.datetime.now(dt.UTC)
         await self._log(self._audit.append, [c.completion(at=now) for _, _, c in conclusions])
         self._fill_results(results, conclusions)

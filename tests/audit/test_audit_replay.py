@@ -34,7 +34,7 @@ from credit_sdk._data import DATA_DIR
 from credit_sdk._replay import report_bytes
 from credit_sdk.testing import CreditPlatform, fake_uscc
 
-from .conftest import StoreSpec
+from .conftest import Raw, StoreSpec
 
 CTX = QueryContext(
     organ="230100-GGZY", operator="u1024", matter_code="BID-1", purpose="bidder screening 2026-17"
@@ -290,3 +290,26 @@ def test_command_line_replay_and_impact(
     assert (out["replayed"], out["changed"]) == (3, 1)
     assert main([*argv]) == EXIT_USAGE
     assert main([*argv, qid, "--since", "2000-01-01", "--archive-key", str(key_file)]) == EXIT_USAGE
+
+
+@pytest.mark.durable_only
+def test_the_client_applies_the_archive_retention(
+    decided: tuple[Any, dict[str, Any]], spec: StoreSpec, archive: ReportArchive
+) -> None:
+    log, state = decided
+    old = _qid(state, "clean")
+    two_years_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=730)
+    raw = Raw(spec, log)
+    if spec.kind == "sqlite":
+        stamp: Any = two_years_ago.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    else:
+        stamp = two_years_ago
+    raw.sql("UPDATE {s}.report_archive SET stored_at = %s WHERE query_id = %s", (stamp, old))
+    platform = CreditPlatform()
+    keeper = ReportArchive(KEY, retention=dt.timedelta(days=365))
+    with platform.client(audit=log, report_archive=keeper) as client:
+        fresh = client.check(fake_uscc(40), Scenario.BIDDING, CTX)
+    assert log.archived_report(old) is None  # past the retention: pruned by the next check
+    assert log.archived_report(_qid(state, "severe")) is not None  # within it: kept
+    assert fresh.query_id is not None
+    assert log.archived_report(fresh.query_id) is not None
