@@ -98,6 +98,21 @@ class TriggerRef(NamedTuple):
     found_by: str | None = None  # the unit that found it (认定单位 / 提供单位)
     document: str | None = None  # the number of its effective legal document (文号)
 
+    def __repr__(self) -> str:
+        # category, domain, found_by and document are the platform's text (untrusted, possibly
+        # personal): a repr (tracebacks, debug logs) shows their length only. describe() and
+        # to_dict() are where a case officer reads them.
+        def text(value: str | None) -> str:
+            return "None" if value is None else f"<text: {len(value)} chars>"
+
+        return (
+            f"TriggerRef(source={self.source!r}, item_id={self.item_id!r}, "
+            f"ground={self.ground!r}, category={text(self.category)}, "
+            f"domain={text(self.domain)}, role={self.role!r}, "
+            f"via_organisation={self.via_organisation!r}, disputed={self.disputed!r}, "
+            f"found_by={text(self.found_by)}, document={text(self.document)})"
+        )
+
     def describe(self, lang: Lang = "zh-en") -> str:
         """Which list or record, which unit found it, under which document number:
         ``名单 list entry M-1 严重失信主体名单 …；认定单位 found by …；文号 document …``."""

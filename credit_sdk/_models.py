@@ -21,7 +21,7 @@ import json
 from decimal import Decimal
 from enum import Enum, StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import (
     BaseModel,
@@ -80,8 +80,58 @@ _CONFIG = ConfigDict(
 )
 
 
+class _TextPlaceholder:
+    """What a repr shows in place of platform text: its length, never its characters."""
+
+    __slots__ = ("_length",)
+
+    def __init__(self, text: str) -> None:
+        self._length = len(text)
+
+    def __repr__(self) -> str:
+        return f"<text: {self._length} chars>"
+
+
+# Values a repr shows as they are: booleans, numbers, dates, enum members (the SDK's vocabulary),
+# masked identifiers and personal fields, and report models (which follow these rules in turn).
+_SHOWN_TYPES = (bool, int, float, Decimal, dt.date, dt.time, dt.timedelta, Enum)
+
+
+def _repr_safe(value: Any) -> Any:
+    """``value`` as a repr may show it: platform text (any ``str`` that is no enum member, at any
+    depth of a tuple or set) becomes a placeholder stating its length."""
+    if value is None or isinstance(value, _SHOWN_TYPES):
+        return value
+    if isinstance(value, Identifier | PersonalText | _Value):
+        return value  # masked, or a model that follows these rules in turn
+    if isinstance(value, str):
+        return _TextPlaceholder(value)
+    if isinstance(value, tuple | list):
+        return tuple(_repr_safe(v) for v in value)
+    if isinstance(value, frozenset | set):
+        return frozenset(_repr_safe(v) for v in value)
+    return _TextPlaceholder(repr(value))  # an unforeseen type: nothing of it is shown
+
+
 class _Value(BaseModel):
+    """Base of the report models.
+
+    ``repr`` and ``str`` (and so tracebacks and debug logs) show ids, enum values, dates,
+    booleans and numbers; every other text the platform sent is untrusted and may be personal,
+    so it shows only as ``<text: N chars>``, in nested models and tuples alike. Identifiers and
+    personal fields show masked. A field whose text is an id the platform assigned is named in
+    ``_repr_ids``; nothing else is shown verbatim.
+    """
+
     model_config = _CONFIG
+
+    #: Fields holding ids (or a fixed vocabulary) that a repr shows as they are.
+    _repr_ids: ClassVar[frozenset[str]] = frozenset()
+
+    def __repr_args__(self) -> Any:
+        shown = self._repr_ids
+        for name, value in super().__repr_args__():
+            yield name, value if name in shown else _repr_safe(value)
 
 
 class SubjectKind(StrEnum):
@@ -218,6 +268,8 @@ class BasisDocument(_Value):
 class Penalty(_Value):
     """How an administrative penalty was imposed: decides Art. 19's exclusion of minor penalties."""
 
+    _repr_ids = frozenset({"procedure"})
+
     procedure: str = Field(pattern="^(simple|general)$", description="简易程序 or 普通程序")
     minor_violation: bool = False  # 违法行为轻微
     first_offence: bool = False  # 初次违法
@@ -253,6 +305,8 @@ class ObjectionStatus(StrEnum):
 class Objection(_Value):
     """An objection (异议) to a record or listing, Art. 53."""
 
+    _repr_ids = frozenset({"objection_id"})
+
     objection_id: str = Field(min_length=1)
     filed_on: dt.date
     labelled_on: dt.date | None = None
@@ -277,6 +331,8 @@ class Objection(_Value):
 
 class CreditRecord(_Value):
     """One piece of public credit information (公共信用信息) about the subject."""
+
+    _repr_ids = frozenset({"record_id"})
 
     record_id: str = Field(min_length=1)
     kind: RecordKind
@@ -332,6 +388,8 @@ class RemovalReason(StrEnum):
 class ListMembership(_Value):
     """The subject's entry on a named list (名单)."""
 
+    _repr_ids = frozenset({"membership_id", "record_ids"})
+
     membership_id: str = Field(min_length=1)
     list_type: ListType
     listed_on: dt.date
@@ -386,6 +444,8 @@ class CommitmentStatus(StrEnum):
 class Commitment(_Value):
     """A credit commitment (信用承诺) and its performance, Art. 28–30."""
 
+    _repr_ids = frozenset({"commitment_id"})
+
     commitment_id: str = Field(min_length=1)
     made_on: dt.date
     matter: str = ""
@@ -408,6 +468,8 @@ class RiskLevel(StrEnum):
 
 
 class Evaluation(_Value):
+    _repr_ids = frozenset({"evaluation_id"})
+
     evaluation_id: str = Field(min_length=1)
     kind: EvaluationKind
     industry: str | None = None
@@ -512,6 +574,8 @@ class CreditReport(_Value):
     Parse platform JSON with :meth:`CreditReport.parse` (raises :class:`~credit_sdk.ReportError`)
     or pydantic's ``model_validate_json``.
     """
+
+    _repr_ids = frozenset({"report_id"})
 
     schema_version: str = "1"
     report_id: str = Field(min_length=1, max_length=128)
