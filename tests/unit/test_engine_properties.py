@@ -142,8 +142,14 @@ def test_never_applies_dead_or_unpublished_records(
             assert rec.finding_date <= as_of
             assert rec.basis is not None  # Art. 37
             assert rec.basis.effective
-            assert rec.penalty is None or rec.penalty.procedure != "simple"  # Art. 19
             severe = rec.kind.value == "severe_dishonesty"
+            # Art. 19 leaves out simple-procedure penalties, but never a severe finding (Art. 37):
+            # that applies, flagged SEVERE_NOT_MINOR.
+            assert rec.penalty is None or rec.penalty.procedure != "simple" or severe
+            if severe and rec.penalty is not None and rec.penalty.procedure == "simple":
+                assert trig.item_id in {
+                    a.item_id for a in decision.advisories if a.code.value == "SEVERE_NOT_MINOR"
+                }
             legal_max = 36 if severe else 12
             # Art. 51: never past the legal maximum from the finding date (its last day counts).
             assert as_of <= add_months(rec.finding_date, legal_max)
