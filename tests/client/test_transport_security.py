@@ -8,6 +8,7 @@ that CA (``verify=`` a PEM path or an ``ssl.SSLContext``), and fails closed with
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import ipaddress
 import logging
@@ -159,8 +160,10 @@ def tls_platform(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert_path, key_path)
     loop = asyncio.new_event_loop()
+    writers: set[asyncio.StreamWriter] = set()
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writers.add(writer)
         try:
             await reader.readuntil(b"\r\n\r\n")
             body = b'{"status": "ok"}'
@@ -175,6 +178,18 @@ def tls_platform(tmp_path: Path) -> Iterator[tuple[str, Path]]:
             pass
         finally:
             writer.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(writer.wait_closed(), 2)
+            writers.discard(writer)
+
+    async def stop() -> None:
+        server.close()
+        # A TLS connection closes with a shutdown exchange the client may never answer (it
+        # refused the certificate): abort what is left so no transport outlives the loop.
+        for writer in list(writers):
+            writer.transport.abort()
+        for _ in range(3):
+            await asyncio.sleep(0)
 
     server = loop.run_until_complete(asyncio.start_server(handle, "127.0.0.1", 0, ssl=context))
     port = server.sockets[0].getsockname()[1]
@@ -183,7 +198,7 @@ def tls_platform(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     try:
         yield f"https://127.0.0.1:{port}", ca_path
     finally:
-        loop.call_soon_threadsafe(server.close)
+        asyncio.run_coroutine_threadsafe(stop(), loop).result(10)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(10)
         loop.close()
