@@ -116,8 +116,8 @@ def _text(value: object, what: str, rule: str, *, limit: int = _MAX_TEXT) -> str
         # Never echo it: the subject's identifier goes in `subject`, nowhere else.
         raise _fail(
             what,
-            "looks like it contains a resident ID number or unified social credit code; the "
-            "subject is given once, as the subject argument",
+            "looks like it contains a resident ID number, mobile phone number or unified social "
+            "credit code; the subject is given once, as the subject argument",
             "raw_identifier",
         )
     return text

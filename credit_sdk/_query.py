@@ -95,8 +95,9 @@ def _text(owner: str, name: str, value: object, rule: str = "query_context") -> 
     if looks_like_raw_identifier(stripped):
         # The value is never echoed: it may be the very personal data the log must not keep.
         raise InvalidQuery(
-            f"{owner}.{name} looks like it contains a raw resident ID number or unified social "
-            "credit code; the query log keeps only pseudonyms and masked forms (Art. 24, 25)",
+            f"{owner}.{name} looks like it contains a raw resident ID number, mobile phone "
+            "number or unified social credit code; the query log keeps only pseudonyms and "
+            "masked forms (Art. 24, 25)",
             rule=rule,
         )
     return stripped

@@ -87,6 +87,9 @@ _ERROR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]{0,199}")
 # digits and a digit or X), a 15-digit first-generation one, or a USCC-shaped code. Hex digests
 # and uuids are longer tokens and never match.
 _RESIDENT_TOKEN = re.compile(r"(?<![0-9A-Za-z])(?:\d{17}[0-9Xx]|\d{15})(?![0-9A-Za-z])")
+# A mainland mobile number (11 digits from 13x to 19x, optionally +86): a personal field under
+# Art. 24 that the log may no more keep in clear than an ID number.
+_PHONE_TOKEN = re.compile(r"(?<![0-9A-Za-z])(?:\+?86[- ]?)?1[3-9]\d{9}(?![0-9A-Za-z])")
 _USCC_TOKEN = re.compile(
     r"(?<![0-9A-Za-z])[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}(?![0-9A-Za-z])",
     re.IGNORECASE,
@@ -120,14 +123,14 @@ def _valid_uscc(token: str) -> bool:
 
 
 def looks_like_raw_identifier(text: str) -> bool:
-    """True when ``text`` contains a token shaped like a resident ID number, or a USCC whose
-    check character is right.
+    """True when ``text`` contains a token shaped like a resident ID number or a mainland mobile
+    phone number, or a USCC whose check character is right.
 
     Resident-ID-shaped tokens are refused whatever their check digit: a mistyped ID number is
     still somebody's personal data. USCC-shaped tokens need a valid check character, because
     plain upper-case codes of that length (matter codes, case numbers) are otherwise common.
     """
-    if _RESIDENT_TOKEN.search(text):
+    if _RESIDENT_TOKEN.search(text) or _PHONE_TOKEN.search(text):
         return True
     return any(_valid_uscc(m.group(0)) for m in _USCC_TOKEN.finditer(text))
 
@@ -136,6 +139,7 @@ def redact_identifiers(text: str) -> str:
     """``text`` with every identifier-shaped token replaced by ``[redacted]`` (for error
     strings that come from elsewhere, e.g. a platform's answer)."""
     text = _RESIDENT_TOKEN.sub("[redacted]", text)
+    text = _PHONE_TOKEN.sub("[redacted]", text)
     return _USCC_TOKEN.sub(lambda m: "[redacted]" if _valid_uscc(m.group(0)) else m.group(0), text)
 
 
@@ -167,7 +171,8 @@ def _text(owner: str, name: str, value: object, *, required: bool = True) -> str
         raise _fail(
             owner,
             name,
-            "looks like it contains a raw resident ID number or unified social credit code; "
+            "looks like it contains a raw resident ID number, unified social credit code or "
+            "mobile phone number; "
             "the query log keeps only the subject's pseudonym and masked form (Art. 24, 25)",
             "raw_identifier",
         )
@@ -588,8 +593,8 @@ class OutboxItem:
             raise _fail(
                 owner,
                 "payload",
-                "looks like it contains a raw resident ID number or unified social credit "
-                "code; an identifier the platform must receive goes in OutboxItem.subject",
+                "looks like it contains a raw resident ID number, phone number or unified social "
+                "credit code; an identifier the platform must receive goes in OutboxItem.subject",
                 "raw_identifier",
             )
         if self.subject is not None and (

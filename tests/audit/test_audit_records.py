@@ -70,9 +70,10 @@ def test_raw_identifiers_refused_in_completion_and_feedback(raw: str) -> None:
 
 
 def test_innocent_codes_pass() -> None:
-    # Long hex digests, uuids, phone-length numbers and USCC-shaped codes with a wrong check
-    # character are not identifiers.
-    for text in ["a" * 64, new_query_id(), "13800138000", "2026-118", _BAD_USCC]:
+    # Long hex digests, uuids, 11-digit numbers that are no mobile number and USCC-shaped codes
+    # with a wrong check character are not identifiers. (A mobile number is a personal field,
+    # Art. 24, and is refused: tests/unit/test_phone_numbers_in_text.py.)
+    for text in ["a" * 64, new_query_id(), "12800138000", "2026-118", _BAD_USCC]:
         dataclasses.replace(make_intent(1), purpose=f"matter {text}")
 
 

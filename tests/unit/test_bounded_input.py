@@ -216,8 +216,9 @@ def test_problem_detail_is_kept_on_the_exception_only() -> None:
     assert err.problem_type == "subject-unknown"
     assert err.title == "张三 未找到"
     assert err.detail is not None
-    assert "13800138000" in err.detail  # kept for whoever may read it ...
+    assert "电话" in err.detail  # kept for whoever may read it ...
     assert SECRET not in err.detail  # ... with identifier-shaped tokens redacted
+    assert "13800138000" not in err.detail  # ... and mobile numbers too (Art. 24)
 
 
 def test_request_ids_that_are_not_tokens_stay_out_of_messages() -> None:
