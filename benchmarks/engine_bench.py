@@ -182,7 +182,7 @@ _IMPORT_PROBE = (
     "import time, sys; t = time.perf_counter(); {stmt}; "
     "sys.stdout.write(str(time.perf_counter() - t))"
 )
-_DEPS = "import httpx, pydantic, tenacity, cachetools, sniffio, opentelemetry.trace"
+_DEPS = "import httpx, pydantic, tenacity, cachetools, opentelemetry.trace"
 
 
 def _import_time(stmt: str) -> float:
