@@ -73,6 +73,7 @@ from credit_sdk import (
     code_label,
     parse_identifier,
     period_last_day,
+    shown,
 )
 
 from ._common import plain_text
@@ -250,7 +251,7 @@ class LicensingCheck:
         ]
         if self.outcome is Outcome.INDETERMINATE:
             lines += [
-                f"  {bilingual('原因', 'Reason', lang)}: {a.message}"
+                f"  {bilingual('原因', 'Reason', lang)}: {shown(a.message, lang)}"
                 for a in self.decision.advisories
             ]
         route_text = (

@@ -56,6 +56,7 @@ from credit_sdk import (
     TriggerRef,
     bilingual,
     parse_identifier,
+    shown,
 )
 
 __all__ = [
@@ -215,7 +216,7 @@ class CandidateCheck:
         ]
         if self.standing is CandidateStanding.INDETERMINATE:
             lines += [
-                f"  {bilingual('原因', 'Reason', lang)}: {a.message}"
+                f"  {bilingual('原因', 'Reason', lang)}: {shown(a.message, lang)}"
                 for a in self.decision.advisories
             ]
         for (zh, en), measures in (

@@ -113,7 +113,7 @@ if _typing.TYPE_CHECKING:
         NationalCategory,
         SharingAttribute,
     )
-    from credit_sdk._labels import Lang, bilingual, code_label
+    from credit_sdk._labels import Lang, bilingual, code_label, shown
     from credit_sdk._models import (
         BasisDocument,
         BasisDocumentKind,
@@ -360,6 +360,7 @@ __all__ = [
     "replay",
     "report_digest",
     "sample_report_path",
+    "shown",
     "verification_sheet",
 ]
 
@@ -378,6 +379,7 @@ _LAZY: dict[str, str] = {
     "decisions_csv": "credit_sdk._desk_csv",
     "verification_sheet": "credit_sdk._sheet",
     "bilingual": "credit_sdk._labels",
+    "shown": "credit_sdk._labels",
     "code_label": "credit_sdk._labels",
     "Advisory": "credit_sdk._decision",
     "AppliedMeasure": "credit_sdk._decision",

@@ -105,6 +105,7 @@ from credit_sdk._errors import (
 from credit_sdk._feedback import FeedbackSender
 from credit_sdk._identifiers import Identifier, IdentifierKind, parse_identifier
 from credit_sdk._information import InformationCatalogue
+from credit_sdk._labels import said
 from credit_sdk._models import CreditReport, subject_kind_of
 from credit_sdk._policy import PolicyProfile
 from credit_sdk._providers import (
@@ -896,9 +897,10 @@ class BaseClient:
     ) -> Decision:
         """Fail closed: no data, so no measure and never CLEAR."""
         reason = ReasonCode.PLATFORM_UNAVAILABLE
-        message = (
+        message = said(
+            f"无法取得可用的信用信息（{type(error).__name__}）：核查结论为无法判定，不得视为无失信",
             f"no usable credit data ({type(error).__name__}): the decision is indeterminate; "
-            "do not treat the subject as clear (fail closed)"
+            "do not treat the subject as clear (fail closed)",
         )
         return Decision(
             outcome=Outcome.INDETERMINATE,
@@ -1022,8 +1024,12 @@ class BaseClient:
                     *decision.advisories,
                     Advisory(
                         ReasonCode.STALE_DATA,
-                        f"the platform failed ({type(error).__name__}); decided on a cached "
-                        f"report {stale_age:.0f} s old (serve_stale policy)",
+                        said(
+                            f"信用信息平台调用失败（{type(error).__name__}）；依据 "
+                            f"{stale_age:.0f} 秒前缓存的信用报告判定（serve_stale）",
+                            f"the platform failed ({type(error).__name__}); decided on a cached "
+                            f"report {stale_age:.0f} s old (serve_stale policy)",
+                        ),
                     ),
                 ),
             )
@@ -2197,9 +2203,7 @@ class AsyncCreditClient(BaseClient):
                     self._store_answers(fetched, chunks, answers)
             conclusions = self._conclude_batch(part, fetched, snap, trace_id)
         except BaseException as err:
-            await self._record_failure(
-                [self._failed_completion(p, err, trace_id) for _, p in part]
-            )
+            await self._record_failure([self._failed_completion(p, err, trace_id) for _, p in part])
             raise
         archived = self._archived(c for _, _, c in conclusions)
         if archived:

@@ -24,6 +24,7 @@ from credit_sdk._labels import (
     bilingual,
     check_lang,
     label,
+    shown,
 )
 
 __all__ = ["BOM", "decisions_csv"]
@@ -117,7 +118,7 @@ def _cells(d: Mapping[str, Any], lang: Lang) -> list[str]:
         for e in d["exclusions"]
     ]
     advisories = [
-        f"{label(REASON_LABELS, a['code'], lang)} [{a['code']}]: {a['message']}"
+        f"{label(REASON_LABELS, a['code'], lang)} [{a['code']}]: {shown(a['message'], lang)}"
         for a in d["advisories"]
     ]
     query = d.get("query")

@@ -32,6 +32,7 @@ from credit_sdk._decision import (
 )
 from credit_sdk._errors import require_type
 from credit_sdk._information import InformationCatalogue
+from credit_sdk._labels import GROUND_LABELS, ROLE_LABELS, label, said
 from credit_sdk._models import (
     MARKET_TYPES,
     CommitmentStatus,
@@ -115,8 +116,14 @@ _RC_OUTSIDE_CATALOGUE = ReasonCode.OUTSIDE_CATALOGUE
 _RC_NOT_TARGETED = ReasonCode.NOT_TARGETED
 _RC_ENTITY_TYPE_UNKNOWN = ReasonCode.ENTITY_TYPE_UNKNOWN
 _RC_SEVERE_NOT_MINOR = ReasonCode.SEVERE_NOT_MINOR
-_MINOR_AND_CORRECTED = "flagged minor and corrected (Art. 43 ¶2)"
-_MINOR_PENALTY = "its penalty is of the minor kind Art. 19 leaves out of the catalogue"
+_MINOR_AND_CORRECTED = (
+    "标注为轻微并已改正（Art. 43 ¶2）",
+    "flagged minor and corrected (Art. 43 ¶2)",
+)
+_MINOR_PENALTY = (
+    "其行政处罚属第十九条排除在目录外的轻微情形（Art. 19）",
+    "its penalty is of the minor kind Art. 19 leaves out of the catalogue",
+)
 _RC_PERIOD_OUT_OF_RANGE = ReasonCode.PERIOD_OUT_OF_RANGE
 _RC_POINTS_BELOW_THRESHOLD = ReasonCode.POINTS_BELOW_THRESHOLD
 _RC_PROHIBITED_FIELDS_DROPPED = ReasonCode.PROHIBITED_FIELDS_DROPPED
@@ -158,8 +165,13 @@ def _stated_months(
         advisories.append(
             Advisory(
                 _RC_PERIOD_OUT_OF_RANGE,
-                f"stated publication period of {stated} months lies outside the legal range "
-                f"{rule.min_months}-{rule.max_months} months (Art. 51); {applied} months applied",
+                said(
+                    f"载明的公示期限 {stated} 个月超出法定范围 {rule.min_months}-{rule.max_months} "
+                    f"个月（Art. 51），按 {applied} 个月适用",
+                    f"stated publication period of {stated} months lies outside the legal range "
+                    f"{rule.min_months}-{rule.max_months} months (Art. 51); {applied} months "
+                    "applied",
+                ),
                 item_id,
             )
         )
@@ -226,8 +238,12 @@ def _listing_last_day(m: ListMembership, rule: PeriodRule | None, run: _Run) -> 
         run.advisories.append(
             Advisory(
                 _RC_TERM_NOT_STATED,
-                "the listing decision states no term (期限, Art. 38 ¶1): the listing is taken "
-                f"to end with the longest severe period, {severe.max_months} months (Art. 51)",
+                said(
+                    "名单决定未载明期限（Art. 38 ¶1）：按严重失信信息最长公示期限 "
+                    f"{severe.max_months} 个月计算（Art. 51）",
+                    "the listing decision states no term (Art. 38 ¶1): the listing is taken to "
+                    f"end with the longest severe period, {severe.max_months} months (Art. 51)",
+                ),
                 mid,
             )
         )
@@ -238,18 +254,28 @@ def _listing_last_day(m: ListMembership, rule: PeriodRule | None, run: _Run) -> 
     too_short = last is not None and earliest is not None and last < earliest
     too_long = latest is not None and (last is None or last > latest)
     if too_short or too_long:
-        stated = "no end (长期)" if last is None else f"until {last}"
+        stated_zh = "长期" if last is None else f"至 {last}"
+        stated = "no end" if last is None else f"until {last}"
+        bound_zh = (
+            f"{severe.min_months}-{severe.max_months} 个月"
+            if rule is not None
+            else f"不少于 {severe.min_months} 个月"
+        )
         bound = (
             f"{severe.min_months}-{severe.max_months} months"
             if rule is not None
-            else (f"at least {severe.min_months} months")
+            else f"at least {severe.min_months} months"
         )
         run.advisories.append(
             Advisory(
                 _RC_PERIOD_OUT_OF_RANGE,
-                f"the listing term, {stated}, lies outside the legal range {bound} "
-                "(Art. 51); applied as the written decision states it (Art. 38 ¶1), for the "
-                "listing unit to review",
+                said(
+                    f"名单期限（{stated_zh}）超出法定范围 {bound_zh}（Art. 51）；按书面决定载明的"
+                    "期限适用（Art. 38 ¶1），由列入单位复核",
+                    f"the listing term, {stated}, lies outside the legal range {bound} "
+                    "(Art. 51); applied as the written decision states it (Art. 38 ¶1), for the "
+                    "listing unit to review",
+                ),
                 mid,
             )
         )
@@ -273,12 +299,18 @@ class _Run:
         # measures are withheld.
         self.declined: set[str] = set()
 
-    def severe_not_minor(self, item_id: str, flagged: str = _MINOR_AND_CORRECTED) -> None:
+    def severe_not_minor(
+        self, item_id: str, flagged: tuple[str, str] = _MINOR_AND_CORRECTED
+    ) -> None:
         self.advisories.append(
             Advisory(
                 _RC_SEVERE_NOT_MINOR,
-                f"{flagged}, but severe information is not minor conduct: no exemption "
-                "applied; the flag is inconsistent data for the providing unit to correct",
+                said(
+                    f"{flagged[0]}，但严重失信信息不属于轻微违法失信：不予免除；该标注与数据不一致，"
+                    "由提供单位更正",
+                    f"{flagged[1]}, but severe information is not minor conduct: no exemption "
+                    "applied; the flag is inconsistent data for the providing unit to correct",
+                ),
                 item_id,
             )
         )
@@ -292,30 +324,60 @@ class _Run:
             self.leave_out(
                 _RC_OUTSIDE_CATALOGUE,
                 rid,
-                "公共信用信息目录外的信息不得记录、使用: the conduct category is not in the "
-                f"catalogue {self.catalogue.catalogue_id} (Art. 19 ¶1, 65(2))",
+                said(
+                    f"公共信用信息目录外的信息不得记录、使用：该行为类别不在目录 "
+                    f"{self.catalogue.catalogue_id} 中（Art. 19 ¶1, 65(2)）",
+                    "information outside the catalogue may not be recorded or used: the conduct "
+                    f"category is not in the catalogue {self.catalogue.catalogue_id} "
+                    "(Art. 19 ¶1, 65(2))",
+                ),
             )
             return None
         if rec.kind is _RK_ADMINISTRATIVE:
-            self.leave_out(_RC_INFORMATION_ONLY, rid, "neutral information, no measure")
+            self.leave_out(
+                _RC_INFORMATION_ONLY,
+                rid,
+                said("一般信息，不触发措施", "neutral information, no measure"),
+            )
             return None
         changed = rec.status_changed_on
         if rec.status is _RS_REVOKED and (changed is None or changed <= as_of):
-            self.leave_out(_RC_RECORD_REVOKED, rid, "认定依据被撤销或变更 (Art. 52)")
+            self.leave_out(
+                _RC_RECORD_REVOKED,
+                rid,
+                said(
+                    "认定依据被撤销或变更（Art. 52）", "the basis was revoked or changed (Art. 52)"
+                ),
+            )
             return None
         if rec.status is _RS_REPAIRED and (changed is None or changed <= as_of):
-            self.leave_out(_RC_RECORD_REPAIRED, rid, "已完成信用修复 (Art. 54)")
+            self.leave_out(
+                _RC_RECORD_REPAIRED,
+                rid,
+                said("已完成信用修复（Art. 54）", "credit repaired (Art. 54)"),
+            )
             return None
         if rec.objection is not None and rec.objection.upheld_at(as_of):
-            self.leave_out(_RC_RECORD_CORRECTED, rid, "异议成立，信息已更正 (Art. 53)")
+            self.leave_out(
+                _RC_RECORD_CORRECTED,
+                rid,
+                said(
+                    "异议成立，信息已更正（Art. 53）",
+                    "objection upheld, the information corrected (Art. 53)",
+                ),
+            )
             return None
         if rec.finding_date > as_of:
-            self.leave_out(_RC_RECORD_NOT_YET_EFFECTIVE, rid, "found after the query date")
+            self.leave_out(
+                _RC_RECORD_NOT_YET_EFFECTIVE,
+                rid,
+                said("认定日期晚于核查日", "found after the query date"),
+            )
             return None
         archived = rec.status is _RS_ARCHIVED and (changed is None or changed <= as_of)
         if rec.kind is _RK_COMMENDATION:
             if archived:
-                self.leave_out(_RC_RECORD_EXPIRED, rid, "archived")
+                self.leave_out(_RC_RECORD_EXPIRED, rid, said("已转为档案保存", "archived"))
                 return None
             if rec.publication_declined:
                 self.declined.add(rid)
@@ -336,32 +398,65 @@ class _Run:
                 self.leave_out(
                     _RC_EXCLUDED_MINOR_PENALTY,
                     rid,
-                    "简易程序或轻微、初次违法且主动消除危害后果的行政处罚 (Art. 19)",
+                    said(
+                        "简易程序或轻微、初次违法且主动消除危害后果的行政处罚（Art. 19）",
+                        "a summary-procedure penalty, or a minor first offence whose harm was "
+                        "removed at once (Art. 19)",
+                    ),
                 )
                 return None
         if rec.basis is None or not rec.basis.effective_at(as_of):
-            self.leave_out(_RC_NO_EFFECTIVE_BASIS, rid, "无生效法律文书作为认定依据 (Art. 37)")
+            self.leave_out(
+                _RC_NO_EFFECTIVE_BASIS,
+                rid,
+                said(
+                    "无生效法律文书作为认定依据（Art. 37）",
+                    "no effective legal document as the basis (Art. 37)",
+                ),
+            )
             return None
         if rec.minor_and_corrected and rec.kind is _RK_SEVERE_DISHONESTY:
             self.severe_not_minor(rid)
         elif rec.minor_and_corrected:
-            self.leave_out(_RC_REMINDER_ONLY, rid, "轻微偶发并及时改正，免于惩戒 (Art. 43)")
+            self.leave_out(
+                _RC_REMINDER_ONLY,
+                rid,
+                said(
+                    "轻微偶发并及时改正，免于惩戒（Art. 43）",
+                    "minor, occasional and promptly corrected: no punishment (Art. 43)",
+                ),
+            )
             self.advisories.append(
                 Advisory(
                     _RC_REMINDER_ONLY,
-                    "minor, occasional conduct corrected promptly: a reminder may be given, "
-                    "no measure applies (Art. 43 ¶2)",
+                    said(
+                        "轻微偶发并及时改正：可予提醒，不适用措施（Art. 43 ¶2）",
+                        "minor, occasional conduct corrected promptly: a reminder may be given, "
+                        "no measure applies (Art. 43 ¶2)",
+                    ),
                     rid,
                 )
             )
             return None
         if archived:
-            self.leave_out(_RC_RECORD_EXPIRED, rid, "公示期限届满，转为档案保存 (Art. 51)")
+            self.leave_out(
+                _RC_RECORD_EXPIRED,
+                rid,
+                said(
+                    "公示期限届满，转为档案保存（Art. 51）",
+                    "publication period over, archived (Art. 51)",
+                ),
+            )
             return None
         last = publication_last_day(rec, self.profile, self.advisories)
         if last is not None and as_of > last:
             self.leave_out(
-                _RC_RECORD_EXPIRED, rid, f"公示期限届满: published until {last} (Art. 51)"
+                _RC_RECORD_EXPIRED,
+                rid,
+                said(
+                    f"公示期限届满：公示至 {last}（Art. 51）",
+                    f"publication period over: published until {last} (Art. 51)",
+                ),
             )
             return None
         ground = _G_SEVERE_DISHONESTY if rec.kind is _RK_SEVERE_DISHONESTY else _G_DISHONESTY
@@ -377,18 +472,37 @@ class _Run:
         as_of, mid = self.as_of, m.membership_id
         source = "membership" if via is None else "linked_party"
         if m.listed_on > as_of:
-            self.leave_out(_RC_RECORD_NOT_YET_EFFECTIVE, mid, "listed after the query date")
+            self.leave_out(
+                _RC_RECORD_NOT_YET_EFFECTIVE,
+                mid,
+                said("列入日期晚于核查日", "listed after the query date"),
+            )
             return None
         if m.status is _MS_REMOVED and (m.removed_on is None or m.removed_on <= as_of):
             reason = _REMOVAL_REASON[m.removal_reason or RemovalReason.TERM_ENDED]
-            self.leave_out(reason, mid, f"移出名单: {m.removal_reason}")
+            self.leave_out(
+                reason,
+                mid,
+                said(f"移出名单：{m.removal_reason}", f"removed from the list: {m.removal_reason}"),
+            )
             return None
         if m.objection is not None and m.objection.upheld_at(as_of):
-            self.leave_out(_RC_RECORD_CORRECTED, mid, "异议成立，移出名单 (Art. 53)")
+            self.leave_out(
+                _RC_RECORD_CORRECTED,
+                mid,
+                said(
+                    "异议成立，移出名单（Art. 53）",
+                    "objection upheld, removed from the list (Art. 53)",
+                ),
+            )
             return None
         if m.list_type is not _LT_SEVERE_DISHONESTY and m.term_end and as_of > m.term_end:
             # Red lists and the court's list (Art. 38 ¶2) end with their own term.
-            self.leave_out(_RC_RECORD_EXPIRED, mid, f"纳入期限已于 {m.term_end} 届满")
+            self.leave_out(
+                _RC_RECORD_EXPIRED,
+                mid,
+                said(f"纳入期限已于 {m.term_end} 届满", f"the listing term ended on {m.term_end}"),
+            )
             return None
         if m.list_type is _LT_RED_LIST:
             return TriggerRef(
@@ -397,7 +511,14 @@ class _Run:
         if m.minor_and_corrected:
             self.severe_not_minor(mid)  # every listing here is severe (Art. 37, 38)
         if m.decision is None or not m.decision.effective_at(as_of):
-            self.leave_out(_RC_NO_EFFECTIVE_BASIS, mid, "列入名单须有生效的书面决定 (Art. 38)")
+            self.leave_out(
+                _RC_NO_EFFECTIVE_BASIS,
+                mid,
+                said(
+                    "列入名单须有生效的书面决定（Art. 38）",
+                    "a listing needs an effective written decision (Art. 38)",
+                ),
+            )
             return None
         if m.list_type is _LT_SEVERE_DISHONESTY:
             ground = _G_SEVERE_DISHONESTY
@@ -411,7 +532,12 @@ class _Run:
                 # Measures resting on list membership stop the day after the term (Art. 38 ¶1);
                 # long-term publication keeps the information, not the listing (Art. 51 ¶2).
                 self.leave_out(
-                    _RC_RECORD_EXPIRED, mid, f"名单期限已于 {last} 届满 (Art. 38 ¶1, 51)"
+                    _RC_RECORD_EXPIRED,
+                    mid,
+                    said(
+                        f"名单期限已于 {last} 届满（Art. 38 ¶1, 51）",
+                        f"the listing term ended on {last} (Art. 38 ¶1, 51)",
+                    ),
                 )
                 return None
         else:
@@ -504,9 +630,17 @@ def decide(
             continue
         found = c.found_on or c.made_on
         if found > as_of:
-            run.leave_out(_RC_RECORD_NOT_YET_EFFECTIVE, c.commitment_id, "found later")
+            run.leave_out(
+                _RC_RECORD_NOT_YET_EFFECTIVE,
+                c.commitment_id,
+                said("认定日期晚于核查日", "found after the query date"),
+            )
         elif c.repaired_on is not None and c.repaired_on <= as_of:
-            run.leave_out(_RC_RECORD_REPAIRED, c.commitment_id, "已完成信用修复 (Art. 28)")
+            run.leave_out(
+                _RC_RECORD_REPAIRED,
+                c.commitment_id,
+                said("已完成信用修复（Art. 28）", "credit repaired (Art. 28)"),
+            )
         else:
             negatives.append(
                 TriggerRef("commitment", c.commitment_id, _G_FALSE_COMMITMENT, "commitment_breach")
@@ -520,7 +654,10 @@ def decide(
                     run.leave_out(
                         _RC_NOT_RELATED,
                         m.membership_id,
-                        "Art. 45 extends only severe listings to the organisation's people",
+                        said(
+                            "第四十五条仅将严重失信名单延及该组织的相关人员（Art. 45）",
+                            "Art. 45 extends only severe listings to the organisation's people",
+                        ),
                     )
                     continue
                 if org_type not in MARKET_TYPES:
@@ -530,7 +667,11 @@ def decide(
                     run.leave_out(
                         _RC_NOT_RELATED,
                         m.membership_id,
-                        f"the {lp.role} role was not held while {via} was listed",
+                        said(
+                            f"{via} 被列入名单期间未担任{label(ROLE_LABELS, lp.role, 'zh')}"
+                            f"（{lp.role}）",
+                            f"the {lp.role} role was not held while {via} was listed",
+                        ),
                     )
                     continue
                 t = run.membership(m, lp.role, via)
@@ -540,9 +681,17 @@ def decide(
     pts = report.integrity_points
     if pts is not None:
         if subject_kind is not _SK_NATURAL_PERSON:
-            run.leave_out(_RC_NOT_RELATED, pts.scheme, "integrity points are for natural persons")
+            run.leave_out(
+                _RC_NOT_RELATED,
+                pts.scheme,
+                said("诚信积分仅适用于自然人", "integrity points are for natural persons"),
+            )
         elif pts.assessed_on > as_of:
-            run.leave_out(_RC_RECORD_NOT_YET_EFFECTIVE, pts.scheme, "assessed after the query date")
+            run.leave_out(
+                _RC_RECORD_NOT_YET_EFFECTIVE,
+                pts.scheme,
+                said("评定日期晚于核查日", "assessed after the query date"),
+            )
         else:
             points = pts.score
             positives.append(
@@ -554,7 +703,10 @@ def decide(
                 run.leave_out(
                     _RC_NOT_RELATED,
                     m.membership_id,
-                    "Art. 45 extends a listing to natural persons in the listed entity only",
+                    said(
+                        "第四十五条仅将名单延及被列入主体中的自然人（Art. 45）",
+                        "Art. 45 extends a listing to natural persons in the listed entity only",
+                    ),
                 )
 
     in_force = catalog.in_force(as_of)
@@ -597,8 +749,12 @@ def decide(
                             _RC_WITHHELD_AT_SUBJECT_REQUEST,
                             t.item_id,
                             entry.measure.measure_id,
-                            "主体提出不公示守信信息: no publicity; the information is still "
-                            "shared and its other incentives apply (Art. 51 ¶1)",
+                            said(
+                                "主体提出不公示守信信息：不予公示，信息仍共享，其他激励措施照常适用"
+                                "（Art. 51 ¶1）",
+                                "the subject declined publication: no publicity; the information "
+                                "is still shared and its other incentives apply (Art. 51 ¶1)",
+                            ),
                         )
                     )
                     continue
@@ -617,7 +773,10 @@ def decide(
                             _RC_POINTS_BELOW_THRESHOLD,
                             t.item_id,
                             entry.measure.measure_id,
-                            f"needs {entry.min_points} integrity points",
+                            said(
+                                f"需诚信积分 {entry.min_points} 分",
+                                f"needs {entry.min_points} integrity points",
+                            ),
                         )
                     )
                     continue
@@ -632,8 +791,12 @@ def decide(
                     _RC_NOT_RELATED,
                     t.item_id,
                     None,
-                    f"no published measure relates {t.ground} ({t.category}) to {scenario} "
-                    "(Art. 43)",
+                    said(
+                        f"无已公布措施将{label(GROUND_LABELS, t.ground, 'zh')}（{t.ground}, "
+                        f"{t.category}）与本场景（{scenario}）关联（Art. 43）",
+                        f"no published measure relates {t.ground} ({t.category}) to {scenario} "
+                        "(Art. 43)",
+                    ),
                 )
             )
 
@@ -661,7 +824,7 @@ def decide(
                     _RC_INCENTIVE_SUPPRESSED_BY_DISHONESTY,
                     None,
                     measure.measure_id,
-                    "the subject has active dishonesty information",
+                    said("主体存在有效的失信信息", "the subject has active dishonesty information"),
                 )
             )
             continue
@@ -685,7 +848,10 @@ def decide(
                         _RC_RECORD_DISPUTED,
                         trigs[0].item_id,
                         measure.measure_id,
-                        "异议处理期间暂停实施 (Art. 53)",
+                        said(
+                            "异议处理期间暂停实施（Art. 53）",
+                            "suspended while the objection is pending (Art. 53)",
+                        ),
                     )
                 )
                 continue
@@ -696,7 +862,10 @@ def decide(
             run.advisories.append(
                 Advisory(
                     _RC_RECORD_DISPUTED,
-                    "异议标注: an objection to this item is pending (Art. 53)",
+                    said(
+                        "异议标注：该信息的异议正在处理中（Art. 53）",
+                        "an objection to this item is pending (Art. 53)",
+                    ),
                     t.item_id,
                 )
             )
@@ -704,8 +873,12 @@ def decide(
         run.advisories.append(
             Advisory(
                 _RC_PROHIBITED_FIELDS_DROPPED,
-                f"{len(report.prohibited_fields_dropped)} prohibited field(s) dropped from the "
-                f"report (Art. 20): {', '.join(report.prohibited_fields_dropped)}",
+                said(
+                    f"已从报告中剔除 {len(report.prohibited_fields_dropped)} 项禁止采集的信息"
+                    f"（Art. 20）：{', '.join(report.prohibited_fields_dropped)}",
+                    f"{len(report.prohibited_fields_dropped)} prohibited field(s) dropped from "
+                    f"the report (Art. 20): {', '.join(report.prohibited_fields_dropped)}",
+                ),
             )
         )
 
@@ -750,15 +923,19 @@ _SUBTYPES = frozenset(
 )
 
 
-def _unknown_type(run: _Run, what: str) -> None:
+def _unknown_type(run: _Run, what: tuple[str, str]) -> None:
     if any(a.code is _RC_ENTITY_TYPE_UNKNOWN for a in run.advisories):
         return
     run.advisories.append(
         Advisory(
             _RC_ENTITY_TYPE_UNKNOWN,
-            f"{what} cannot be told from the report or the registration code (GB 32100): "
-            "measures that target particular kinds of body were not applied; the platform "
-            "can state it (entity_type)",
+            said(
+                f"无法从报告或统一社会信用代码（GB 32100）判断{what[0]}：未适用针对特定主体类型的"
+                "措施；平台可载明主体类型（entity_type）",
+                f"{what[1]} cannot be told from the report or the registration code (GB 32100): "
+                "measures that target particular kinds of body were not applied; the platform "
+                "can state it (entity_type)",
+            ),
         )
     )
 
@@ -777,34 +954,48 @@ def _not_targeted(
     )
     if unknown:
         what = (
-            "the subject's entity type"
+            ("主体类型", "the subject's entity type")
             if entity_type is None
-            else ("whether the enterprise is state-owned, large or a financial institution")
+            else (
+                "企业是否为国有企业、大型企业或金融机构",
+                "whether the enterprise is state-owned, large or a financial institution",
+            )
         )
         _unknown_type(run, what)
+        subject_zh = "类型不明" if entity_type is None else "类别不明的企业"
         subject = "of unknown type" if entity_type is None else "an enterprise of unknown kind"
     else:
+        subject_zh = str(entity_type)
         subject = f"a {entity_type}"
     return Exclusion(
         _RC_NOT_TARGETED,
         item_id,
         entry.measure.measure_id,
-        f"惩戒对象: the measure targets {wanted}; the subject is {subject} (Art. 39)",
+        said(
+            f"惩戒对象：该措施针对 {wanted}；本主体为 {subject_zh}（Art. 39）",
+            f"the measure targets {wanted}; the subject is {subject} (Art. 39)",
+        ),
     )
 
 
 def _not_a_market_entity(run: _Run, membership_id: str, org_type: EntityType | None) -> None:
     if org_type is None:
-        _unknown_type(run, "whether the listed organisation is a market entity")
-        detail = (
+        _unknown_type(
+            run, ("被列入组织是否为市场主体", "whether the listed organisation is a market entity")
+        )
+        detail = said(
+            "第四十五条仅延及市场主体的相关责任人员，被列入组织的类型不明（Art. 45）",
             "Art. 45 reaches the responsible persons of market entities only, and the listed "
-            "organisation's type is unknown"
+            "organisation's type is unknown",
         )
     else:
-        detail = (
+        detail = said(
+            f"被列入组织为 {org_type}，不是市场主体：第四十五条仅延及市场主体的相关责任人员"
+            "（Art. 45）；对其人员适用第四十四条第二款（由列入单位通报其所在单位和上级），"
+            "不适用个人限制（Art. 44 ¶2）",
             f"the listed organisation is a {org_type}, not a market entity: Art. 45 reaches the "
             "responsible persons of market entities only; for its people Art. 44 ¶2 applies "
-            "(the listing unit notifies their unit and superiors), not personal restrictions"
+            "(the listing unit notifies their unit and superiors), not personal restrictions",
         )
     run.leave_out(_RC_NOT_TARGETED, membership_id, detail)
 
@@ -813,12 +1004,16 @@ def _unpublished(
     entry: IndexedMeasure, item_id: str, editions: frozenset[tuple[str, str]], as_of: dt.date
 ) -> Exclusion:
     if entry.edition not in editions:
-        detail = (
+        detail = said(
+            f"清单 {entry.list.list_id} 第 {entry.list.version} 版于 {as_of} 未生效（Art. 39）",
             f"edition {entry.list.version} of {entry.list.list_id} is not in force on "
-            f"{as_of} (Art. 39)"
+            f"{as_of} (Art. 39)",
         )
     else:
-        detail = f"published only on {entry.published_on} (Art. 39)"
+        detail = said(
+            f"该措施于 {entry.published_on} 方才公布（Art. 39）",
+            f"published only on {entry.published_on} (Art. 39)",
+        )
     return Exclusion(_RC_MEASURE_UNPUBLISHED, item_id, entry.measure.measure_id, detail)
 
 
@@ -913,9 +1108,9 @@ def _supervision(
             factors[_RL_NORMAL],
             "no valid credit evaluation: the normal spot-check rate (Art. 32(2))",
         )
-    label = "行业信用评价" if chosen.kind is _EK_INDUSTRY else "公共信用综合评价"
+    kind = "行业信用评价" if chosen.kind is _EK_INDUSTRY else "公共信用综合评价"
     return Supervision(
         chosen.risk_level,
         factors[chosen.risk_level],
-        f"{label} {chosen.grade} of {chosen.evaluated_on} (Art. 31, 32)",
+        f"{kind} {chosen.grade} of {chosen.evaluated_on} (Art. 31, 32)",
     )

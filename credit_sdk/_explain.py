@@ -24,6 +24,7 @@ from credit_sdk._labels import (
     check_lang,
     label,
     pair,
+    shown,
 )
 from credit_sdk._scenarios import Scenario
 
@@ -188,14 +189,15 @@ def render(d: Mapping[str, Any], lang: Lang = "zh-en") -> str:
             what = " ".join(x for x in (e["item_id"], e["measure_id"]) if x)
             lines.append(
                 f"  - {label(REASON_LABELS, e['reason'], lang)} [{e['reason']}]: {what}"
-                + (f" — {e['detail']}" if e["detail"] else "")
+                + (f" — {shown(e['detail'], lang)}" if e["detail"] else "")
             )
     if d["advisories"]:
         lines.append("")
         lines.append(pair("提示", "Advisories", lang))
         for a in d["advisories"]:
             lines.append(
-                f"  - {label(REASON_LABELS, a['code'], lang)} [{a['code']}]: {a['message']}"
+                f"  - {label(REASON_LABELS, a['code'], lang)} [{a['code']}]: "
+                + shown(a["message"], lang)
             )
     lines.append("")
     lists = "; ".join(

@@ -31,14 +31,17 @@ __all__ = [
     "GROUND_LABELS",
     "KIND_LABELS",
     "LANGS",
+    "LIST_KIND_LABELS",
     "LIST_LABELS",
     "OUTCOME_LABELS",
     "OUTCOME_MEANINGS",
+    "PROVENANCE_LABELS",
     "REASON_LABELS",
     "ROLE_LABELS",
     "SOURCE_LABELS",
     "STANDING_LABELS",
     "TABLES",
+    "TEXT_SEPARATOR",
     "TIER_LABELS",
     "Lang",
     "bilingual",
@@ -46,6 +49,8 @@ __all__ = [
     "code_label",
     "label",
     "pair",
+    "said",
+    "shown",
 ]
 
 #: ``zh``: Chinese only; ``en``: English only; ``zh-en``: both, Chinese first (the default).
@@ -188,6 +193,22 @@ BASIS_KIND_LABELS: Mapping[str, tuple[str, str]] = {
     "other_legal_document": ("其他具有法律效力的文书", "other legal document"),
 }
 
+#: Kinds of measure list (:class:`~credit_sdk.ListKind` values, Art. 39).
+LIST_KIND_LABELS: Mapping[str, tuple[str, str]] = {
+    "punishment_basic": ("全国失信惩戒措施基础清单", "national basic punishment list"),
+    "punishment_supplementary": ("本省失信惩戒措施补充清单", "provincial supplementary list"),
+    "restriction": ("失信约束措施清单", "restriction list"),
+    "incentive": ("守信激励措施清单", "incentive list"),
+}
+
+#: Where a measure list's text comes from (``provenance.status``).
+PROVENANCE_LABELS: Mapping[str, tuple[str, str]] = {
+    "official": ("官方发布文本", "official"),
+    "official_partial_transcription": ("官方文本部分转录", "official, partly transcribed"),
+    "reference": ("参考文本", "reference"),
+    "sample": ("样例，非官方", "sample"),
+}
+
 
 #: The tables :func:`code_label` reads, by the kind of code.
 TABLES: Mapping[str, Mapping[str, tuple[str, str]]] = {
@@ -202,6 +223,8 @@ TABLES: Mapping[str, Mapping[str, tuple[str, str]]] = {
     "list": LIST_LABELS,
     "role": ROLE_LABELS,
     "basis_kind": BASIS_KIND_LABELS,
+    "list_kind": LIST_KIND_LABELS,
+    "provenance": PROVENANCE_LABELS,
 }
 
 
@@ -209,7 +232,8 @@ def code_label(kind: str, code: str, lang: Lang = "zh-en") -> str:
     """The label people read for a machine code: ``code_label("outcome", "RESTRICTED")`` is
     ``"限制 restricted"``; ``kind`` is one of ``outcome``, ``outcome_meaning``, ``standing``,
     ``reason``, ``kind`` (measure kind), ``tier``, ``source``, ``ground``, ``list``, ``role``,
-    ``basis_kind``. A code the table does not know (a newer platform's) shows as itself.
+    ``basis_kind``, ``list_kind``, ``provenance`` (of a measure list). A code the table does
+    not know (a newer platform's) shows as itself.
 
     >>> code_label("reason", "RECORD_EXPIRED", "zh")
     '公示期限届满'
@@ -251,3 +275,34 @@ def label(table: Mapping[str, tuple[str, str]], key: str, lang: Lang = "zh-en") 
 
 
 pair = bilingual  # the short name the renderers use
+
+
+#: Between the Chinese and the English half of a text the engine writes once for every ``lang``
+#: (an exclusion's ``detail``, an advisory's ``message``). A full-width bar, which neither half
+#: uses, so a renderer can split the text again.
+TEXT_SEPARATOR = " ｜ "
+
+
+def said(zh: str, en: str) -> str:
+    """A text stored once and read in any ``lang``: Chinese first, then English, joined by
+    :data:`TEXT_SEPARATOR`. Article references go in both halves, so each reads alone.
+
+    >>> said("异议处理中（Art. 53）", "objection pending (Art. 53)")
+    '异议处理中（Art. 53） ｜ objection pending (Art. 53)'
+    """
+    return f"{zh}{TEXT_SEPARATOR}{en}"
+
+
+def shown(text: str, lang: Lang = "zh-en") -> str:
+    """The half of a :func:`said` text that ``lang`` wants (both for ``zh-en``); a text with no
+    separator (a platform's, an older SDK's) shows whole in every ``lang``.
+
+    >>> shown(said("异议处理中", "objection pending"), "en")
+    'objection pending'
+    >>> shown("a platform's own words", "zh")
+    "a platform's own words"
+    """
+    zh, sep, en = text.partition(TEXT_SEPARATOR)
+    if not sep or lang == "zh-en":
+        return text
+    return zh if lang == "zh" else en

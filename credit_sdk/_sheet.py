@@ -37,6 +37,7 @@ from credit_sdk._labels import (
     bilingual,
     check_lang,
     label,
+    shown,
 )
 from credit_sdk._version import __version__
 
@@ -363,7 +364,7 @@ def _section(
             f"<tr><td>{_e(label(REASON_LABELS, str(e['reason']), lang))} "
             f'<span class="mono">[{_e(e["reason"])}]</span></td>'
             f"<td>{_e(' '.join(x for x in (e['item_id'], e['measure_id']) if x) or '—')}</td>"
-            f"<td>{_e(e['detail'] or '—')}</td></tr>"
+            f"<td>{_e(shown(e['detail'], lang) or '—')}</td></tr>"
             for e in d["exclusions"]
         )
         out.append(f'<table class="excl">{head}{body}</table>')
@@ -371,7 +372,7 @@ def _section(
         out.append(f"<h3>{_e(bilingual('提示', 'Advisories', lang))}</h3><ul>")
         out.extend(
             f"<li>{_e(label(REASON_LABELS, str(a['code']), lang))} "
-            f'<span class="mono">[{_e(a["code"])}]</span>：{_e(a["message"])}</li>'
+            f'<span class="mono">[{_e(a["code"])}]</span>：{_e(shown(a["message"], lang))}</li>'
             for a in d["advisories"]
         )
         out.append("</ul>")

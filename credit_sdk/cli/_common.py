@@ -318,6 +318,17 @@ def _china_today() -> date:
     return (datetime.now(UTC) + timedelta(hours=8)).date()
 
 
+def _add_lang_option(parser: Any) -> None:
+    """``--lang`` (``zh-en``, ``zh``, ``en``): what people read; JSON never changes with it."""
+    parser.add_argument(
+        "--lang",
+        choices=("zh-en", "zh", "en"),
+        default="zh-en",
+        help="what people read: Chinese first then English (default), Chinese or English "
+        "only; JSON never changes",
+    )
+
+
 def _print_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     widths = [max([_width(h), *(_width(r[i]) for r in rows)]) for i, h in enumerate(header)]
     for line in (header, *rows):

@@ -26,6 +26,7 @@ from credit_sdk.cli._common import (
     EXIT_OK,
     OUTCOME_EXIT_CODES,
     _add_client_options,
+    _add_lang_option,
     _china_today,
     _client,
     _epilog,
@@ -555,13 +556,7 @@ scenarios: admin_licensing, admin_penalty, certification, public_service,
         action="store_true",
         help="the decision as JSON (with --file: one JSON object per line)",
     )
-    output.add_argument(
-        "--lang",
-        choices=("zh-en", "zh", "en"),
-        default="zh-en",
-        help="what people read: Chinese first then English (default), Chinese or English "
-        "only; JSON never changes",
-    )
+    _add_lang_option(output)
     output.add_argument(
         "--html",
         metavar="FILE",

@@ -14,11 +14,20 @@ from typing import TYPE_CHECKING, Any
 from credit_sdk._errors import (
     CatalogError,
 )
+from credit_sdk._labels import (
+    KIND_LABELS,
+    LIST_KIND_LABELS,
+    PROVENANCE_LABELS,
+    Lang,
+    bilingual,
+    label,
+)
 from credit_sdk.cli._common import (
     _RAW,
     EXIT_INVALID_LIST,
     EXIT_OK,
     _add_client_options,
+    _add_lang_option,
     _china_today,
     _client,
     _epilog,
@@ -71,28 +80,39 @@ def _summary(lst: MeasureList, today: date) -> dict[str, Any]:
 
 def _cmd_lists_show(args: argparse.Namespace) -> int:
     from credit_sdk._catalog import Catalog
-    from credit_sdk._explain import format_range_item
 
+    lang: Lang = args.lang
     today = _china_today()
     if args.paths and (args.sandbox or args.shipped):
         raise _UsageError("give list files, --shipped or --sandbox, not several sources")
     if args.paths:
         lists: tuple[MeasureList, ...] = Catalog.load(_list_files(args.paths)).lists
-        source = f"files ({len(lists)} editions, validated)"
+        source = bilingual(
+            f"清单文件（{len(lists)} 个版本，已校验）",
+            f"files ({len(lists)} editions, validated)",
+            lang,
+        )
     elif args.shipped or not (args.sandbox or os.environ.get("CREDIT_SDK_BASE_URL")):
         lists = Catalog.default().lists
-        source = "the lists shipped with credit-sdk (offline default; SAMPLE lists are labelled)"
+        zh = "随 credit-sdk 提供的清单（离线默认；样例清单已标明）"
+        en = "the lists shipped with credit-sdk (offline default; SAMPLE lists are labelled)"
         if not args.shipped:
-            source += "; set CREDIT_SDK_BASE_URL or pass --sandbox URL for the platform's"
+            zh += "；平台清单须设置 CREDIT_SDK_BASE_URL 或 --sandbox URL"
+            en += "; set CREDIT_SDK_BASE_URL or pass --sandbox URL for the platform's"
+        source = bilingual(zh, en, lang)
     else:
         with _client(args) as client:
             status = client.wait_until_ready(timeout=args.timeout)
             lists = client.lists()
         synced = status.lists_synced_at
-        source = (
+        source = bilingual(
+            f"平台 {client.base_url}：{status.lists_source or '无'}清单"
+            + (f"，同步于 {_fmt(synced)}" if synced else "")
+            + ("［已过期：超过 max_list_staleness］" if status.lists_stale else ""),
             f"platform {client.base_url}: {status.lists_source or 'no'} lists"
             + (f", synced {_fmt(synced)}" if synced else "")
-            + (" [STALE: past max_list_staleness]" if status.lists_stale else "")
+            + (" [STALE: past max_list_staleness]" if status.lists_stale else ""),
+            lang,
         )
     if args.list:
         matches = [lst for lst in lists if lst.list_id == args.list]
@@ -105,45 +125,93 @@ def _cmd_lists_show(args: argparse.Namespace) -> int:
         if args.json:
             _out(json.dumps(lst.model_dump(mode="json"), ensure_ascii=False, indent=2))
             return EXIT_OK
-        _out(f"{lst.list_id} {lst.version}: {lst.title}")
-        _out(
-            f"  {lst.kind.value}, {lst.jurisdiction}; published {lst.publication.reference} on "
-            f"{lst.publication.date}; in force {lst.effective_from}.."
-            f"{lst.effective_until or ''} "
-            f"({'in force' if lst.in_force_at(today) else 'not in force'} today)"
-        )
-        _out(f"  provenance: {lst.provenance.status}: {lst.provenance.statement}")
-        _out(f"  sha256 {lst.sha256}")
-        for m in lst.measures:
-            _out("")
-            flag = " (voluntary, Art. 48)" if m.voluntary else ""
-            _out(f"  {m.measure_id}  {m.kind.value}{flag}  {format_range_item(m.range_item)}")
-            _out(f"    措施 {m.title}")
-            _out(f"    设定依据 {'；'.join(m.legal_basis)}")
-            _out(f"    实施主体 {m.implementing_body.name}")
-            _out(f"    scenarios {', '.join(m.scenarios)}")
+        _show_list(lst, today, lang)
         return EXIT_OK
     summaries = [_summary(lst, today) for lst in sorted(lists, key=lambda m: m.ref)]
     if args.json:
         _out(json.dumps(summaries, ensure_ascii=False, indent=2))
         return EXIT_OK
-    _out(f"source: {source}")
+    _out(f"{bilingual('来源', 'source', lang)}: {source}")
     _print_table(
-        ("LIST", "VERSION", "KIND", "MEASURES", "IN FORCE", "PROVENANCE", "SHA256"),
+        [bilingual(zh, en, lang) for zh, en in _TABLE_HEADER],
         [
             (
                 s["list_id"],
                 s["version"],
-                s["kind"],
+                label(LIST_KIND_LABELS, s["kind"], lang),
                 str(s["measures"]),
-                "yes" if s["in_force"] else "no",
-                s["provenance"],
+                _yes_no(s["in_force"], lang),
+                label(PROVENANCE_LABELS, s["provenance"], lang),
                 s["sha256"][:12],
             )
             for s in summaries
         ],
     )
     return EXIT_OK
+
+
+_TABLE_HEADER = (
+    ("清单", "LIST"),
+    ("版本", "VERSION"),
+    ("类别", "KIND"),
+    ("措施数", "MEASURES"),
+    ("今日有效", "IN FORCE"),
+    ("来源性质", "PROVENANCE"),
+    ("摘要", "SHA256"),
+)
+
+
+def _yes_no(value: bool, lang: Lang) -> str:
+    return bilingual("是", "yes", lang) if value else bilingual("否", "no", lang)
+
+
+def _show_list(lst: MeasureList, today: date, lang: Lang) -> None:
+    """One edition and its measures, Chinese first: each measure with 措施, 设定依据, 实施主体
+    and the Art. 27 scenarios it serves."""
+    from credit_sdk._explain import format_range_item
+
+    def field(zh: str, en: str, value: str, indent: str = "  ") -> None:
+        _out(f"{indent}{bilingual(zh, en, lang)}: {value}")
+
+    until = lst.effective_until or ""
+    today_zh = "今日有效" if lst.in_force_at(today) else "今日未生效"
+    today_en = "in force today" if lst.in_force_at(today) else "not in force today"
+    _out(f"{lst.list_id} {lst.version}: {lst.title}")
+    field("清单类别", "kind", label(LIST_KIND_LABELS, lst.kind.value, lang))
+    field("适用地域", "jurisdiction", lst.jurisdiction)
+    field("公布", "published", f"{lst.publication.reference} {lst.publication.date}")
+    field(
+        "有效期",
+        "in force",
+        f"{lst.effective_from}..{until} ({bilingual(today_zh, today_en, lang)})",
+    )
+    field(
+        "来源性质",
+        "provenance",
+        f"{label(PROVENANCE_LABELS, lst.provenance.status, lang)} [{lst.provenance.status}]: "
+        f"{lst.provenance.statement}",
+    )
+    _out(f"  sha256 {lst.sha256}")
+    for m in lst.measures:
+        _out("")
+        flag = f" ({bilingual('自愿实施', 'voluntary', lang)}, Art. 48)" if m.voluntary else ""
+        kind = label(KIND_LABELS, m.kind.value, lang)
+        _out(f"  {m.measure_id}  {kind}{flag}  {format_range_item(m.range_item)}")
+        field("措施", "measure", m.title, "    ")
+        field("设定依据", "legal basis", "；".join(m.legal_basis), "    ")
+        field("实施主体", "implementing body", m.implementing_body.name, "    ")
+        field("适用场景", "scenarios", ", ".join(_scenario(s, lang) for s in m.scenarios), "    ")
+
+
+def _scenario(value: str, lang: Lang) -> str:
+    """``招标投标 bidding``; a scenario this SDK does not know shows as itself."""
+    from credit_sdk._scenarios import Scenario
+
+    try:
+        s = Scenario(value)
+    except ValueError:
+        return value
+    return bilingual(s.label_zh, s.value, lang)
 
 
 def _cmd_lists_validate(args: argparse.Namespace) -> int:
@@ -220,13 +288,13 @@ def _cmd_lists_diff(args: argparse.Namespace) -> int:
         _out(json.dumps(asdict(diff) | {"empty": diff.empty}, ensure_ascii=False, indent=2))
         return EXIT_OK
     _out(diff.summary())
-    for label, a, b in (
+    for field, a, b in (
         ("effective_from", old.effective_from, new.effective_from),
         ("effective_until", old.effective_until, new.effective_until),
         ("publication", old.publication.reference, new.publication.reference),
     ):
         if a != b:
-            _out(f"  {label}: {a} -> {b}")
+            _out(f"  {field}: {a} -> {b}")
     return EXIT_OK
 
 
@@ -301,6 +369,7 @@ def add_lists_commands(groups: Any) -> None:
     show.add_argument("--list", metavar="LIST_ID", help="show this list's measures")
     show.add_argument("--version", metavar="V", help="with --list: this edition")
     show.add_argument("--json", action="store_true", help="print JSON")
+    _add_lang_option(show)
     show.add_argument(
         "--timeout",
         type=_seconds,

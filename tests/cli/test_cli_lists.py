@@ -42,11 +42,48 @@ def write(path: Path, data: dict[str, Any]) -> Path:
 def test_show_shipped_by_default(run: Run) -> None:
     result = run("lists", "show")
     assert result.code == EXIT_OK
-    assert result.out.startswith("source: the lists shipped with credit-sdk")
+    # Chinese first (the default, zh-en), as `credit-sdk check` prints.
+    assert result.out.startswith("来源 source: 随 credit-sdk 提供的清单")
     assert "CREDIT_SDK_BASE_URL" in result.out
     for list_id in SHIPPED_IDS:
         assert list_id in result.out
-    assert "sample" in result.out
+    header = result.out.splitlines()[1]
+    assert header.startswith("清单 LIST")
+    assert "今日有效 IN FORCE" in header
+    assert "样例，非官方 sample" in result.out
+    assert "守信激励措施清单 incentive list" in result.out
+
+
+@pytest.mark.parametrize(
+    ("lang", "first", "table", "absent"),
+    [
+        ("zh", "来源: 随 credit-sdk 提供的清单", ("清单", "样例，非官方", "是"), "incentive list"),
+        ("en", "source: the lists shipped with credit-sdk", ("LIST", "sample", "yes"), "清单"),
+    ],
+)
+def test_show_lang(run: Run, lang: str, first: str, table: tuple[str, ...], absent: str) -> None:
+    result = run("lists", "show", "--shipped", "--lang", lang)
+    assert result.code == EXIT_OK
+    assert result.out.startswith(first)
+    for word in table:
+        assert word in result.out
+    assert absent not in result.out
+    for list_id in SHIPPED_IDS:  # ids and digests never change with --lang
+        assert list_id in result.out
+
+
+def test_show_lang_leaves_json_alone(run: Run) -> None:
+    plain = run("lists", "show", "--shipped", "--json")
+    for lang in ("zh", "en"):
+        assert run("lists", "show", "--shipped", "--json", "--lang", lang).out == plain.out
+    one = run("lists", "show", "--list", "hlj-incentive-sample", "--json", "--lang", "zh")
+    assert json.loads(one.out)["kind"] == "incentive"
+
+
+def test_show_lang_refuses_other_languages(run: Run) -> None:
+    result = run("lists", "show", "--lang", "fr")
+    assert result.code == EXIT_USAGE
+    assert "--lang" in result.err
 
 
 def test_show_json(run: Run) -> None:
@@ -61,8 +98,22 @@ def test_show_one_list(run: Run) -> None:
     result = run("lists", "show", "--list", "hlj-supplementary-punishment-sample")
     assert result.code == EXIT_OK
     assert "HLJ-SUP-42.3-01" in result.out
-    assert "设定依据" in result.out
-    assert "provenance: sample" in result.out
+    assert "设定依据 legal basis: " in result.out
+    assert "实施主体 implementing body: " in result.out
+    assert "来源性质 provenance: 样例，非官方 sample [sample]" in result.out
+    assert "清单类别 kind: 本省失信惩戒措施补充清单 provincial supplementary list" in result.out
+    assert "失信惩戒 punishment  Art. 42(" in result.out
+    zh = run("lists", "show", "--list", "hlj-supplementary-punishment-sample", "--lang", "zh")
+    assert "来源性质: 样例，非官方 [sample]" in zh.out
+    assert "措施: " in zh.out
+    assert "适用场景: " in zh.out
+    assert "legal basis" not in zh.out
+    assert " punishment " not in zh.out
+    en = run("lists", "show", "--list", "hlj-supplementary-punishment-sample", "--lang", "en")
+    assert "provenance: sample [sample]" in en.out
+    assert "legal basis: " in en.out
+    assert "设定依据" not in en.out
+    assert "HLJ-SUP-42.3-01  punishment  Art. 42(3)" in en.out
     result = run("lists", "show", "--list", "hlj-incentive-sample", "--json")
     assert json.loads(result.out)["list_id"] == "hlj-incentive-sample"
     result = run("lists", "show", "--list", "no-such-list")
@@ -75,7 +126,8 @@ def test_show_one_list(run: Run) -> None:
 def test_show_from_the_sandbox(run: Run, sandbox: SandboxServer) -> None:
     result = run("lists", "show", "--sandbox", sandbox.url)
     assert result.code == EXIT_OK
-    assert result.out.startswith(f"source: platform {sandbox.url}")
+    assert result.out.startswith(f"来源 source: 平台 {sandbox.url}：")
+    assert f"platform {sandbox.url}: " in result.out.splitlines()[0]
     assert "hlj-supplementary-punishment-sample" in result.out
 
 
@@ -83,7 +135,9 @@ def test_show_files(run: Run, tmp_path: Path) -> None:
     shutil.copy(SUPPLEMENTARY, tmp_path / "one.json")
     result = run("lists", "show", str(tmp_path))
     assert result.code == EXIT_OK
-    assert "source: files (1 editions, validated)" in result.out
+    assert result.out.startswith("来源 source: 清单文件（1 个版本，已校验） files (1 editions")
+    en = run("lists", "show", str(tmp_path), "--lang", "en")
+    assert en.out.startswith("source: files (1 editions, validated)")
     result = run("lists", "show", str(tmp_path), "--shipped")
     assert result.code == EXIT_USAGE
 

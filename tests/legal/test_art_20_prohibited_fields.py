@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from credit_sdk import CreditReport, Outcome, Scenario
+from credit_sdk import CreditReport, Outcome, Scenario, shown
 from tests.legal.builders import (
     PERSON_NAME,
     advisory_codes,
@@ -78,6 +78,7 @@ def test_decision_flags_the_dropped_fields_by_path_only() -> None:
     (advisory,) = [a for a in decision.advisories if a.code.value == "PROHIBITED_FIELDS_DROPPED"]
     assert "$.subject.Religion" in advisory.message
     assert "Art. 20" in advisory.message
+    assert "禁止采集的信息（Art. 20）：$.subject.Religion" in shown(advisory.message, "zh")
     rendered = json.dumps(decision.to_dict(), ensure_ascii=False) + decision.explain()
     for value in SECRET_VALUES:
         assert value not in rendered

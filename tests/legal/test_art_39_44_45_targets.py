@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from credit_sdk import CreditReport, EntityType, Outcome, ReportError, Scenario
+from credit_sdk import CreditReport, EntityType, Outcome, ReportError, Scenario, shown
 from tests.legal.builders import (
     advisory_codes,
     check,
@@ -160,6 +160,7 @@ def test_interview_does_not_reach_other_subjects(prefix: str, declared: str | No
     (excl,) = [e for e in exclusions_for(decision, "NOT_TARGETED") if e.measure_id == INTERVIEW]
     assert "state_organ" in excl.detail
     assert "Art. 39" in excl.detail
+    assert shown(excl.detail, "zh").startswith("惩戒对象：该措施针对 ")
     assert "ENTITY_TYPE_UNKNOWN" not in advisory_codes(decision)
 
 
@@ -238,6 +239,7 @@ def test_people_of_a_listed_organ_institution_or_social_organisation_fall_under_
     assert excl.item_id == "L-SEVERE"
     assert "Art. 44" in excl.detail
     assert "Art. 45" in excl.detail
+    assert "不是市场主体" in shown(excl.detail, "zh")
 
 
 def test_people_of_an_organisation_of_unknown_type_are_not_reached_and_it_is_said() -> None:

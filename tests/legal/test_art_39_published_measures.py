@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import credit_sdk
-from credit_sdk import Catalog, Outcome, Scenario
+from credit_sdk import Catalog, Outcome, Scenario, shown
 from tests.legal.builders import (
     catalog_of,
     check,
@@ -57,6 +57,7 @@ def test_measure_published_after_the_query_date_is_not_applied() -> None:
     assert left_out.item_id == "L-SEVERE"
     assert "2027-02-01" in left_out.detail
     assert "Art. 39" in left_out.detail
+    assert shown(left_out.detail, "zh") == "该措施于 2027-02-01 方才公布（Art. 39）"
 
 
 def test_same_measure_applies_from_its_publication_day() -> None:
@@ -115,6 +116,7 @@ def test_superseded_edition_is_not_applied() -> None:
     (left_out,) = exclusions_for(decision, "MEASURE_UNPUBLISHED")
     assert left_out.measure_id == "OLD-ONLY"
     assert "not in force" in left_out.detail
+    assert "未生效（Art. 39）" in shown(left_out.detail, "zh")
 
 
 def test_edition_not_yet_in_force_is_not_applied() -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from credit_sdk import CreditReport, Outcome, Scenario
+from credit_sdk import CreditReport, Outcome, Scenario, shown
 from tests.legal.builders import (
     advisory_codes,
     check,
@@ -44,6 +44,10 @@ def test_tax_arrears_are_not_related_to_government_procurement() -> None:
     assert "tax_arrears" in left_out.detail
     assert "government_procurement" in left_out.detail
     assert "Art. 43" in left_out.detail
+    assert shown(left_out.detail, "zh") == (
+        "无已公布措施将失信（dishonesty, tax_arrears）与本场景（government_procurement）关联"
+        "（Art. 43）"
+    )
 
 
 def test_bid_rigging_is_related_to_government_procurement() -> None:

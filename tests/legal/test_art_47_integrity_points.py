@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from credit_sdk import Outcome, Scenario
+from credit_sdk import Outcome, Scenario, shown
 from tests.legal.builders import (
     check,
     exclusions_for,
@@ -45,6 +45,7 @@ def test_points_below_the_threshold_earn_nothing_and_cost_nothing() -> None:
     (short,) = exclusions_for(decision, "POINTS_BELOW_THRESHOLD")
     assert short.measure_id is not None
     assert "800" in short.detail
+    assert shown(short.detail, "zh") == "需诚信积分 800 分"
 
 
 @pytest.mark.parametrize("score", [0, 120, 640, 799, 800, 1000])

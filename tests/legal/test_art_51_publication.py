@@ -17,7 +17,15 @@ from typing import Any
 
 import pytest
 
-from credit_sdk import CreditReport, Decision, Outcome, PolicyError, PolicyProfile, Scenario
+from credit_sdk import (
+    CreditReport,
+    Decision,
+    Outcome,
+    PolicyError,
+    PolicyProfile,
+    Scenario,
+    shown,
+)
 from tests.legal.builders import (
     advisory_codes,
     basis,
@@ -89,6 +97,7 @@ def test_stated_period_above_the_maximum_is_clamped_and_flagged() -> None:
     assert flag.item_id == "R1"
     assert "24" in flag.message
     assert "3-12" in flag.message
+    assert shown(flag.message, "zh").startswith("载明的公示期限 24 个月超出法定范围 3-12 个月")
     beyond = check(rep, LICENSING, as_of=day("2027-05-02"))  # 24 months would still run
     assert reasons(beyond, "R1") == {"RECORD_EXPIRED"}
     assert "PERIOD_OUT_OF_RANGE" in advisory_codes(beyond, "R1")
