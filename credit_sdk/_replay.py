@@ -22,7 +22,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -344,11 +344,16 @@ def edition_impact(
     as_of: dt.date | None = None,
     catalog: Catalog | None = None,
     lists_dir: str | os.PathLike[str] | None = None,
+    progress: Callable[[int, int, int], None] | None = None,
 ) -> EditionImpact:
     """Re-decide the archived queries since ``since`` under ``new_lists`` (each replacing the
     recorded edition of its list) and/or ``new_profile``, against the recorded lists and
     profile, both on ``as_of`` (default: the newest ``effective_from`` of the new editions, or
-    today), and report what would change. Writes nothing to the log."""
+    today), and report what would change. Writes nothing to the log.
+
+    ``progress``, if given, is called as ``progress(done, total, skipped)`` after each query of
+    the period (``skipped``: those whose report is no longer archived), as ``check_many`` calls
+    its callback."""
     if not new_lists and new_profile is None:
         raise ConfigurationError("give the new list editions or the new profile to compare")
     day = as_of or max((lst.effective_from for lst in new_lists), default=dt.date.today())
@@ -356,7 +361,10 @@ def edition_impact(
     replaced = {lst.list_id for lst in new_lists}
     changed: list[ReplayResult] = []
     replayed = skipped = 0
-    for qid, records in _records_of(log, None, since).items():
+    queries = _records_of(log, None, since)
+    for n, (qid, records) in enumerate(queries.items(), 1):
+        if progress is not None and n > 1:
+            progress(n - 1, len(queries), skipped)
         intent_rec, done_rec = records.get("intent"), records.get("completion")
         if intent_rec is None or done_rec is None:
             continue
@@ -388,4 +396,6 @@ def edition_impact(
         result = _compare(qid, baseline, after, "archive", day)
         if not result.same:
             changed.append(result)
+    if progress is not None:
+        progress(len(queries), len(queries), skipped)
     return EditionImpact(day, replayed, tuple(changed), skipped)

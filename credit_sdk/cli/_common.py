@@ -318,6 +318,58 @@ def _china_today() -> date:
     return (datetime.now(UTC) + timedelta(hours=8)).date()
 
 
+class _Progress:
+    """Progress on stderr, rewritten in place, with rate and time left, only on a terminal:
+    piped or redirected, the command stays quiet (its output is the table, JSON or files).
+    Called as ``progress(done, total, failures)``, the callback the bulk APIs take; ``done``
+    and ``failures`` name what is counted, Chinese first.
+
+    ``已核查 checked 400/1000 (40%)  85.3/s  ETA 0:00:07  失败 failures 2``
+    """
+
+    def __init__(
+        self,
+        total: int,
+        *,
+        enabled: bool,
+        clock: Any = None,
+        done: str = "已核查 checked",
+        failures: str = "失败 failures",
+    ) -> None:
+        import time
+
+        self.total = total
+        self._done_word = done
+        self._failures_word = failures
+        self.tty = enabled and sys.stderr.isatty()
+        self._clock = clock or time.monotonic
+        self._start = self._clock()
+        self._shown = False
+
+    def __call__(self, done: int, total: int, failures: int) -> None:
+        if not self.tty:
+            return
+        elapsed = max(self._clock() - self._start, 1e-6)
+        rate = done / elapsed
+        left = (total - done) / rate if rate > 0 else 0.0
+        eta = f"{int(left) // 3600}:{int(left) % 3600 // 60:02d}:{int(left) % 60:02d}"
+        pct = 100 * done // total if total else 100
+        sys.stderr.write(
+            f"\r{self._done_word} {done}/{total} ({pct}%)  {rate:.1f}/s  ETA {eta}  "
+            f"{self._failures_word} {failures}\x1b[K"
+        )
+        self._shown = True
+        if done >= total:
+            self.finish()
+        sys.stderr.flush()
+
+    def finish(self) -> None:
+        if self._shown:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+            self._shown = False
+
+
 def _add_lang_option(parser: Any) -> None:
     """``--lang`` (``zh-en``, ``zh``, ``en``): what people read; JSON never changes with it."""
     parser.add_argument(

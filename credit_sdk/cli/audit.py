@@ -24,6 +24,7 @@ from credit_sdk.cli._common import (
     _out,
     _outbox_by_kind,
     _parse_time,
+    _Progress,
     _UsageError,
 )
 
@@ -153,11 +154,18 @@ def _cmd_replay(args: argparse.Namespace) -> int:
         new_lists = [MeasureList.load(path) for path in args.lists or ()]
         profile = PolicyProfile.get(args.profile) if args.profile else None
         as_of = _parse_time(args.as_of, name="as-of").date() if args.as_of else None
+        progress = _Progress(
+            0, enabled=not args.no_progress, done="已重放 replayed", failures="无存档 not archived"
+        )
         with _open_log(args) as log:
-            impact = edition_impact(
-                log, since=_parse_time(args.since, name="since"), archive=archive,
-                new_lists=new_lists, new_profile=profile, as_of=as_of, lists_dir=args.lists_dir,
-            )  # fmt: skip
+            try:
+                impact = edition_impact(
+                    log, since=_parse_time(args.since, name="since"), archive=archive,
+                    new_lists=new_lists, new_profile=profile, as_of=as_of,
+                    lists_dir=args.lists_dir, progress=progress,
+                )  # fmt: skip
+            finally:
+                progress.finish()
         if args.json:
             _out(json.dumps({
                 "as_of": impact.as_of.isoformat(), "replayed": impact.replayed,
@@ -366,6 +374,11 @@ def add_audit_commands(groups: Any) -> None:
     replay.add_argument("--profile", metavar="ID", help="impact: a new policy profile")
     replay.add_argument("--as-of", metavar="DATE", help="impact: decide as of this date")
     replay.add_argument("--json", action="store_true", help="print the result as JSON")
+    replay.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="with --since: no progress line (shown only on a terminal)",
+    )
 
     keygen = command(
         "keygen", "create an Ed25519 checkpoint signing key (never kept in the log)", _cmd_keygen

@@ -35,6 +35,7 @@ from credit_sdk.cli._common import (
     _out,
     _parse_date,
     _print_table,
+    _Progress,
     _UsageError,
 )
 
@@ -217,46 +218,6 @@ def _records(reader: Any, path: str) -> Iterator[list[str]]:
 
 def _cell(cells: list[str], index: int | None) -> str | None:
     return cells[index] if index is not None and index < len(cells) else None
-
-
-class _Progress:
-    """Progress on stderr, rewritten in place, with rate and time left, only on a terminal:
-    piped or redirected, the command stays quiet (its output is the table, JSON or files).
-
-    ``已核查 checked 400/1000 (40%)  85.3/s  ETA 0:00:07  失败 failures 2``
-    """
-
-    def __init__(self, total: int, *, enabled: bool, clock: Any = None) -> None:
-        import time
-
-        self.total = total
-        self.tty = enabled and sys.stderr.isatty()
-        self._clock = clock or time.monotonic
-        self._start = self._clock()
-        self._shown = False
-
-    def __call__(self, done: int, total: int, failures: int) -> None:
-        if not self.tty:
-            return
-        elapsed = max(self._clock() - self._start, 1e-6)
-        rate = done / elapsed
-        left = (total - done) / rate if rate > 0 else 0.0
-        eta = f"{int(left) // 3600}:{int(left) % 3600 // 60:02d}:{int(left) % 60:02d}"
-        pct = 100 * done // total if total else 100
-        sys.stderr.write(
-            f"\r已核查 checked {done}/{total} ({pct}%)  {rate:.1f}/s  ETA {eta}  "
-            f"失败 failures {failures}\x1b[K"
-        )
-        self._shown = True
-        if done >= total:
-            self.finish()
-        sys.stderr.flush()
-
-    def finish(self) -> None:
-        if self._shown:
-            sys.stderr.write("\n")
-            sys.stderr.flush()
-            self._shown = False
 
 
 def _cmd_check(args: argparse.Namespace) -> int:

@@ -9,6 +9,8 @@ import dataclasses
 import datetime as dt
 import json
 import os
+import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -237,14 +239,22 @@ def test_impact_of_a_new_edition_on_archived_decisions(
     dropped = state["decisions"]["severe"].applied_measure_ids[0]
     new = _new_edition(tmp_path, dropped)
     before = list(log.export())
+    calls: list[tuple[int, int, int]] = []
     impact = edition_impact(
         log,
         since=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1),
         archive=archive,
         new_lists=[new],
         as_of=state["decisions"]["severe"].provenance.as_of,
+        progress=lambda done, total, skipped: calls.append((done, total, skipped)),
     )
     assert impact.replayed == 3
+    # One call per query of the period, counting up to all of them, the last with the skipped.
+    total = calls[-1][1]
+    assert [done for done, _, _ in calls] == list(range(1, total + 1))
+    assert {t for _, t, _ in calls} == {total}
+    assert total >= impact.replayed
+    assert calls[-1][2] == impact.skipped
     assert len(impact.changed) == 1
     (changed,) = impact.changed
     assert changed.query_id == _qid(state, "severe")
@@ -262,6 +272,7 @@ def test_command_line_replay_and_impact(
     spec: StoreSpec,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from credit_sdk.cli import EXIT_OK, EXIT_USAGE, main
 
@@ -286,8 +297,19 @@ def test_command_line_replay_and_impact(
               "--archive-key", str(key_file), "--as-of", as_of, "--json"]  # fmt: skip
     assert new.version.endswith("-next")
     assert main(impact) == EXIT_OK
-    out = json.loads(capsys.readouterr().out)
+    captured = capsys.readouterr()
+    out = json.loads(captured.out)
     assert (out["replayed"], out["changed"]) == (3, 1)
+    assert "replayed" not in captured.err  # piped: no progress line
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert main(impact) == EXIT_OK
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["replayed"] == 3  # stdout stays the JSON alone
+    last = captured.err.split("\r")[-1]
+    assert re.search(r"已重放 replayed (\d+)/\1 \(100%\)  \d+\.\d/s  ETA \d+:\d\d:\d\d", last)
+    assert "无存档 not archived 0" in last
+    assert main([*impact, "--no-progress"]) == EXIT_OK
+    assert "replayed" not in capsys.readouterr().err
     assert main([*argv]) == EXIT_USAGE
     assert main([*argv, qid, "--since", "2000-01-01", "--archive-key", str(key_file)]) == EXIT_USAGE
 
