@@ -379,6 +379,29 @@ def _read_secret_env(name: str, environ: Mapping[str, str]) -> str | None:
 _MAX_SECONDS = 366 * 24 * 3600.0  # no duration setting of the SDK needs more than a year
 
 
+def _dead_letter_seconds(days: float) -> float:
+    """``outbox_dead_letter_days`` in seconds: more than zero, at most a year."""
+    if isinstance(days, bool) or not isinstance(days, int | float):
+        raise TypeError("outbox_dead_letter_days must be a number of days")
+    if not math.isfinite(days) or not 0 < days <= 366:
+        raise ConfigurationError("outbox_dead_letter_days must be more than 0 and at most 366")
+    return float(days) * 86400.0
+
+
+def _days_env(environ: Mapping[str, str], name: str, default: float) -> float:
+    """A number of days from the environment (more than 0, at most a year; never echoed)."""
+    text = environ.get(name)
+    if text is None or not text.strip():
+        return default
+    try:
+        value = float(text) if len(text) <= 32 else math.nan
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a number of days") from None
+    if not math.isfinite(value) or not 0 < value <= 366:
+        raise ConfigurationError(f"{name} must be a number of days, more than 0 and at most 366")
+    return value
+
+
 def _float_env(environ: Mapping[str, str], name: str, default: float) -> float:
     """A duration in seconds from the environment, bounded: finite, 0 to one year. The value is
     never echoed back (a secret set in the wrong variable must not reach a log)."""
@@ -513,6 +536,7 @@ class BaseClient:
         hooks: Sequence[Hook] = (),
         telemetry: bool = True,
         feedback_poll_interval: float = 2.0,
+        outbox_dead_letter_days: float = 7.0,
         http_transport: Any = None,
         clock: Callable[[], float] = time.monotonic,
         today: Callable[[], dt.date] | None = None,
@@ -629,6 +653,7 @@ class BaseClient:
         self._sender = FeedbackSender(
             audit,
             poll_interval=feedback_poll_interval,
+            dead_letter_after=_dead_letter_seconds(outbox_dead_letter_days),
             clock=clock,
             blocking_log=self._blocking_log,
             deadline=self.deadline,
@@ -1481,6 +1506,7 @@ def _env_kwargs(environ: Mapping[str, str]) -> dict[str, Any]:
         "read_timeout": _float_env(environ, "CREDIT_SDK_READ_TIMEOUT", 10.0),
         "cache_ttl": _float_env(environ, "CREDIT_SDK_CACHE_TTL", 60.0),
         "max_list_staleness": _float_env(environ, "CREDIT_SDK_MAX_LIST_STALENESS", 86400.0),
+        "outbox_dead_letter_days": _days_env(environ, "CREDIT_SDK_OUTBOX_DEAD_LETTER_DAYS", 7.0),
         "_audit_target": audit_target,
         # CREDIT_SDK_HOLIDAYS: the operator's holiday arrangement files (Art. 22, 52, 53 dates).
         "holidays": WorkingDayCalendar.from_env(environ),

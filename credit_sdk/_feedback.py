@@ -9,12 +9,17 @@ the items' own keys, and marks them delivered. Each item also carries its own id
 so the platform counts a re-sent item as a duplicate: nothing is sent twice in effect, nothing
 is lost.
 
-While the platform is down the sender does not burn delivery attempts: after an
-"unavailable" answer it only probes ``health`` with exponential backoff (capped, default five
-minutes) and claims again once the platform answers, so an outage of hours leaves every item
-pending, not dead. Answers that are the platform's *refusal* of an item (``4xx``, a broken
-answer) count as attempts; past the store's ``max_attempts`` an item becomes a dead letter that
-``status()`` reports for a person to look at.
+An outage uses up no delivery attempts. An attempt counts only when the platform answered
+about the item: a ``4xx`` refusal of the item or its batch (or a provider that cannot send that
+kind at all). Everything else (``5xx``, ``408``, ``429``, timeouts, connection failures, the
+round's deadline, a broken answer) gives the claim back: the lease is released, the attempt is
+not counted, and the sender probes ``health`` before it claims again, at most once per
+``probe_interval`` seconds however often new items wake it, backing off exponentially up to
+``max_backoff``. When a probe or a delivery succeeds, the next batch is claimed at once until the
+outbox is empty. An item becomes a dead letter (``status()`` reports it for a person to look
+at) when the platform refused it ``max_attempts`` times (the store's setting), or when it failed
+to get through after waiting longer than ``dead_letter_after`` (default seven days): an outage
+shorter than that leaves no dead letter, whatever the restarts and flushes.
 
 >>> sender = FeedbackSender(log)            # doctest: +SKIP
 >>> sender.flush(provider, timeout=10.0)    # doctest: +SKIP
@@ -31,6 +36,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 
 from credit_sdk._audit._types import ClaimedFeedback, ClaimedOutboxItem, OutboxStats, QueryLog
 from credit_sdk._deadline import DEFAULT_DEADLINE, deadline_scope
@@ -42,6 +48,22 @@ from credit_sdk._workers import FATAL, WorkerMonitor
 __all__ = ["FeedbackSender", "OutboxSender"]
 
 _log = logging.getLogger("credit_sdk.feedback")
+
+#: How long an item may wait for the platform before it becomes a dead letter (seven days).
+DEFAULT_DEAD_LETTER_AFTER = 7 * 86400.0
+#: The least time between two health probes while the platform is unavailable.
+DEFAULT_PROBE_INTERVAL = 5.0
+
+
+def refused(err: Exception) -> bool:
+    """Whether a failed delivery counts as an attempt: the platform answered about the items
+    (a ``4xx`` other than ``408``/``429``), or the provider cannot send them at all. An
+    unavailable platform, a timeout or a broken answer does not count."""
+    if isinstance(err, PlatformUnavailable) or not isinstance(err, PlatformError):
+        return False
+    if err.status_code is None:  # no exchange: the provider cannot send these items
+        return True
+    return 400 <= err.status_code < 500 and err.status_code not in (408, 429)
 
 
 def _provider_bug(err: Exception) -> PlatformError:
@@ -84,7 +106,9 @@ class FeedbackSender:
         lease_seconds: float = 60.0,
         poll_interval: float = 2.0,
         initial_backoff: float = 1.0,
-        max_backoff: float = 300.0,
+        max_backoff: float = 30.0,
+        probe_interval: float = DEFAULT_PROBE_INTERVAL,
+        dead_letter_after: float = DEFAULT_DEAD_LETTER_AFTER,
         clock: Callable[[], float] = time.monotonic,
         rng: Callable[[], float] = random.random,
         blocking_log: bool = True,
@@ -102,6 +126,10 @@ class FeedbackSender:
         self.poll_interval = poll_interval
         self.initial_backoff = initial_backoff
         self.max_backoff = max_backoff
+        self.probe_interval = probe_interval  # the least time between two health probes
+        self.dead_letter_after = dead_letter_after  # seconds an item may wait for the platform
+        self._next_probe = 0.0  # clock time before which no health probe is sent
+        self.probes = 0  # health probes sent so far
         self._clock = clock
         self._rng = rng
         self._blocking_log = blocking_log
@@ -151,20 +179,39 @@ class FeedbackSender:
     def _on_failed(
         self, claims: Sequence[ClaimedOutboxItem | ClaimedFeedback], err: PlatformError
     ) -> float:
+        """Record a failed request; return how long to wait before the next round."""
         self.last_error = f"{type(err).__name__}: {err}"
-        attempt = max(c.attempt for c in claims)
-        if isinstance(err, PlatformUnavailable):
-            self._outage += 1
-            delay = self.backoff(self._outage)
-            retry_after = 0.0  # the outage is handled by probing, not by the items' schedule
-        else:
-            delay = 0.0
-            retry_after = self.backoff(attempt)
-        self.log.mark_failed(
-            [c.outbox_id for c in claims], self.last_error, retry_after=retry_after
-        )
+        ids = [c.outbox_id for c in claims]
+        if refused(err):
+            attempt = max(c.attempt for c in claims)
+            self.log.mark_failed(ids, self.last_error, retry_after=self.backoff(attempt))
+            _log.warning("outbox delivery refused (%d item(s)): %s", len(claims), self.last_error)
+            return 0.0
+        # Not an answer about the items: give the claim back without spending an attempt, and
+        # probe before claiming again. Only items older than the dead-letter age die.
+        cutoff = datetime.now(UTC) - timedelta(seconds=self.dead_letter_after)
+        expired = [c.outbox_id for c in claims if c.enqueued_at < cutoff]
+        waiting = [i for i in ids if i not in set(expired)]
+        self._outage += 1
+        delay = self._probe_later()
+        if waiting:
+            self.log.mark_failed(waiting, self.last_error, attempt=False)
+        if expired:
+            self.log.mark_failed(expired, self.last_error, attempt=False, dead=True)
+            _log.error("outbox: %d item(s) waited past the dead-letter age", len(expired))
         _log.warning("outbox delivery failed (%d item(s)): %s", len(claims), self.last_error)
         return delay
+
+    def _probe_later(self) -> float:
+        """Schedule the next health probe after the current outage's backoff (never sooner than
+        ``probe_interval``); return the wait."""
+        delay = max(self.backoff(self._outage), self.probe_interval)
+        self._next_probe = self._clock() + delay
+        return delay
+
+    def _probe_wait(self) -> float:
+        """Seconds until a probe is allowed (0: probe now)."""
+        return max(self._next_probe - self._clock(), 0.0)
 
     def _deliver(
         self,
@@ -179,7 +226,7 @@ class FeedbackSender:
             try:
                 ack = kind.deliver(provider, [c.item for c in group], request_key(kind, group))
             except PlatformError as err:
-                if isinstance(err, PlatformUnavailable):
+                if not refused(err):  # no answer about these items: the rest wait too
                     rest = [c for _, g in requests[n:] for c in g]
                     return self._on_failed(rest, err)
                 self._on_failed(group, err)
@@ -201,12 +248,16 @@ class FeedbackSender:
         with self._step_lock:
             try:
                 if self._outage:
+                    wait = self._probe_wait()
+                    if wait > 0:
+                        return wait  # woken early (new items): the probe rate stays bounded
+                    self.probes += 1
                     try:
                         provider.health()
                     except PlatformError as err:
                         self._outage += 1
                         self.last_error = f"{type(err).__name__}: {err}"
-                        return self.backoff(self._outage)
+                        return self._probe_later()
                 claims, kinds = self._claim()
                 if not claims:
                     self._outage = 0
@@ -276,21 +327,35 @@ class FeedbackSender:
 
     def flush(self, provider: Provider, timeout: float = 30.0) -> OutboxStats:
         """Deliver everything deliverable now, in the calling thread, for up to ``timeout``
-        seconds; return the outbox counts (``pending`` > 0: the platform did not take it all)."""
-        deadline = self._clock() + timeout
+        seconds; return the outbox counts (``pending`` > 0: the platform did not take it all).
+        During an outage it probes with its own backoff until ``timeout`` and spends no
+        attempt."""
+        deadline = time.monotonic() + timeout  # real seconds, whatever the sender's clock
         self._outage = 0  # an explicit flush tries at once
         while True:
             delay = self.step(provider)
             stats = self.log.outbox_stats()
-            if self._pending(stats) == 0 or self._clock() >= deadline:
+            remaining = deadline - time.monotonic()
+            if self._pending(stats) == 0 or remaining <= 0:
                 return stats
             if delay > 0:
-                remaining = deadline - self._clock()
-                if remaining <= 0:
-                    return stats
-                self._stop.wait(
-                    min(delay, remaining, 1.0 if delay == self.poll_interval else delay)
-                )
+                wait = self._flush_wait(delay, remaining)
+                if self._stop.is_set():
+                    time.sleep(wait)  # a stopped sender: its event no longer waits
+                else:
+                    self._stop.wait(wait)
+                self._flush_waited()
+
+    def _flush_wait(self, delay: float, remaining: float) -> float:
+        """How long a flush waits before its next try: the outage's backoff (its own probe
+        pace, bounded by the flush's timeout), else at most a second."""
+        if self._outage:
+            return min(self.backoff(self._outage), remaining)
+        return min(delay, remaining, 1.0)
+
+    def _flush_waited(self) -> None:
+        if self._outage:
+            self._next_probe = min(self._next_probe, self._clock())  # the flush paced it
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop the thread or task (items stay in the outbox for the next start)."""
@@ -313,12 +378,16 @@ class FeedbackSender:
         """Async twin of :meth:`step`."""
         try:
             if self._outage:
+                wait = self._probe_wait()
+                if wait > 0:
+                    return wait  # woken early (new items): the probe rate stays bounded
+                self.probes += 1
                 try:
                     await provider.health()
                 except PlatformError as err:
                     self._outage += 1
                     self.last_error = f"{type(err).__name__}: {err}"
-                    return self.backoff(self._outage)
+                    return self._probe_later()
             claimed = await self._call_log(self._claim)
             assert isinstance(claimed, tuple)
             claims, kinds = claimed
@@ -332,7 +401,7 @@ class FeedbackSender:
                         provider, [c.item for c in group], request_key(kind, group)
                     )
                 except PlatformError as err:
-                    if isinstance(err, PlatformUnavailable):
+                    if not refused(err):  # see _deliver
                         rest = [c for _, g in requests[n:] for c in g]
                         return float(await self._call_log(self._on_failed, rest, err))  # type: ignore[arg-type]
                     await self._call_log(self._on_failed, group, err)
@@ -391,19 +460,18 @@ class FeedbackSender:
 
     async def aflush(self, provider: AsyncProvider, timeout: float = 30.0) -> OutboxStats:
         """Async twin of :meth:`flush`."""
-        deadline = self._clock() + timeout
+        deadline = time.monotonic() + timeout
         self._outage = 0
         while True:
             delay = await self.astep(provider)
             stats = await self._call_log(self.log.outbox_stats)
             assert isinstance(stats, OutboxStats)
-            if self._pending(stats) == 0 or self._clock() >= deadline:
+            remaining = deadline - time.monotonic()
+            if self._pending(stats) == 0 or remaining <= 0:
                 return stats
             if delay > 0:
-                remaining = deadline - self._clock()
-                if remaining <= 0:
-                    return stats
-                await asyncio.sleep(min(delay, remaining, 1.0))
+                await asyncio.sleep(self._flush_wait(delay, remaining))
+                self._flush_waited()
 
     async def astop(self) -> None:
         self._stop.set()

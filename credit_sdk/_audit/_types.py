@@ -893,7 +893,15 @@ class QueryLog(Protocol):
 
     def mark_delivered(self, ids: Sequence[int]) -> None: ...
 
-    def mark_failed(self, ids: Sequence[int], error: str, *, retry_after: float = 0.0) -> None: ...
+    def mark_failed(
+        self,
+        ids: Sequence[int],
+        error: str,
+        *,
+        retry_after: float = 0.0,
+        attempt: bool = True,
+        dead: bool = False,
+    ) -> None: ...
 
     def requeue_dead_letters(self, ids: Sequence[int] | None = None) -> int: ...
 

@@ -339,8 +339,21 @@ class MemoryQueryLog:
                     # The platform has the subject's identifier now: the outbox forgets it.
                     entry.item = dataclasses.replace(entry.item, subject=None)
 
-    def mark_failed(self, ids: Sequence[int], error: str, *, retry_after: float = 0.0) -> None:
-        """Record a failed delivery; after ``max_attempts`` the item becomes a dead letter."""
+    def mark_failed(
+        self,
+        ids: Sequence[int],
+        error: str,
+        *,
+        retry_after: float = 0.0,
+        attempt: bool = True,
+        dead: bool = False,
+    ) -> None:
+        """Record a failed delivery; after ``max_attempts`` the item becomes a dead letter.
+
+        ``attempt=False``: the platform did not answer about the items (unavailable, timeout,
+        connection failure): the claim's attempt is given back, the lease released, and the
+        items stay pending whatever their count. ``dead=True``: they become dead letters now
+        (the sender's dead-letter age)."""
         wanted = set(_common.check_ids(ids))
         message = _common.clean_error(error)
         with self._lock:
@@ -350,7 +363,9 @@ class MemoryQueryLog:
                     entry.last_error = message
                     entry.lease_until = None
                     entry.available_at = now + timedelta(seconds=max(retry_after, 0.0))
-                    if entry.attempts >= self._max_attempts:
+                    if not attempt:
+                        entry.attempts = max(entry.attempts - 1, 0)
+                    if dead or (attempt and entry.attempts >= self._max_attempts):
                         entry.state = "dead"
 
     def archive_reports(self, reports: Sequence[ArchivedReport]) -> None:

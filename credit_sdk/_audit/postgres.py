@@ -1069,9 +1069,22 @@ class PostgresQueryLog(_common.WriterBackedLog):
                 ),
             )
 
-    def mark_failed(self, ids: Sequence[int], error: str, *, retry_after: float = 0.0) -> None:
+    def mark_failed(
+        self,
+        ids: Sequence[int],
+        error: str,
+        *,
+        retry_after: float = 0.0,
+        attempt: bool = True,
+        dead: bool = False,
+    ) -> None:
         """Record a failed delivery; retried after ``retry_after`` seconds, or a dead letter
-        once it has used ``max_attempts``."""
+        once it has used ``max_attempts``.
+
+        ``attempt=False``: the platform did not answer about the items (unavailable, timeout,
+        connection failure): the claim's attempt is given back, the lease released, and the
+        items stay pending whatever their count. ``dead=True``: they become dead letters now
+        (the sender's dead-letter age)."""
         wanted = _common.check_ids(ids)
         if wanted:
             message = _common.clean_error(error)
@@ -1080,11 +1093,21 @@ class PostgresQueryLog(_common.WriterBackedLog):
                 lambda conn: conn.execute(
                     self._q(
                         "UPDATE {s}.outbox SET last_error = %s, lease_until = NULL, "
-                        "available_at = now() + make_interval(secs => %s), state = CASE WHEN "
-                        "attempts >= %s THEN 'dead' ELSE 'pending' END "
+                        "available_at = now() + make_interval(secs => %s), "
+                        "attempts = CASE WHEN %s THEN attempts ELSE greatest(attempts - 1, 0) "
+                        "END, state = CASE WHEN %s OR (%s AND attempts >= %s) THEN 'dead' "
+                        "ELSE 'pending' END "
                         "WHERE id = ANY(%s) AND state = 'pending'"
                     ),
-                    (message, max(float(retry_after), 0.0), self._max_attempts, wanted),
+                    (
+                        message,
+                        max(float(retry_after), 0.0),
+                        bool(attempt),
+                        bool(dead),
+                        bool(attempt),
+                        self._max_attempts,
+                        wanted,
+                    ),
                 ),
             )
 

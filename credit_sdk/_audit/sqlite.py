@@ -953,9 +953,22 @@ class SQLiteQueryLog(_common.WriterBackedLog):
                 [(now, i) for i in wanted],
             )
 
-    def mark_failed(self, ids: Sequence[int], error: str, *, retry_after: float = 0.0) -> None:
+    def mark_failed(
+        self,
+        ids: Sequence[int],
+        error: str,
+        *,
+        retry_after: float = 0.0,
+        attempt: bool = True,
+        dead: bool = False,
+    ) -> None:
         """Record a failed delivery; the item is retried after ``retry_after`` seconds, or
-        becomes a dead letter once it has used ``max_attempts``."""
+        becomes a dead letter once it has used ``max_attempts``.
+
+        ``attempt=False``: the platform did not answer about the items (unavailable, timeout,
+        connection failure): the claim's attempt is given back, the lease released, and the
+        items stay pending whatever their count. ``dead=True``: they become dead letters now
+        (the sender's dead-letter age)."""
         wanted = _common.check_ids(ids)
         if not wanted:
             return
@@ -965,9 +978,13 @@ class SQLiteQueryLog(_common.WriterBackedLog):
         with self._side_transaction("mark failed") as conn:
             conn.executemany(
                 "UPDATE outbox SET last_error = ?, lease_until = NULL, available_at = ?, "
-                "state = CASE WHEN attempts >= ? THEN 'dead' ELSE 'pending' END "
+                "attempts = CASE WHEN ? THEN attempts ELSE max(attempts - 1, 0) END, "
+                "state = CASE WHEN ? OR (? AND attempts >= ?) THEN 'dead' ELSE 'pending' END "
                 "WHERE id = ? AND state = 'pending'",
-                [(message, available, self._max_attempts, i) for i in wanted],
+                [
+                    (message, available, attempt, dead, attempt, self._max_attempts, i)
+                    for i in wanted
+                ],
             )
 
     # -- the report archive (see credit_sdk._audit._archive) ------------------------------------

@@ -203,3 +203,31 @@ def test_requeue_and_stats_cover_every_kind(run: Run, tmp_path: Path) -> None:
         "feedback": 1,
         "push": 1,
     }
+
+
+def test_flushes_during_an_outage_spend_no_attempt(
+    run: Run, sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    """The documented cron job (`feedback flush` every few minutes) during a partial outage:
+    the feedback endpoint answers 503 while health answers. Every run exits 7 and spends no
+    attempt; after recovery one run delivers the item, once."""
+    db = tmp_path / "audit.db"
+    pending_feedback(sandbox, db, tmp_path / "lists")  # the fault stays on
+    before = len(sandbox.admin.feedback())
+    for _ in range(12):  # more runs than the store's ten attempts
+        result = run(
+            "feedback", "flush", "--sandbox", sandbox.url, "--db", str(db), "--timeout", "0.2"
+        )
+        assert result.code == EXIT_PLATFORM, result.err
+        assert "pending 1" in result.out
+        assert "dead letters 0" in result.out
+    with SQLiteQueryLog(db, create=False) as log:
+        (claim,) = log.claim_outbox(10, 30.0)
+        assert claim.attempt == 1  # no earlier attempt was counted
+        log.mark_failed([claim.outbox_id], "inspected", attempt=False)
+    sandbox.admin.clear_faults()
+    result = run("feedback", "flush", "--sandbox", sandbox.url, "--db", str(db))
+    assert result.code == EXIT_OK, result.err
+    assert "delivered 1 now; pending 0 (in flight 0), dead letters 0" in result.out
+    received = sandbox.admin.feedback()
+    assert len(received) == before + 1

@@ -429,16 +429,20 @@ def test_feedback_survives_a_long_outage_without_burning_attempts(
     )
     platform.fail_next(PlatformUnavailable("down"))
     sender = client._sender
-    assert sender.step(platform) > 0  # the delivery failed: one attempt used
+    now = [0.0]
+    sender._clock = lambda: now[0]  # a hand-driven clock: probes are rate-bounded
+    assert sender.step(platform) > 0  # the delivery failed: no attempt used (no answer)
     # Hours of outage: only health probes, the items stay pending with their attempt count.
     platform.fail_next(PlatformUnavailable("down"), times=200)
     for _ in range(200):
+        now[0] += sender.max_backoff + sender.probe_interval
         assert sender.step(platform) > 0
     assert max(sender.backoff(50) for _ in range(20)) <= sender.max_backoff
     stats = audit.outbox_stats()
     assert stats.pending == len(decision.applied_measure_ids)
     assert stats.dead == 0
     platform.clear_failures()
+    now[0] += sender.max_backoff + sender.probe_interval
     assert sender.step(platform) == 0  # health answers, then the batch is delivered
     assert sender.step(platform) == 0.0 or audit.outbox_stats().pending == 0
     assert audit.outbox_stats().delivered == len(decision.applied_measure_ids)

@@ -236,6 +236,8 @@ def test_from_env_names_what_is_missing(tmp_path: Path, missing: str, match: str
         ({"CREDIT_SDK_FAILURE_POLICY": "fail_open"}, "FAILURE_POLICY"),
         ({"CREDIT_SDK_RAISE_ON_UNAVAILABLE": "maybe"}, "true or false"),
         ({"CREDIT_SDK_APP_ID": "app"}, "one credential"),
+        ({"CREDIT_SDK_OUTBOX_DEAD_LETTER_DAYS": "0"}, "OUTBOX_DEAD_LETTER_DAYS"),
+        ({"CREDIT_SDK_OUTBOX_DEAD_LETTER_DAYS": "a week"}, "OUTBOX_DEAD_LETTER_DAYS"),
     ],
 )
 def test_from_env_refuses_bad_values(tmp_path: Path, extra: dict[str, str], match: str) -> None:
@@ -261,9 +263,11 @@ def test_from_env_builds_a_working_client(tmp_path: Path) -> None:
         "CREDIT_SDK_CONNECT_TIMEOUT": "0.5",
         "CREDIT_SDK_MAX_RETRIES": "1",
         "CREDIT_SDK_POLICY_PROFILE": "hlj-draft-2021",
+        "CREDIT_SDK_OUTBOX_DEAD_LETTER_DAYS": "2.5",
     }
     client = CreditClient.from_env(env)
     try:
+        assert client._sender.dead_letter_after == 2.5 * 86400
         assert client.failure_policy == FailurePolicy.serve_stale(900)
         assert "HmacCredentials(app_id='app-1', secret='***')" in repr(client)
         assert "an-app-secret" not in repr(client)
