@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -233,3 +233,24 @@ def check(
         raise error(f"{what}: {refused} (rule {refused.rule})") from None
     except RecursionError:  # a cyclic or pathological object graph reached through __eq__...
         raise error(f"{what}: nested too deeply (rule json.depth)") from None
+
+
+def load_object(
+    data: object, *, what: str, error: Callable[[str], Exception], limits: Limits = LIMITS
+) -> dict[str, Any]:
+    """A JSON object given as text, bytes or a mapping, as a new ``dict`` within ``limits``;
+    ``error(message)`` when it breaks them or is no object, ``TypeError`` for any other type.
+
+    The one way a document the SDK is handed (a measure list, an information catalogue) is
+    read, whatever form the caller gives it in.
+    """
+    if isinstance(data, str | bytes | bytearray):
+        raw = loads(data, what=what, error=error, limits=limits)
+    elif isinstance(data, Mapping):
+        check(data, what=what, error=error, limits=limits)
+        raw = dict(data)
+    else:
+        raise TypeError(f"data must be JSON text, bytes or a mapping, not {type(data).__name__}")
+    if not isinstance(raw, dict):
+        raise error(f"{what} is not a JSON object")
+    return raw

@@ -232,24 +232,14 @@ class MeasureList(BaseModel):
     @classmethod
     def from_json(cls, data: str | bytes | Mapping[str, Any], *, source: str = "") -> MeasureList:
         """Parse, hash and validate one list; see :func:`validate_list` for the rules."""
-        from credit_sdk._bounded import check, loads
+        from credit_sdk._bounded import load_object
 
         what = _safe_token(source) or "list"
 
         def refuse(message: str) -> CatalogError:
             return CatalogError(message, rule="format")
 
-        if isinstance(data, str | bytes | bytearray):
-            raw: Any = loads(data, what=what, error=refuse)
-        elif isinstance(data, Mapping):
-            check(data, what=what, error=refuse)
-            raw = dict(data)
-        else:
-            raise TypeError(
-                f"data must be JSON text, bytes or a mapping, not {type(data).__name__}"
-            )
-        if not isinstance(raw, dict):
-            raise CatalogError(f"{what} is not a JSON object", rule="format")
+        raw = load_object(data, what=what, error=refuse)
         declared = raw.pop("sha256", None)
         digest = content_sha256(raw)
         if declared and declared != digest:

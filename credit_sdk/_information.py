@@ -182,24 +182,14 @@ class InformationCatalogue(BaseModel):
     ) -> InformationCatalogue:
         """Parse and validate a catalogue; raises :class:`~credit_sdk.CatalogError` naming the
         field that breaks the form (never its value)."""
-        from credit_sdk._bounded import check, loads
+        from credit_sdk._bounded import load_object
 
         name = safe_token(source) or "catalogue"
 
         def refuse(message: str) -> CatalogError:
             return CatalogError(message, rule="format")
 
-        if isinstance(data, str | bytes | bytearray):
-            raw: Any = loads(data, what=name, error=refuse)
-        elif isinstance(data, Mapping):
-            check(data, what=name, error=refuse)
-            raw = dict(data)
-        else:
-            raise TypeError(
-                f"data must be JSON text, bytes or a mapping, not {type(data).__name__}"
-            )
-        if not isinstance(raw, dict):
-            raise CatalogError(f"{name} is not a JSON object", rule="format")
+        raw = load_object(data, what=name, error=refuse)
         try:
             return cls.model_validate(raw)
         except ValidationError as err:
