@@ -102,7 +102,7 @@ from credit_sdk._errors import (
     require_type,
     safe_token,
 )
-from credit_sdk._feedback import FeedbackSender
+from credit_sdk._feedback import DEFAULT_PROBE_INTERVAL, FeedbackSender
 from credit_sdk._identifiers import Identifier, IdentifierKind, parse_identifier
 from credit_sdk._information import InformationCatalogue
 from credit_sdk._labels import said
@@ -388,6 +388,38 @@ def _dead_letter_seconds(days: float) -> float:
     return float(days) * 86400.0
 
 
+#: ``outbox_probe_interval`` bounds: a health probe at most twenty times a second (faster would
+#: hammer a platform that is down) and at least once an hour (slower would leave a recovered
+#: platform's outbox undrained for longer than any operator would wait).
+_PROBE_INTERVAL_RANGE = (0.05, 3600.0)
+
+
+def _probe_interval_seconds(seconds: float, name: str = "outbox_probe_interval") -> float:
+    """``outbox_probe_interval``: the least time between two health probes of the outbox
+    sender while the platform is unavailable, from 0.05 s to an hour."""
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+        raise TypeError(f"{name} must be a number of seconds")
+    low, high = _PROBE_INTERVAL_RANGE
+    if not math.isfinite(seconds) or not low <= seconds <= high:
+        raise ConfigurationError(
+            f"{name} must be from {low:g} to {high:g} seconds (at most one health probe per "
+            "interval while the platform is unavailable)"
+        )
+    return float(seconds)
+
+
+def _probe_interval_env(environ: Mapping[str, str], name: str, default: float) -> float:
+    """``outbox_probe_interval`` from the environment (the value is never echoed)."""
+    text = environ.get(name)
+    if text is None or not text.strip():
+        return default
+    try:
+        value = float(text) if len(text) <= 32 else math.nan
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a number of seconds") from None
+    return _probe_interval_seconds(value, name)
+
+
 def _days_env(environ: Mapping[str, str], name: str, default: float) -> float:
     """A number of days from the environment (more than 0, at most a year; never echoed)."""
     text = environ.get(name)
@@ -537,6 +569,7 @@ class BaseClient:
         telemetry: bool = True,
         feedback_poll_interval: float = 2.0,
         outbox_dead_letter_days: float = 7.0,
+        outbox_probe_interval: float = DEFAULT_PROBE_INTERVAL,
         http_transport: Any = None,
         clock: Callable[[], float] = time.monotonic,
         today: Callable[[], dt.date] | None = None,
@@ -654,6 +687,7 @@ class BaseClient:
             audit,
             poll_interval=feedback_poll_interval,
             dead_letter_after=_dead_letter_seconds(outbox_dead_letter_days),
+            probe_interval=_probe_interval_seconds(outbox_probe_interval),
             clock=clock,
             blocking_log=self._blocking_log,
             deadline=self.deadline,
@@ -1507,6 +1541,9 @@ def _env_kwargs(environ: Mapping[str, str]) -> dict[str, Any]:
         "cache_ttl": _float_env(environ, "CREDIT_SDK_CACHE_TTL", 60.0),
         "max_list_staleness": _float_env(environ, "CREDIT_SDK_MAX_LIST_STALENESS", 86400.0),
         "outbox_dead_letter_days": _days_env(environ, "CREDIT_SDK_OUTBOX_DEAD_LETTER_DAYS", 7.0),
+        "outbox_probe_interval": _probe_interval_env(
+            environ, "CREDIT_SDK_OUTBOX_PROBE_INTERVAL", DEFAULT_PROBE_INTERVAL
+        ),
         "_audit_target": audit_target,
         # CREDIT_SDK_HOLIDAYS: the operator's holiday arrangement files (Art. 22, 52, 53 dates).
         "holidays": WorkingDayCalendar.from_env(environ),

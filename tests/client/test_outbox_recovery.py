@@ -106,3 +106,50 @@ def test_the_dead_letter_age_is_checked(tmp_path: Path) -> None:
     client = platform.client(outbox_dead_letter_days=1)
     assert client._sender.dead_letter_after == 86400.0
     client.close()
+
+
+def test_the_probe_interval_is_a_client_option(tmp_path: Path) -> None:
+    """A host running many instances against one platform must be able to slow every sender's
+    health probes without touching private objects; a rate that would hammer the platform, or
+    none at all, is refused naming the rule."""
+    import pytest
+
+    from credit_sdk import ConfigurationError
+
+    platform = CountingPlatform()
+    for bad in (0, -1.0, 0.001, 7200, float("nan"), float("inf")):
+        with pytest.raises(ConfigurationError, match=r"outbox_probe_interval must be from 0\.05"):
+            platform.client(outbox_probe_interval=bad)
+    for wrong in ("5", True, None):
+        with pytest.raises(TypeError, match="outbox_probe_interval"):
+            platform.client(outbox_probe_interval=wrong)
+    client = platform.client(outbox_probe_interval=60)
+    assert client._sender.probe_interval == 60.0
+    client.close()
+    default = platform.client()
+    assert default._sender.probe_interval == 5.0
+    default.close()
+
+
+def test_the_probe_interval_from_the_environment(tmp_path: Path) -> None:
+    import pytest
+
+    from credit_sdk import ConfigurationError
+
+    environ = {
+        "CREDIT_SDK_BASE_URL": "http://127.0.0.1:9",
+        "CREDIT_SDK_TOKEN": "t",
+        "CREDIT_SDK_AUDIT_DB": str(tmp_path / "audit.db"),
+        "CREDIT_SDK_PSEUDONYM_KEY": "ab" * 16,
+    }
+    client = CreditClient.from_env({**environ, "CREDIT_SDK_OUTBOX_PROBE_INTERVAL": "120"})
+    assert client._sender.probe_interval == 120.0
+    client.close()
+    client = CreditClient.from_env(environ)
+    assert client._sender.probe_interval == 5.0
+    client.close()
+    secretish = "0" * 40 + "not-a-number"
+    for bad in ("0", "-3", "1e9", "nan", secretish):
+        with pytest.raises(ConfigurationError, match="CREDIT_SDK_OUTBOX_PROBE_INTERVAL") as err:
+            CreditClient.from_env({**environ, "CREDIT_SDK_OUTBOX_PROBE_INTERVAL": bad})
+        assert secretish not in str(err.value)
