@@ -277,6 +277,10 @@ class ClientStatus:
     last_feedback_error: str | None
     #: Each background worker's health (``lists``, ``feedback``): see :class:`WorkerHealth`.
     workers: tuple[WorkerHealth, ...] = ()
+    #: Why the query log's last signed checkpoint could not be written (``None`` once one is,
+    #: or without a checkpoint policy). ``AuditIntegrityError: ...`` means records since the
+    #: previous checkpoint were changed in the database and nothing was signed over them.
+    last_checkpoint_error: str | None = None
 
 
 # --- internal -----------------------------------------------------------------------------------
@@ -1351,6 +1355,7 @@ class BaseClient:
             last_list_sync_error=self._lists.last_error,
             last_feedback_error=self._sender.last_error,
             workers=(self._list_worker.health(), self._sender.monitor.health()),
+            last_checkpoint_error=getattr(self._audit, "last_checkpoint_error", None),
         )
 
     def invalidate_cache(self, subject: str | Identifier | None = None) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import queue
 import time
 from collections.abc import Collection, Iterable, Iterator, Sequence
@@ -19,6 +20,7 @@ from credit_sdk._audit._chain import (
     encode,
     link,
     signed_checkpoint_record,
+    verify_rows,
 )
 from credit_sdk._audit._types import (
     FEEDBACK_KIND,
@@ -41,6 +43,7 @@ from credit_sdk._audit._witness import (
     CheckpointSigner,
     SignedCheckpoint,
     expectations,
+    key_id,
 )
 from credit_sdk._audit._writer import GroupCommitWriter, Op
 from credit_sdk._errors import AuditError, AuditIntegrityError, ConfigurationError
@@ -73,6 +76,7 @@ __all__ = [
     "now",
     "opt_time",
     "outbox_stats",
+    "refuse_unless_intact",
     "witness_args",
 ]
 
@@ -403,6 +407,67 @@ def next_checkpoint(
     return row, cp
 
 
+#: Selects the newest signed checkpoint at or before a position (``seq``, ``prev_hash``,
+#: ``body``): where
+#: the range a new checkpoint must check begins. Stores fill in their table and placeholder.
+PREVIOUS_SIGNED = (
+    "SELECT seq, prev_hash, body FROM {table} WHERE kind = 'signed_checkpoint' AND seq <= {mark} "
+    "ORDER BY seq DESC LIMIT 1"
+)
+
+
+def _signed_by(body: object) -> object:
+    try:
+        data = json.loads(str(body))
+    except ValueError:
+        return None
+    return data.get("key") if isinstance(data, dict) else None
+
+
+def refuse_unless_intact(
+    rows: Iterable[StoredRow],
+    *,
+    previous: Sequence[Any] | None,
+    prunes: Sequence[StoredRow],
+    head: tuple[int, str],
+    public_key: bytes | None,
+) -> tuple[int, str]:
+    """Check the records a new checkpoint would sign before it is signed: every record since
+    the previous signed checkpoint (``previous``: its ``seq``, ``prev_hash`` and ``body``;
+    ``rows`` start there), or the whole chain when there is none (``prunes``: the prune
+    checkpoints that anchor a pruned chain). Each hash is recomputed, each link followed, the
+    previous checkpoint's signature checked under ``public_key`` when it is that key's, and the
+    last record must be the head. Returns the head's ``seq`` and ``prev_hash``: where a second
+    pass (inside the write transaction) picks up.
+
+    A checkpoint signs the head hash, and everything before it through the links: signing a
+    range someone edited after it was written would make a witness vouch for the edit. So a
+    broken range is refused with :class:`~credit_sdk.AuditIntegrityError` naming the position,
+    and nothing is signed. Cost: one hash and one JSON parse per record of the range."""
+    anchor = None if previous is None else (int(previous[0]), str(previous[1]))
+    key = public_key
+    if previous is not None and key is not None and _signed_by(previous[2]) != key_id(key):
+        # Signed under an earlier key (rotated since): its link to the record before it is
+        # still checked, its signature by whoever holds that key's public half.
+        key = None
+    last: list[StoredRow] = []
+
+    def seen(it: Iterable[StoredRow]) -> Iterator[StoredRow]:
+        for row in it:
+            last[:] = [row]
+            yield row
+
+    result = verify_rows(
+        seen(rows), checkpoints=prunes, head=head, public_key=key, range_from=anchor
+    )
+    if result.ok:
+        return (last[0].seq, last[0].prev_hash) if last else (0, GENESIS_HASH)
+    raise AuditIntegrityError(
+        f"the query log's chain is broken at record {result.position} ({result.break_kind}: "
+        f"{result.detail}); no checkpoint was signed over it (run credit-sdk audit verify)"
+    )
+
+
 def checkpoint_outbox_item(cp: SignedCheckpoint) -> OutboxItem:
     """The outbox item that carries a checkpoint to the platform (kind ``checkpoint``, one per
     key id and position)."""
@@ -475,6 +540,11 @@ class WriterBackedLog:
     def _stop_checkpoints(self) -> None:
         if self._checkpointer is not None and not self._closed:
             self._checkpointer.close()
+
+    @property
+    def last_checkpoint_error(self) -> str | None:
+        """Why the last checkpoint could not be written, or ``None`` (also without a policy)."""
+        return None if self._checkpointer is None else self._checkpointer.last_error
 
     def checkpoint(self) -> SignedCheckpoint | None:
         """Write a signed checkpoint of the chain's newest record now and hand it to the

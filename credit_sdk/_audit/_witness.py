@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from credit_sdk._errors import AuditError, ConfigurationError
+from credit_sdk._errors import AuditError, AuditIntegrityError, ConfigurationError
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -398,6 +398,9 @@ class Checkpointer:
         self._since = 0.0
         self._thread: threading.Thread | None = None
         self._pid = os.getpid()
+        #: Why the last checkpoint could not be written (``None`` once one is): the error's
+        #: class and the store's own message, which names positions, never record contents.
+        self.last_error: str | None = None
 
     def noted(self, n: int) -> None:
         """``n`` records were appended (and are durable)."""
@@ -448,12 +451,18 @@ class Checkpointer:
         try:
             cp = self._write()
         except Exception as err:
-            if raise_errors:
-                raise
-            _log.warning("query log: writing a checkpoint failed: %s", err)
+            self.last_error = f"{type(err).__name__}: {err}"
             with self._lock:
                 self._since = time.monotonic()  # try again after every_seconds
+            if isinstance(err, AuditIntegrityError):
+                # Someone changed the log: no witness may vouch for it, and a person must look.
+                _log.critical("query log: checkpoint refused: %s", err)
+            elif not raise_errors:
+                _log.warning("query log: writing a checkpoint failed: %s", err)
+            if raise_errors:
+                raise
             return None
+        self.last_error = None
         with self._lock:
             self._pending = max(self._pending - taken, 0)
             if self._pending:

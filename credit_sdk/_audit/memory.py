@@ -136,6 +136,11 @@ class MemoryQueryLog:
         if self._checkpointer is not None and pending:
             self._checkpointer.noted(len(pending))
 
+    @property
+    def last_checkpoint_error(self) -> str | None:
+        """Why the last checkpoint could not be written, or ``None`` (also without a policy)."""
+        return None if self._checkpointer is None else self._checkpointer.last_error
+
     def checkpoint(self) -> SignedCheckpoint | None:
         """Write a signed checkpoint now (see :meth:`SQLiteQueryLog.checkpoint`)."""
         if self._checkpointer is None:
@@ -150,6 +155,21 @@ class MemoryQueryLog:
             made = _common.next_checkpoint(signer, seq, head, newest, _common.now())
             if made is None:
                 return None
+            previous = next(
+                (r for r in reversed(self._rows) if r.kind == "signed_checkpoint"), None
+            )
+            since = (
+                self._rows if previous is None else [r for r in self._rows if r.seq >= previous.seq]
+            )
+            _common.refuse_unless_intact(  # under the lock: nothing else writes meanwhile
+                since,
+                previous=None
+                if previous is None
+                else (previous.seq, previous.prev_hash, previous.body),
+                prunes=[r for r in self._rows if r.kind == "checkpoint"],
+                head=(seq, head),
+                public_key=signer.public_key,
+            )
             row, cp = made
             (stored,) = chain([signed_checkpoint_record(cp)], seq, head, row[-4])
             self._rows.append(stored)

@@ -50,6 +50,7 @@ from credit_sdk._audit._chain import (
     checkpoint_record,
     head_problem,
     link,
+    read_head,
     verify_rows,
 )
 from credit_sdk._audit._common import StoreCorrupt, StoreNotFound
@@ -162,6 +163,7 @@ _ARCHIVE_TABLE = (
 _COPY_RECORDS = f"COPY {{s}}.audit_records ({LINKED_COLUMNS}) FROM STDIN"
 # Every row, not only id 1: none, or more than one (the key dropped), is a broken chain.
 _SELECT_HEAD = "SELECT id, seq, hash FROM {s}.audit_chain_head ORDER BY id"
+_PREVIOUS_SIGNED = _common.PREVIOUS_SIGNED.format(table="{s}.audit_records", mark="%s")
 _UPDATE_HEAD = "UPDATE {s}.audit_chain_head SET seq = %s, hash = %s WHERE id = 1"
 # Up to this many rows go in one pipelined round trip; more go in with COPY, chained and
 # streamed _COPY_CHUNK rows at a time.
@@ -823,6 +825,12 @@ class PostgresQueryLog(_common.WriterBackedLog):
             )
 
     def _write_checkpoint(self, signer: CheckpointSigner) -> SignedCheckpoint | None:
+        # The records since the previous checkpoint are checked on a snapshot first, without
+        # the chain-head lock; under it only what was appended meanwhile.
+        with self._snapshot("checkpoint") as conn:
+            seq, digest = read_head(conn.execute(self._q(_SELECT_HEAD)).fetchall())
+            checked = self._check_unsigned(conn, signer, (seq, digest), None) if seq else None
+
         def work(conn: psycopg.Connection[Any]) -> SignedCheckpoint | None:
             head_seq, head_hash, now = _locked_head(conn.execute(self._q(_LOCK_HEAD)).fetchone())
             newest = conn.execute(
@@ -831,12 +839,45 @@ class PostgresQueryLog(_common.WriterBackedLog):
             made = _common.next_checkpoint(signer, head_seq, head_hash, newest, now)
             if made is None:
                 return None
+            self._check_unsigned(conn, signer, (head_seq, head_hash), checked)
             row, cp = made
             conn.execute(self._q(_INSERT_RECORD), row)
             conn.execute(self._q(_UPDATE_HEAD), (row[-3], row[-1]))
             return cp
 
         return self._side("checkpoint", work)
+
+    def _check_unsigned(
+        self,
+        conn: psycopg.Connection[Any],
+        signer: CheckpointSigner,
+        head: tuple[int, str],
+        checked: tuple[int, str] | None,
+    ) -> tuple[int, str]:
+        """Refuse (``AuditIntegrityError``) if the records not yet under a signed checkpoint
+        were changed (see :meth:`SQLiteQueryLog._check_unsigned`)."""
+        prunes: list[StoredRow] = []
+        key: bytes | None = signer.public_key
+        if checked is not None:
+            previous: Sequence[Any] | None = (checked[0], checked[1], "")
+            key = None  # a signed checkpoint there was checked by the first pass
+        else:
+            previous = conn.execute(self._q(_PREVIOUS_SIGNED), (head[0],)).fetchone()
+        where: str = ""
+        params: tuple[Any, ...] = ()
+        if previous is None:
+            prunes = [
+                _stored(t)
+                for t in conn.execute(
+                    self._q(f"{_SELECT_ROWS} WHERE kind = 'checkpoint' ORDER BY seq")
+                )
+            ]
+        else:
+            where, params = "WHERE seq >= %s", (previous[0],)
+        with contextlib.closing(self._rows(conn, where, params)) as rows:
+            return _common.refuse_unless_intact(
+                rows, previous=previous, prunes=prunes, head=head, public_key=key
+            )
 
     def export(
         self,

@@ -173,6 +173,8 @@ def _insert_rows(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
 _SELECT_HEAD = "SELECT id, seq, hash FROM audit_chain_head"
 _UPDATE_HEAD = "UPDATE audit_chain_head SET seq = ?, hash = ? WHERE id = 1"
 _SELECT_ROWS = f"SELECT {_COLUMNS} FROM audit_records"  # noqa: S608
+_SELECT_PRUNES = f"{_SELECT_ROWS} WHERE kind = 'checkpoint' ORDER BY seq"
+_PREVIOUS_SIGNED = _common.PREVIOUS_SIGNED.format(table="audit_records", mark="?")
 # Created on the first archived report: logs that never archive have no such table.
 _ARCHIVE_TABLE = (
     "CREATE TABLE IF NOT EXISTS report_archive (query_id TEXT PRIMARY KEY, "
@@ -730,6 +732,11 @@ class SQLiteQueryLog(_common.WriterBackedLog):
         )
 
     def _write_checkpoint(self, signer: CheckpointSigner) -> SignedCheckpoint | None:
+        # The records since the previous checkpoint are checked on a snapshot first, without
+        # the write lock; inside the write transaction only what was appended meanwhile.
+        with self._reading("checkpoint") as conn:
+            seq, digest = read_head(conn.execute(_SELECT_HEAD).fetchall())
+            checked = self._check_unsigned(conn, signer, (seq, digest), None) if seq else None
         with self._side_transaction("checkpoint") as conn:
             head_seq, head_hash = read_head(conn.execute(_SELECT_HEAD).fetchall())
             newest = conn.execute(
@@ -738,10 +745,37 @@ class SQLiteQueryLog(_common.WriterBackedLog):
             made = _common.next_checkpoint(signer, head_seq, head_hash, newest, _common.now())
             if made is None:
                 return None
+            self._check_unsigned(conn, signer, (head_seq, head_hash), checked)
             row, cp = made
             conn.execute(_INSERT_RECORD, row)
             conn.execute(_UPDATE_HEAD, (row[-3], row[-1]))
         return cp
+
+    @staticmethod
+    def _check_unsigned(
+        conn: sqlite3.Connection,
+        signer: CheckpointSigner,
+        head: tuple[int, str],
+        checked: tuple[int, str] | None,
+    ) -> tuple[int, str]:
+        """Refuse (``AuditIntegrityError``) if the records not yet under a signed checkpoint
+        were changed; from ``checked`` (a record a first pass verified, and its ``prev_hash``)
+        on when given."""
+        prunes: list[StoredRow] = []
+        key: bytes | None = signer.public_key
+        if checked is not None:
+            previous: Sequence[Any] | None = (checked[0], checked[1], "")
+            key = None  # a signed checkpoint there was checked by the first pass
+        else:
+            previous = conn.execute(_PREVIOUS_SIGNED, (head[0],)).fetchone()
+        if previous is None:
+            prunes = [_stored(t) for t in conn.execute(_SELECT_PRUNES)]
+            rows = conn.execute(f"{_SELECT_ROWS} ORDER BY seq")
+        else:
+            rows = conn.execute(f"{_SELECT_ROWS} WHERE seq >= ? ORDER BY seq", (previous[0],))
+        return _common.refuse_unless_intact(
+            map(_stored, rows), previous=previous, prunes=prunes, head=head, public_key=key
+        )
 
     def export(
         self,
