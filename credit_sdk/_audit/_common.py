@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import queue
 import time
 from collections.abc import Collection, Iterable, Iterator, Sequence
@@ -50,6 +51,7 @@ from credit_sdk._errors import AuditError, AuditIntegrityError, ConfigurationErr
 
 __all__ = [
     "LEASE_EXPIRED",
+    "OFFER_LIMIT",
     "STREAM_CHUNK",
     "STREAM_MIN",
     "ExportFilter",
@@ -76,9 +78,12 @@ __all__ = [
     "now",
     "opt_time",
     "outbox_stats",
+    "readable_checkpoints",
     "refuse_unless_intact",
     "witness_args",
 ]
+
+_log = logging.getLogger("credit_sdk.audit")
 
 LEASE_EXPIRED = "lease expired without a reported outcome"
 _CST = timedelta(hours=8)
@@ -468,6 +473,23 @@ def refuse_unless_intact(
     )
 
 
+#: At most this many checkpoints are offered to the sinks in one round (the rest next time).
+OFFER_LIMIT = 1000
+
+
+def readable_checkpoints(bodies: Iterable[Sequence[Any]]) -> list[SignedCheckpoint]:
+    """The checkpoints in stored ``signed_checkpoint`` bodies (first column), in the order
+    given; a body that is no checkpoint (edited in the database) is left out and logged:
+    ``verify`` names it, and a witness must not be handed it."""
+    out = []
+    for row in bodies:
+        try:
+            out.append(SignedCheckpoint.from_json(str(row[0])))
+        except AuditError:
+            _log.error("query log: a signed checkpoint record cannot be read; not offered")
+    return out
+
+
 def checkpoint_outbox_item(cp: SignedCheckpoint) -> OutboxItem:
     """The outbox item that carries a checkpoint to the platform (kind ``checkpoint``, one per
     key id and position)."""
@@ -521,21 +543,37 @@ class WriterBackedLog:
     def _submit(self, op: Op) -> None:
         raise NotImplementedError
 
-    def _write_checkpoint(self, signer: CheckpointSigner) -> SignedCheckpoint | None:
+    def _write_checkpoint(self, policy: CheckpointPolicy) -> SignedCheckpoint | None:
+        """Sign the head and commit the checkpoint record and, with ``policy.to_platform``,
+        its outbox item in one transaction (a crash between the two would leave a checkpoint
+        the platform never witnesses)."""
+        raise NotImplementedError
+
+    def _unwitnessed_checkpoints(self, sinks: str) -> tuple[list[SignedCheckpoint], bool]:
+        """The checkpoints after the newest one the sinks ``sinks`` acknowledged, oldest first
+        (at most ``OFFER_LIMIT``), and whether there is such a mark; without one, the newest
+        checkpoint alone (a log older than the mark, or sinks new to it)."""
+        raise NotImplementedError
+
+    def _mark_witnessed(self, sinks: str, seq: int) -> None:
+        """The sinks ``sinks`` took every checkpoint up to the one of record ``seq``."""
         raise NotImplementedError
 
     def _start_checkpoints(self, policy: CheckpointPolicy | None) -> None:
         if policy is not None and not isinstance(policy, CheckpointPolicy):
             raise ConfigurationError("checkpoints=... takes a CheckpointPolicy")
-        self._checkpointer = (
-            None
-            if policy is None
-            else Checkpointer(
-                policy,
-                lambda: self._write_checkpoint(policy.signer),
-                lambda cp: self.enqueue_outbox([checkpoint_outbox_item(cp)]),
-            )
+        if policy is None:
+            self._checkpointer = None
+            return
+        sinks = policy.sinks_id
+        self._checkpointer = Checkpointer(
+            policy,
+            lambda: self._write_checkpoint(policy),
+            unwitnessed=lambda: self._unwitnessed_checkpoints(sinks),
+            witnessed=lambda seq: self._mark_witnessed(sinks, seq),
         )
+        # A checkpoint committed before a crash, or one a sink refused, reaches the sinks now.
+        self._checkpointer.offer()
 
     def _stop_checkpoints(self) -> None:
         if self._checkpointer is not None and not self._closed:

@@ -291,15 +291,25 @@ def witnessed(
     return out
 
 
-#: Where copies of each checkpoint go besides the log itself: called once per checkpoint,
-#: after it is committed; a sink that raises is logged and the checkpoint stays in the log.
+#: Where copies of each checkpoint go besides the log itself: called with each checkpoint
+#: after it is committed, in order. A sink must tolerate being handed one it has seen already:
+#: the store keeps a mark of the newest checkpoint every sink took, and hands the ones after it
+#: again when the log is next opened or checkpointed (after a crash between the commit and the
+#: sinks, or a sink that raised). A sink that raises is logged; the checkpoint stays in the log.
 CheckpointSink = Callable[[SignedCheckpoint], None]
+
+#: How far back the file sink looks for a line it is handed again (about 250 checkpoints).
+_TAIL_BYTES = 64 * 1024
 
 
 class FileCheckpointSink:
     """Appends each checkpoint as one JSON line to a file (mode 0600) and syncs it: point it at
     storage the database's writers cannot rewrite (another host, a WORM mount, a file that a
-    separate job ships away). ``credit-sdk audit verify --checkpoints FILE`` reads it."""
+    separate job ships away). ``credit-sdk audit verify --checkpoints FILE`` reads it.
+
+    A checkpoint handed again (the store re-offers those it has no acknowledgement for) is not
+    appended twice when its line is among the file's last 64 KiB; an older repeat would be a
+    duplicate line, which ``verify --checkpoints`` accepts (the same position, the same hash)."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
@@ -308,12 +318,21 @@ class FileCheckpointSink:
     def __call__(self, checkpoint: SignedCheckpoint) -> None:
         line = (checkpoint.to_json() + "\n").encode("utf-8")
         with self._lock:
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
             try:
-                os.write(fd, line)
+                if not self._holds(fd, line):
+                    os.write(fd, line)
                 os.fsync(fd)
             finally:
                 os.close(fd)
+
+    @staticmethod
+    def _holds(fd: int, line: bytes) -> bool:
+        """Whether ``line`` is one of the lines in the file's tail."""
+        size = os.fstat(fd).st_size
+        start = max(size - _TAIL_BYTES, 0)
+        tail = os.pread(fd, size - start, start)
+        return b"\n" + line in (b"\n" + tail if start == 0 else tail)
 
     def __repr__(self) -> str:
         return f"FileCheckpointSink({self.path.name!r})"
@@ -352,6 +371,22 @@ class CheckpointPolicy:
             )
         object.__setattr__(self, "sinks", tuple(self.sinks))
 
+    @property
+    def sinks_id(self) -> str:
+        """Which sinks these are, for the store's mark of what they acknowledged: a file sink by
+        its resolved path, any other sink by its class or function name (16 hex digits of a
+        digest; a process with other sinks, like ``credit-sdk audit checkpoint --to``, keeps
+        a mark of its own)."""
+        names = sorted(_sink_name(sink) for sink in self.sinks)
+        return hashlib.sha256("\n".join(names).encode("utf-8")).hexdigest()[:16]
+
+
+def _sink_name(sink: CheckpointSink) -> str:
+    if isinstance(sink, FileCheckpointSink):
+        return f"file:{os.path.abspath(sink.path)}"
+    kind = sink if callable(sink) and hasattr(sink, "__qualname__") else type(sink)
+    return f"{getattr(kind, '__module__', '')}.{getattr(kind, '__qualname__', repr(kind))}"
+
 
 def expectations(
     checkpoints: Iterable[SignedCheckpoint] = (),
@@ -378,20 +413,27 @@ _log = logging.getLogger("credit_sdk.audit")
 
 class Checkpointer:
     """Runs a store's :class:`CheckpointPolicy`: counts appended records and, from a thread of
-    its own, writes a checkpoint (``write()``) every ``every_records`` records or
-    ``every_seconds`` after the first record not yet covered; hands each one to the sinks.
-    A failing checkpoint or sink is logged and retried later: it never fails a check."""
+    its own, writes a checkpoint (``write()``: the signed record and, with ``to_platform``, its
+    outbox item in one transaction) every ``every_records`` records or ``every_seconds`` after
+    the first record not yet covered; then offers the sinks every checkpoint they have not
+    acknowledged (``unwitnessed()``: those, and whether the store holds a mark for these sinks
+    at all; ``witnessed(seq)`` records that all sinks took everything up to ``seq``). A failing
+    checkpoint or sink is logged and retried later: it never fails a check."""
 
     def __init__(
         self,
         policy: CheckpointPolicy,
         write: Callable[[], SignedCheckpoint | None],
-        enqueue: Callable[[SignedCheckpoint], None] | None = None,
+        *,
+        unwitnessed: Callable[[], tuple[list[SignedCheckpoint], bool]] | None = None,
+        witnessed: Callable[[int], None] | None = None,
     ) -> None:
         self.policy = policy
         self._write = write
-        self._enqueue = enqueue if policy.to_platform else None
+        self._unwitnessed = unwitnessed
+        self._witnessed = witnessed
         self._lock = threading.Lock()
+        self._offer_lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = False
         self._pending = 0
@@ -468,20 +510,49 @@ class Checkpointer:
             if self._pending:
                 self._since = time.monotonic()
         if cp is not None:
-            self.deliver(cp)
+            self.offer(cp)
         return cp
 
-    def deliver(self, cp: SignedCheckpoint) -> None:
-        if self._enqueue is not None:
+    def offer(self, fresh: SignedCheckpoint | None = None) -> None:
+        """Hand the sinks, oldest first, every checkpoint they have not acknowledged (or just
+        ``fresh`` when the store keeps no mark), and move the mark past those every sink took.
+        A sink that raises stops the round: it and the ones after it are offered again next
+        time (a sink may so see a checkpoint twice)."""
+        if not self.policy.sinks:
+            return
+        with self._offer_lock:
+            due: list[SignedCheckpoint] = []
+            marked = True
             try:
-                self._enqueue(cp)
-            except Exception as err:  # the checkpoint stays in the log; never fail a check
-                _log.warning("query log: queueing a checkpoint for the platform failed: %s", err)
+                if self._unwitnessed is not None:
+                    due, marked = self._unwitnessed()
+            except Exception as err:
+                _log.warning("query log: reading unwitnessed checkpoints failed: %s", err)
+            if fresh is not None and all(cp.seq != fresh.seq for cp in due):
+                due.append(fresh)
+            taken: int | None = None
+            for cp in due:
+                if not self._hand_to_sinks(cp):
+                    break
+                taken = cp.seq
+            if taken is None and not marked and due:
+                # The first checkpoint offered to these sinks failed: mark the position just
+                # before it, so that it and every later one are offered again.
+                taken = due[0].seq - 1
+            if taken is not None and self._witnessed is not None:
+                try:
+                    self._witnessed(taken)
+                except Exception as err:  # offered again next time; sinks tolerate repeats
+                    _log.warning("query log: recording witnessed checkpoints failed: %s", err)
+
+    def _hand_to_sinks(self, cp: SignedCheckpoint) -> bool:
         for sink in self.policy.sinks:
             try:
                 sink(cp)
             except Exception as err:  # a witness failing must never fail a check
                 _log.warning("query log: checkpoint sink %r failed: %s", sink, type(err).__name__)
+                return False
+        return True
 
     def close(self) -> None:
         """Stop the thread; write a last checkpoint if records are not yet covered."""

@@ -46,7 +46,6 @@ from credit_sdk._audit._types import (
 from credit_sdk._audit._witness import (
     Checkpointer,
     CheckpointPolicy,
-    CheckpointSigner,
     SignedCheckpoint,
 )
 from credit_sdk._errors import AuditError, AuditIntegrityError, ConfigurationError
@@ -96,15 +95,17 @@ class MemoryQueryLog:
         self._archive: dict[str, tuple[ArchivedReport, datetime]] = {}
         if checkpoints is not None and not isinstance(checkpoints, CheckpointPolicy):
             raise ConfigurationError("checkpoints=... takes a CheckpointPolicy")
-        self._checkpointer = (
-            None
-            if checkpoints is None
-            else Checkpointer(
+        # Per set of sinks: the position of the newest checkpoint all of them took.
+        self._witnessed_marks: dict[str, int] = {}
+        self._checkpointer = None
+        if checkpoints is not None:
+            sinks = checkpoints.sinks_id
+            self._checkpointer = Checkpointer(
                 checkpoints,
-                lambda: self._write_checkpoint(checkpoints.signer),
-                lambda cp: self.enqueue_outbox([_common.checkpoint_outbox_item(cp)]),
+                lambda: self._write_checkpoint(checkpoints),
+                unwitnessed=lambda: self._unwitnessed_checkpoints(sinks),
+                witnessed=lambda seq: self._mark_witnessed(sinks, seq),
             )
-        )
 
     def __repr__(self) -> str:
         return f"MemoryQueryLog(records={len(self._rows)}, not durable)"
@@ -147,7 +148,8 @@ class MemoryQueryLog:
             raise ConfigurationError("this query log has no checkpoint policy (checkpoints=...)")
         return self._checkpointer.run(raise_errors=True)
 
-    def _write_checkpoint(self, signer: CheckpointSigner) -> SignedCheckpoint | None:
+    def _write_checkpoint(self, policy: CheckpointPolicy) -> SignedCheckpoint | None:
+        signer = policy.signer
         with self._lock:
             self._check_open()
             seq, head = self._head
@@ -174,7 +176,23 @@ class MemoryQueryLog:
             (stored,) = chain([signed_checkpoint_record(cp)], seq, head, row[-4])
             self._rows.append(stored)
             self._head = (stored.seq, stored.hash)
+            if policy.to_platform:  # under the same lock: nobody sees one without the other
+                self.enqueue_outbox([_common.checkpoint_outbox_item(cp)])
             return cp
+
+    def _unwitnessed_checkpoints(self, sinks: str) -> tuple[list[SignedCheckpoint], bool]:
+        with self._lock:
+            mark = self._witnessed_marks.get(sinks)
+            signed = [r for r in self._rows if r.kind == "signed_checkpoint"]
+            if mark is None:
+                signed = signed[-1:]
+            else:
+                signed = [r for r in signed if r.seq > mark + 1][: _common.OFFER_LIMIT]
+            return _common.readable_checkpoints([(r.body,) for r in signed]), mark is not None
+
+    def _mark_witnessed(self, sinks: str, seq: int) -> None:
+        with self._lock:
+            self._witnessed_marks[sinks] = max(self._witnessed_marks.get(sinks, 0), seq)
 
     def verify(
         self,

@@ -164,6 +164,22 @@ _COPY_RECORDS = f"COPY {{s}}.audit_records ({LINKED_COLUMNS}) FROM STDIN"
 # Every row, not only id 1: none, or more than one (the key dropped), is a broken chain.
 _SELECT_HEAD = "SELECT id, seq, hash FROM {s}.audit_chain_head ORDER BY id"
 _PREVIOUS_SIGNED = _common.PREVIOUS_SIGNED.format(table="{s}.audit_records", mark="%s")
+# What the checkpoint sinks acknowledged (see the SQLite store); created on first use.
+_SINKS_TABLE = (
+    "CREATE TABLE IF NOT EXISTS {s}.checkpoint_sinks (sinks text PRIMARY KEY, seq bigint NOT NULL)"
+)
+_SINKS_MARK = "SELECT seq FROM {s}.checkpoint_sinks WHERE sinks = %s"
+_SET_SINKS_MARK = (
+    "INSERT INTO {s}.checkpoint_sinks AS m (sinks, seq) VALUES (%s, %s) "
+    "ON CONFLICT (sinks) DO UPDATE SET seq = GREATEST(m.seq, EXCLUDED.seq)"
+)
+_NEWEST_SIGNED = (
+    "SELECT body FROM {s}.audit_records WHERE kind = 'signed_checkpoint' ORDER BY seq DESC LIMIT 1"
+)
+_SIGNED_AFTER = (
+    "SELECT body FROM {s}.audit_records WHERE kind = 'signed_checkpoint' AND seq > %s "
+    "ORDER BY seq LIMIT %s"
+)
 _UPDATE_HEAD = "UPDATE {s}.audit_chain_head SET seq = %s, hash = %s WHERE id = 1"
 # Up to this many rows go in one pipelined round trip; more go in with COPY, chained and
 # streamed _COPY_CHUNK rows at a time.
@@ -824,7 +840,8 @@ class PostgresQueryLog(_common.WriterBackedLog):
                 public_key=public_key,
             )
 
-    def _write_checkpoint(self, signer: CheckpointSigner) -> SignedCheckpoint | None:
+    def _write_checkpoint(self, policy: CheckpointPolicy) -> SignedCheckpoint | None:
+        signer = policy.signer
         # The records since the previous checkpoint are checked on a snapshot first, without
         # the chain-head lock; under it only what was appended meanwhile.
         with self._snapshot("checkpoint") as conn:
@@ -843,9 +860,40 @@ class PostgresQueryLog(_common.WriterBackedLog):
             row, cp = made
             conn.execute(self._q(_INSERT_RECORD), row)
             conn.execute(self._q(_UPDATE_HEAD), (row[-3], row[-1]))
+            if policy.to_platform:
+                i = _common.checkpoint_outbox_item(cp)
+                stamp = iso(now)
+                conn.execute(
+                    self._q(_INSERT_OUTBOX),
+                    (i.kind, i.idempotency_key, i.payload, i.subject, i.subject_pseudonym,
+                     i.due_on, stamp, stamp),
+                )  # fmt: skip
             return cp
 
         return self._side("checkpoint", work)
+
+    def _unwitnessed_checkpoints(self, sinks: str) -> tuple[list[SignedCheckpoint], bool]:
+        with self._snapshot("checkpoint sinks") as conn:
+            mark = None
+            table = f'"{self._schema}".checkpoint_sinks'
+            found = conn.execute("SELECT to_regclass(%s)", (table,)).fetchone()
+            if found is not None and found[0] is not None:
+                row = conn.execute(self._q(_SINKS_MARK), (sinks,)).fetchone()
+                mark = None if row is None else int(row[0])
+            if mark is None:
+                bodies = conn.execute(self._q(_NEWEST_SIGNED)).fetchall()
+            else:
+                bodies = conn.execute(
+                    self._q(_SIGNED_AFTER), (mark + 1, _common.OFFER_LIMIT)
+                ).fetchall()
+        return _common.readable_checkpoints(bodies), mark is not None
+
+    def _mark_witnessed(self, sinks: str, seq: int) -> None:
+        def work(conn: psycopg.Connection[Any]) -> None:
+            conn.execute(self._q(_SINKS_TABLE))
+            conn.execute(self._q(_SET_SINKS_MARK), (sinks, seq))
+
+        self._side("checkpoint sinks", work)
 
     def _check_unsigned(
         self,

@@ -175,6 +175,25 @@ _UPDATE_HEAD = "UPDATE audit_chain_head SET seq = ?, hash = ? WHERE id = 1"
 _SELECT_ROWS = f"SELECT {_COLUMNS} FROM audit_records"  # noqa: S608
 _SELECT_PRUNES = f"{_SELECT_ROWS} WHERE kind = 'checkpoint' ORDER BY seq"
 _PREVIOUS_SIGNED = _common.PREVIOUS_SIGNED.format(table="audit_records", mark="?")
+# What the checkpoint sinks acknowledged: per set of sinks, the position of the newest
+# checkpoint every one of them took. Created on the first acknowledgement, like the archive.
+_SINKS_TABLE = (
+    "CREATE TABLE IF NOT EXISTS checkpoint_sinks (sinks TEXT PRIMARY KEY, seq INTEGER NOT NULL)"
+)
+_HAS_SINKS_TABLE = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'checkpoint_sinks'"
+_SINKS_MARK = "SELECT seq FROM checkpoint_sinks WHERE sinks = ?"
+_SET_SINKS_MARK = (
+    "INSERT INTO checkpoint_sinks (sinks, seq) VALUES (?, ?) "
+    "ON CONFLICT (sinks) DO UPDATE SET seq = max(seq, excluded.seq)"
+)
+_NEWEST_SIGNED = (
+    "SELECT body FROM audit_records WHERE kind = 'signed_checkpoint' ORDER BY seq DESC LIMIT 1"
+)
+# A checkpoint of record n is record n + 1.
+_SIGNED_AFTER = (
+    "SELECT body FROM audit_records WHERE kind = 'signed_checkpoint' AND seq > ? "
+    "ORDER BY seq LIMIT ?"
+)
 # Created on the first archived report: logs that never archive have no such table.
 _ARCHIVE_TABLE = (
     "CREATE TABLE IF NOT EXISTS report_archive (query_id TEXT PRIMARY KEY, "
@@ -731,7 +750,8 @@ class SQLiteQueryLog(_common.WriterBackedLog):
             public_key=public_key,
         )
 
-    def _write_checkpoint(self, signer: CheckpointSigner) -> SignedCheckpoint | None:
+    def _write_checkpoint(self, policy: CheckpointPolicy) -> SignedCheckpoint | None:
+        signer = policy.signer
         # The records since the previous checkpoint are checked on a snapshot first, without
         # the write lock; inside the write transaction only what was appended meanwhile.
         with self._reading("checkpoint") as conn:
@@ -749,7 +769,27 @@ class SQLiteQueryLog(_common.WriterBackedLog):
             row, cp = made
             conn.execute(_INSERT_RECORD, row)
             conn.execute(_UPDATE_HEAD, (row[-3], row[-1]))
+            if policy.to_platform:
+                item = _common.checkpoint_outbox_item(cp)
+                conn.execute(_INSERT_OUTBOX, _outbox_tuple(item, iso(_common.now())))
         return cp
+
+    def _unwitnessed_checkpoints(self, sinks: str) -> tuple[list[SignedCheckpoint], bool]:
+        with self._reading("checkpoint sinks") as conn:
+            mark = None
+            if conn.execute(_HAS_SINKS_TABLE).fetchone() is not None:
+                found = conn.execute(_SINKS_MARK, (sinks,)).fetchone()
+                mark = None if found is None else int(found[0])
+            if mark is None:
+                bodies = conn.execute(_NEWEST_SIGNED).fetchall()
+            else:
+                bodies = conn.execute(_SIGNED_AFTER, (mark + 1, _common.OFFER_LIMIT)).fetchall()
+        return _common.readable_checkpoints(bodies), mark is not None
+
+    def _mark_witnessed(self, sinks: str, seq: int) -> None:
+        with self._side_transaction("checkpoint sinks") as conn:
+            conn.execute(_SINKS_TABLE)
+            conn.execute(_SET_SINKS_MARK, (sinks, seq))
 
     @staticmethod
     def _check_unsigned(
