@@ -1,8 +1,9 @@
 """Crash consistency through ``CreditClient``: a child process checks subjects (checkpoints and
-the report archive on) and is SIGKILLed again and again on one SQLite file, mid-stream and
-during start-up. After every kill: every decision the client returned has its intent and
-completion, at most the checks in flight lack a completion, the chain verifies (the command
-line agrees), and every returned decision replays from its archived report."""
+the report archive on) and is SIGKILLed again and again on one log (a SQLite file; a
+PostgreSQL schema on a throwaway local server), mid-stream and during start-up. After every
+kill: every decision the client returned has its intent and completion, at most the checks in
+flight lack a completion, the chain verifies (the command line agrees), and every returned
+decision replays from its archived report."""
 
 from __future__ import annotations
 
@@ -14,17 +15,19 @@ from pathlib import Path
 
 import pytest
 
-from credit_sdk import ReportArchive, SQLiteQueryLog, replay
+from credit_sdk import ReportArchive, replay
 from credit_sdk.cli import EXIT_OK, main
+
+from .conftest import StoreSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 KILLS = 6  # bounded: each trial is one child, killed once
 
 
-def _spawn(db: Path) -> subprocess.Popen[str]:
+def _spawn(target: str) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.audit._client_crash_child", str(db)],
+        [sys.executable, "-m", "tests.audit._client_crash_child", target],
         stdout=subprocess.PIPE,
         text=True,
         cwd=ROOT,
@@ -51,18 +54,18 @@ def _kill_after(proc: subprocess.Popen[str], wanted: int) -> list[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.durable_only
 def test_repeated_kills_through_the_client_lose_no_returned_decision(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    spec: StoreSpec, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    db = tmp_path / "audit.db"
     archive = ReportArchive(bytes(32))
     all_returned: list[str] = []
     for trial in range(KILLS):
         # Every third trial is killed during start-up, before any decision.
         wanted = 0 if trial % 3 == 2 else 40 + 20 * trial
-        returned = _kill_after(_spawn(db), wanted)
+        returned = _kill_after(_spawn(spec.db_arg), wanted)
         all_returned += returned
-        with SQLiteQueryLog(db, create=False) as log:
+        with spec.open(create=False) as log:
             result = log.verify()
             assert result.ok, (trial, result)
             kinds: dict[str, set[str]] = {}
@@ -78,6 +81,6 @@ def test_repeated_kills_through_the_client_lose_no_returned_decision(
             for qid in returned[-3:]:
                 assert replay(log, qid, archive=archive).same
         capsys.readouterr()
-        assert main(["audit", "verify", "--db", str(db)]) == EXIT_OK
+        assert main(["audit", "verify", "--db", spec.db_arg]) == EXIT_OK
         assert "chain verified" in capsys.readouterr().out
     assert len(all_returned) >= 40
