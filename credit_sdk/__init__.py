@@ -12,6 +12,7 @@ from credit_sdk._errors import (
     AuditError,
     AuditIntegrityError,
     AuthorizationError,
+    BulkScreeningError,
     CatalogError,
     ConfigurationError,
     CreditSDKError,
@@ -55,6 +56,7 @@ if _typing.TYPE_CHECKING:
         open_query_log,
         read_checkpoints,
     )
+    from credit_sdk._bulk import BulkScreening, ClientConfig
     from credit_sdk._catalog import (
         Catalog,
         Ground,
@@ -220,6 +222,8 @@ __all__ = [
     "BasisDocumentKind",
     "BasisUpdateRequest",
     "BearerToken",
+    "BulkScreening",
+    "BulkScreeningError",
     "Catalog",
     "CatalogError",
     "CatalogueEntry",
@@ -229,6 +233,7 @@ __all__ = [
     "CheckpointSigner",
     "ClaimedFeedback",
     "ClaimedOutboxItem",
+    "ClientConfig",
     "ClientStatus",
     "Commitment",
     "CommitmentEligibility",
@@ -366,6 +371,8 @@ __all__ = [
 
 # Public name -> the private module that defines it, loaded on first access (PEP 562).
 _LAZY: dict[str, str] = {
+    "BulkScreening": "credit_sdk._bulk",
+    "ClientConfig": "credit_sdk._bulk",
     "BasisChange": "credit_sdk._duties",
     "BasisUpdateRequest": "credit_sdk._duties",
     "Correction": "credit_sdk._duties",

@@ -18,6 +18,7 @@ exceptions (httpx, tenacity, sqlite3, psycopg) are converted at the boundary wit
     ├── ConfigurationError         (ValueError)  the SDK was configured wrongly
     ├── AuditError                               Art. 25: the query log could not be written/read
     │   └── AuditIntegrityError                  the hash chain does not verify
+    ├── BulkScreeningError                       a bulk run stopped early (deadline, lost worker)
     └── PlatformError                            the credit platform failed us
         ├── PlatformUnavailable                  down, timing out, breaker open
         └── PlatformProtocolError                malformed, truncated, oversized, wrong schema
@@ -34,6 +35,7 @@ __all__ = [
     "AuditError",
     "AuditIntegrityError",
     "AuthorizationError",
+    "BulkScreeningError",
     "CatalogError",
     "ConfigurationError",
     "CreditSDKError",
@@ -184,6 +186,20 @@ class AuditError(CreditSDKError):
 class AuditIntegrityError(AuditError):
     """The query log's hash chain does not verify (a record was changed, removed, inserted or
     reordered)."""
+
+
+class BulkScreeningError(CreditSDKError):
+    """A bulk screening (:class:`~credit_sdk.BulkScreening`) stopped before its last subject:
+    its deadline passed, or a worker process ended (killed, out of memory, hung).
+
+    ``next_index`` is the index of the first subject that got no result: resume from there.
+    Raised after the results before it; also the ``error`` of each subject that was taken but
+    not checked, whose message says whether its query may be logged without a completion.
+    """
+
+    def __init__(self, message: str, *, next_index: int | None = None) -> None:
+        super().__init__(message)
+        self.next_index = next_index
 
 
 class PlatformError(CreditSDKError):

@@ -6,6 +6,7 @@ import argparse
 import csv
 import io
 import json
+import os
 import sys
 from dataclasses import dataclass
 from datetime import date
@@ -42,6 +43,8 @@ from credit_sdk.cli._common import (
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from credit_sdk._audit import QueryLog
+    from credit_sdk._bulk import ClientConfig
     from credit_sdk._client import CreditClient
     from credit_sdk._decision import Decision
     from credit_sdk._query import Authorization, QueryContext
@@ -216,6 +219,14 @@ def _records(reader: Any, path: str) -> Iterator[list[str]]:
         yield record
 
 
+def _process_count(text: str) -> int:
+    from credit_sdk._bulk import MAX_PROCESSES
+
+    if not (text.isascii() and text.isdigit() and int(text) <= MAX_PROCESSES):
+        raise argparse.ArgumentTypeError(f"expected a whole number from 0 to {MAX_PROCESSES}")
+    return int(text)
+
+
 def _cell(cells: list[str], index: int | None) -> str | None:
     return cells[index] if index is not None and index < len(cells) else None
 
@@ -225,6 +236,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
     if (args.subject is None) == (args.file is None):
         raise _UsageError("give one subject ID or --file FILE (not both)")
+    if args.processes != 1 and args.file is None:
+        raise _UsageError("--processes works with --file")
     scenario = _scenario(args.scenario)
     ctx = _context(args)
     as_of = _parse_date(args.as_of, name="--as-of") if args.as_of else None
@@ -236,6 +249,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
         if args.grant_id or args.grant_expires or args.granted_on:
             raise _UsageError("with --file, give authorisations in the file's grant_* columns")
         rows = _read_subjects(args.file, args, scenario)
+        if args.processes != 1:
+            return _check_batch_processes(rows, scenario, ctx, as_of, args)
         with _client(args, ready=True) as client:
             return _check_batch(client, rows, scenario, ctx, as_of, args)
     try:
@@ -249,7 +264,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         except AuthorizationError as err:
             hint = "" if grant is not None else "; pass --grant-id ID --grant-expires DATE"
             raise _UsageError(f"{_flag_names(str(err))}{hint}") from None
-        _write_files(args, [decision], [None], [str(decision.subject)], client)
+        _write_files(args, [decision], [None], [str(decision.subject)], client.query_log)
     if args.json:
         _out(json.dumps(decision.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -264,7 +279,7 @@ def _write_files(
     decisions: list[Decision | None],
     notes: list[str | None],
     lines: list[str],
-    client: CreditClient,
+    log: QueryLog | None,
 ) -> None:
     """``--html FILE`` (the verification sheet) and ``--output FILE`` (CSV for a desk)."""
     from credit_sdk._desk_csv import decisions_csv
@@ -280,7 +295,7 @@ def _write_files(
             html = verification_sheet(
                 decisions if args.file is not None else checked,
                 lang=lang,
-                log=client.query_log,
+                log=log,
                 headings=headings,
                 notes=notes if args.file is not None else None,
             )
@@ -291,6 +306,9 @@ def _write_files(
         Path(args.output).write_text(text, encoding="utf-8", newline="")
 
 
+_Results = dict[int, tuple["Decision | None", "CreditSDKError | None", "str | None"]]
+
+
 def _check_batch(
     client: CreditClient,
     rows: list[_Row],
@@ -299,13 +317,12 @@ def _check_batch(
     as_of: date | None,
     args: argparse.Namespace,
 ) -> int:
-    lang = args.lang
     todo = [r for r in rows if r.error is None]
     progress = _Progress(len(todo), enabled=not args.no_progress)
     # Chunks of what the client runs at once: one progress step per round of batch requests,
     # and what Ctrl-C leaves behind is whole chunks, each logged before it was answered.
     step = client.batch_size * client.batch_concurrency
-    results: dict[int, tuple[Decision | None, CreditSDKError | None, str | None]] = {}
+    results: _Results = {}
     failures = 0
     interrupted = False
     try:
@@ -326,6 +343,116 @@ def _check_batch(
     except KeyboardInterrupt:
         interrupted = True
         progress.finish()
+    return _report_batch(rows, todo, results, scenario, args, client.query_log, interrupted)
+
+
+def _bulk_config(args: argparse.Namespace) -> tuple[ClientConfig, str]:
+    """The configuration each worker process builds its client from, from the same sources as
+    a one-process run (``--sandbox`` options or the ``CREDIT_SDK_*`` environment), and where
+    the query log is. Worker processes share one durable log, so one is required."""
+    from credit_sdk._bulk import ClientConfig
+    from credit_sdk._client import _failure_policy_env, _pseudonym_key, _read_secret_env
+    from credit_sdk._errors import ConfigurationError, PolicyError
+    from credit_sdk.cli._common import _ConfigError, _sandbox_token
+
+    if args.token and not args.sandbox:
+        raise _UsageError("--token is only used with --sandbox (else set CREDIT_SDK_TOKEN)")
+    target = (args.db or os.environ.get("CREDIT_SDK_AUDIT_DB", "")).strip()
+    if not target or target in ("memory:", ":memory:"):
+        raise _UsageError(
+            "--processes: worker processes share one durable query log (Art. 25): pass --db "
+            "PATH_OR_URL or set CREDIT_SDK_AUDIT_DB"
+        )
+    try:
+        if args.sandbox:
+            if not args.sandbox.startswith(("http://", "https://")):
+                raise _UsageError("--sandbox: expected a URL such as http://127.0.0.1:8765")
+            raw_key = _read_secret_env("CREDIT_SDK_PSEUDONYM_KEY", os.environ)
+            key = _pseudonym_key(raw_key, "CREDIT_SDK_PSEUDONYM_KEY") if raw_key else None
+            extra: dict[str, Any] = {"failure_policy": _failure_policy_env(os.environ)}
+            if os.environ.get("CREDIT_SDK_LISTS_DIR"):
+                extra["lists_dir"] = os.environ["CREDIT_SDK_LISTS_DIR"]
+            config = ClientConfig.sandbox(
+                args.sandbox,
+                token=_sandbox_token(args),
+                audit=target,
+                pseudonym_key=key,
+                # Per-row commits, as a one-process run of the command has them.
+                audit_options={"group_commit": False},
+                **extra,
+            )
+        else:
+            environ = dict(os.environ)
+            environ["CREDIT_SDK_AUDIT_DB"] = target
+            config = ClientConfig.from_env(environ, audit_options={"group_commit": False})
+    except (ConfigurationError, PolicyError) as err:
+        raise _ConfigError(str(err)) from err
+    return config, target
+
+
+def _check_batch_processes(
+    rows: list[_Row],
+    scenario: Scenario,
+    ctx: QueryContext,
+    as_of: date | None,
+    args: argparse.Namespace,
+) -> int:
+    """``--file`` with ``--processes N``: the subjects on N worker processes sharing one query
+    log (:class:`credit_sdk.BulkScreening`); the same table, files and exit codes."""
+    from credit_sdk._audit import open_query_log
+    from credit_sdk._bulk import BulkScreening
+    from credit_sdk._errors import BulkScreeningError
+
+    config, target = _bulk_config(args)
+    todo = [r for r in rows if r.error is None]
+    progress = _Progress(len(todo), enabled=not args.no_progress)
+    grants = {r.subject: r.grant for r in todo if r.grant is not None}
+    results: _Results = {}
+    interrupted = False
+    stopped: BulkScreeningError | None = None
+    # The log must exist before several processes open it at once (a typo in --db must not
+    # become an empty log in each of them); it is then read for the verification sheet.
+    with open_query_log(target, group_commit=False) as log:
+        with BulkScreening(config, processes=args.processes or None, chunk_size=400) as bulk:
+            try:
+                for result in bulk.screen(
+                    [r.subject for r in todo],
+                    scenario,
+                    ctx,
+                    authorizations=grants or None,
+                    as_of=as_of,
+                    progress=progress,
+                ):
+                    row = todo[result.index]
+                    results[row.line] = (result.decision, result.error, result.subject)
+            except KeyboardInterrupt:
+                interrupted = True
+                progress.finish()
+            except BulkScreeningError as err:
+                # A worker was lost or the run's deadline passed: every row without a result
+                # is reported as not checked (its query, if any, is counted incomplete).
+                stopped = err
+                progress.finish()
+                for r in todo:
+                    results.setdefault(r.line, (None, err, None))
+        code = _report_batch(rows, todo, results, scenario, args, log, interrupted)
+    if stopped is not None:
+        _err(f"stopped: {stopped}; the rows without a result were not checked")
+        return max(code, EXIT_INDETERMINATE)
+    return code
+
+
+def _report_batch(
+    rows: list[_Row],
+    todo: list[_Row],
+    results: _Results,
+    scenario: Scenario,
+    args: argparse.Namespace,
+    log: QueryLog | None,
+    interrupted: bool,
+) -> int:
+    """The table (or JSON lines), the files and the exit code of a ``--file`` run."""
+    lang = args.lang
     done_rows = [r for r in rows if r.line in results or r.error is not None]
     if interrupted:
         done_rows = [r for r in rows if r.line in results]
@@ -368,7 +495,7 @@ def _check_batch(
             continue
         not_checked = bilingual("未核查", "NOT CHECKED", lang)
         table.append((str(row.line), masked or "-", not_checked, "-", "-", "-", why))
-    _write_files(args, decisions, notes, [str(r.line) for r in done_rows], client)
+    _write_files(args, decisions, notes, [str(r.line) for r in done_rows], log)
     if not args.json:
         _print_table(
             tuple(
@@ -529,6 +656,15 @@ scenarios: admin_licensing, admin_penalty, certification, public_service,
         metavar="FILE",
         help="also write CSV for a desk (UTF-8 with BOM, Chinese headers, measure titles and "
         "legal basis) to FILE; after Ctrl-C it holds what was checked and logged",
+    )
+    check.add_argument(
+        "--processes",
+        type=_process_count,
+        default=1,
+        metavar="N",
+        help="with --file: check on N worker processes sharing the query log (0: one per "
+        "CPU; default 1, this process only); needs a durable log (--db or "
+        "CREDIT_SDK_AUDIT_DB)",
     )
     output.add_argument(
         "--no-progress",
