@@ -436,14 +436,16 @@ def refuse_unless_intact(
     prunes: Sequence[StoredRow],
     head: tuple[int, str],
     public_key: bytes | None,
+    known: SignedCheckpoint | None = None,
 ) -> tuple[int, str]:
     """Check the records a new checkpoint would sign before it is signed: every record since
     the previous signed checkpoint (``previous``: its ``seq``, ``prev_hash`` and ``body``;
     ``rows`` start there), or the whole chain when there is none (``prunes``: the prune
     checkpoints that anchor a pruned chain). Each hash is recomputed, each link followed, the
     previous checkpoint's signature checked under ``public_key`` when it is that key's, and the
-    last record must be the head. Returns the head's ``seq`` and ``prev_hash``: where a second
-    pass (inside the write transaction) picks up.
+    last record must be the head; ``known`` (the checkpoint this process signed last), when it
+    lies in the range, must still name the record there. Returns the head's ``seq`` and
+    ``prev_hash``: where a second pass (inside the write transaction) picks up.
 
     A checkpoint signs the head hash, and everything before it through the links: signing a
     range someone edited after it was written would make a witness vouch for the edit. So a
@@ -462,8 +464,19 @@ def refuse_unless_intact(
             last[:] = [row]
             yield row
 
+    start = 1 if anchor is None else anchor[0]
+    signed_here = (
+        {known.seq: (known.hash, "the checkpoint this process signed last")}
+        if known is not None and start <= known.seq
+        else None
+    )
     result = verify_rows(
-        seen(rows), checkpoints=prunes, head=head, public_key=key, range_from=anchor
+        seen(rows),
+        checkpoints=prunes,
+        head=head,
+        public_key=key,
+        range_from=anchor,
+        witnessed=signed_here,
     )
     if result.ok:
         return (last[0].seq, last[0].prev_hash) if last else (0, GENESIS_HASH)

@@ -443,6 +443,10 @@ class Checkpointer:
         #: Why the last checkpoint could not be written (``None`` once one is): the error's
         #: class and the store's own message, which names positions, never record contents.
         self.last_error: str | None = None
+        #: The checkpoint this process signed last: the next one checks that the log still
+        #: holds that hash at that position (the database alone cannot show a consistent
+        #: rewrite that also removed the checkpoint record).
+        self.last_signed: SignedCheckpoint | None = None
 
     def noted(self, n: int) -> None:
         """``n`` records were appended (and are durable)."""
@@ -505,6 +509,8 @@ class Checkpointer:
                 raise
             return None
         self.last_error = None
+        if cp is not None:
+            self.last_signed = cp
         with self._lock:
             self._pending = max(self._pending - taken, 0)
             if self._pending:

@@ -171,6 +171,7 @@ class MemoryQueryLog:
                 prunes=[r for r in self._rows if r.kind == "checkpoint"],
                 head=(seq, head),
                 public_key=signer.public_key,
+                known=None if self._checkpointer is None else self._checkpointer.last_signed,
             )
             row, cp = made
             (stored,) = chain([signed_checkpoint_record(cp)], seq, head, row[-4])

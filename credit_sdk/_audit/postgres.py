@@ -846,7 +846,10 @@ class PostgresQueryLog(_common.WriterBackedLog):
         # the chain-head lock; under it only what was appended meanwhile.
         with self._snapshot("checkpoint") as conn:
             seq, digest = read_head(conn.execute(self._q(_SELECT_HEAD)).fetchall())
-            checked = self._check_unsigned(conn, signer, (seq, digest), None) if seq else None
+            known = None if self._checkpointer is None else self._checkpointer.last_signed
+            checked = (
+                self._check_unsigned(conn, signer, (seq, digest), None, known) if seq else None
+            )
 
         def work(conn: psycopg.Connection[Any]) -> SignedCheckpoint | None:
             head_seq, head_hash, now = _locked_head(conn.execute(self._q(_LOCK_HEAD)).fetchone())
@@ -901,6 +904,7 @@ class PostgresQueryLog(_common.WriterBackedLog):
         signer: CheckpointSigner,
         head: tuple[int, str],
         checked: tuple[int, str] | None,
+        known: SignedCheckpoint | None = None,
     ) -> tuple[int, str]:
         """Refuse (``AuditIntegrityError``) if the records not yet under a signed checkpoint
         were changed (see :meth:`SQLiteQueryLog._check_unsigned`)."""
@@ -924,7 +928,7 @@ class PostgresQueryLog(_common.WriterBackedLog):
             where, params = "WHERE seq >= %s", (previous[0],)
         with contextlib.closing(self._rows(conn, where, params)) as rows:
             return _common.refuse_unless_intact(
-                rows, previous=previous, prunes=prunes, head=head, public_key=key
+                rows, previous=previous, prunes=prunes, head=head, public_key=key, known=known
             )
 
     def export(

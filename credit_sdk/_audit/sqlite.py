@@ -756,7 +756,10 @@ class SQLiteQueryLog(_common.WriterBackedLog):
         # the write lock; inside the write transaction only what was appended meanwhile.
         with self._reading("checkpoint") as conn:
             seq, digest = read_head(conn.execute(_SELECT_HEAD).fetchall())
-            checked = self._check_unsigned(conn, signer, (seq, digest), None) if seq else None
+            known = None if self._checkpointer is None else self._checkpointer.last_signed
+            checked = (
+                self._check_unsigned(conn, signer, (seq, digest), None, known) if seq else None
+            )
         with self._side_transaction("checkpoint") as conn:
             head_seq, head_hash = read_head(conn.execute(_SELECT_HEAD).fetchall())
             newest = conn.execute(
@@ -797,6 +800,7 @@ class SQLiteQueryLog(_common.WriterBackedLog):
         signer: CheckpointSigner,
         head: tuple[int, str],
         checked: tuple[int, str] | None,
+        known: SignedCheckpoint | None = None,
     ) -> tuple[int, str]:
         """Refuse (``AuditIntegrityError``) if the records not yet under a signed checkpoint
         were changed; from ``checked`` (a record a first pass verified, and its ``prev_hash``)
@@ -814,7 +818,12 @@ class SQLiteQueryLog(_common.WriterBackedLog):
         else:
             rows = conn.execute(f"{_SELECT_ROWS} WHERE seq >= ? ORDER BY seq", (previous[0],))
         return _common.refuse_unless_intact(
-            map(_stored, rows), previous=previous, prunes=prunes, head=head, public_key=key
+            map(_stored, rows),
+            previous=previous,
+            prunes=prunes,
+            head=head,
+            public_key=key,
+            known=known,
         )
 
     def export(

@@ -170,3 +170,24 @@ def test_status_shows_a_refused_checkpoint(tmp_path: Path, signer: CheckpointSig
     assert "record 2" in status.last_checkpoint_error
     client.close()
     log.close()
+
+
+def test_a_rewrite_behind_the_last_checkpoint_this_process_signed_is_not_signed(
+    store: Any, raw: Raw, witness: Path
+) -> None:
+    """The insider deletes the newest signed checkpoint record (its signature cannot be
+    forged) and rewrites the chain consistently from before it: every hash recomputed, the
+    head moved. The database alone no longer shows it, but the process that signed the deleted
+    checkpoint still knows what it signed, and refuses to sign the rewrite."""
+    from .test_audit_checkpoints import _rewrite_from
+
+    _pairs(store, 5)  # records 1..10
+    signed = store.checkpoint()
+    assert signed is not None  # of record 10; its record is 11
+    _pairs(store, 2, start=5)  # 12..15
+    _rewrite_from(raw, 5)  # the checkpoint record dropped, 5..14 rehashed
+    assert store.verify().ok  # consistent on its own
+    with pytest.raises(AuditIntegrityError, match="broken at record 10") as err:
+        store.checkpoint()
+    assert "this process signed" in str(err.value)
+    assert [cp.seq for cp in read_checkpoints(witness)] == [10]
