@@ -445,13 +445,8 @@ def verify_rows(
     head_fault: str | None = None,
     witnessed: Mapping[int, tuple[str, str]] | None = None,
     public_key: bytes | None = None,
-    range_from: tuple[int, str] | None = None,
 ) -> VerifyResult:
     """Walk ``rows`` (ascending ``seq``) and report the first broken link.
-
-    ``range_from`` (``(seq, prev_hash)``) checks only a range: the first row must be record
-    ``seq`` and link to ``prev_hash`` (what a checkpoint writer checks since the previous
-    signed checkpoint); without it the chain starts at genesis or at a prune checkpoint.
 
     ``witnessed`` maps positions to the hash a witness holds for them (and a phrase naming the
     witness): the record there must have exactly that hash, and the chain must reach it, so a
@@ -482,14 +477,7 @@ def verify_rows(
 
     pruned = 0
     expected_prev = GENESIS_HASH
-    if range_from is not None:
-        start, start_prev = range_from
-        if first.seq != start:
-            return _broken(0, head_seq, head_hash, 0, start, None, "deleted",
-                           f"records from {start} on are missing")  # fmt: skip
-        expected_prev = start_prev
-        pruned = first.seq - 1
-    elif first.seq != 1:
+    if first.seq != 1:
         anchor = None
         covered = 0
         for cp in checkpoints:

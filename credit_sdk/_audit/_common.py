@@ -11,13 +11,15 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from types import TracebackType
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, NoReturn, Self
 
 from credit_sdk._audit._archive import ArchivedReport
 from credit_sdk._audit._chain import (
     GENESIS_HASH,
     PendingRecord,
     StoredRow,
+    _check_signed,
+    _hash_at,
     encode,
     link,
     signed_checkpoint_record,
@@ -441,22 +443,73 @@ def refuse_unless_intact(
     """Check the records a new checkpoint would sign before it is signed: every record since
     the previous signed checkpoint (``previous``: its ``seq``, ``prev_hash`` and ``body``;
     ``rows`` start there), or the whole chain when there is none (``prunes``: the prune
-    checkpoints that anchor a pruned chain). Each hash is recomputed, each link followed, the
-    previous checkpoint's signature checked under ``public_key`` when it is that key's, and the
-    last record must be the head; ``known`` (the checkpoint this process signed last), when it
-    lies in the range, must still name the record there. Returns the head's ``seq`` and
-    ``prev_hash``: where a second pass (inside the write transaction) picks up.
+    checkpoints that anchor a pruned chain; a full ``verify``, once per log). In a range each
+    hash is recomputed and each link followed, the previous checkpoint's signature is checked
+    under ``public_key`` when it is that key's, the last record must be the head, and ``known``
+    (the checkpoint this process signed last), when it lies in the range, must still name the
+    record there. The index columns beside the body are not looked at: the chain does not sign
+    them (``verify`` checks them). Returns the head's ``seq`` and ``prev_hash``: where a second
+    pass (inside the write transaction) picks up.
 
     A checkpoint signs the head hash, and everything before it through the links: signing a
     range someone edited after it was written would make a witness vouch for the edit. So a
     broken range is refused with :class:`~credit_sdk.AuditIntegrityError` naming the position,
-    and nothing is signed. Cost: one hash and one JSON parse per record of the range."""
-    anchor = None if previous is None else (int(previous[0]), str(previous[1]))
+    and nothing is signed. Cost: one SHA-256 per record of the range."""
+    if previous is None:
+        return _whole_chain_intact(rows, prunes, head, known)
     key = public_key
-    if previous is not None and key is not None and _signed_by(previous[2]) != key_id(key):
+    if key is not None and _signed_by(previous[2]) != key_id(key):
         # Signed under an earlier key (rotated since): its link to the record before it is
         # still checked, its signature by whoever holds that key's public half.
         key = None
+    expected_seq, expected_prev = int(previous[0]), str(previous[1])
+    last: StoredRow | None = None
+    for row in rows:
+        if row.seq != expected_seq:
+            if row.seq > expected_seq:
+                _refuse(
+                    expected_seq, "deleted", f"records {expected_seq}..{row.seq - 1} are missing"
+                )
+            _refuse(row.seq, "inserted", "a second record holds this position")
+        if row.prev_hash != expected_prev:
+            _refuse(row.seq, "changed", "it does not link to the record before it")
+        if _hash_at(row, row.seq) != row.hash:
+            _refuse(row.seq, "changed", "its content does not match its hash")
+        if row.kind == "signed_checkpoint":
+            problem = _check_signed(row, key)
+            if problem is not None:
+                _refuse(row.seq, "changed", problem)
+        if known is not None and row.seq == known.seq and row.hash != known.hash:
+            _refuse(row.seq, "changed", _REWRITTEN)
+        expected_prev = row.hash
+        expected_seq += 1
+        last = row
+    if last is None:
+        _refuse(int(previous[0]), "deleted", f"records from {previous[0]} on are missing")
+    assert last is not None
+    if known is not None and known.seq > last.seq:
+        _refuse(last.seq + 1, "deleted", f"{_REWRITTEN_PREFIX} names record {known.seq}, but "
+                f"the chain ends at record {last.seq}")  # fmt: skip
+    if last.seq < head[0]:
+        _refuse(last.seq + 1, "deleted", f"the chain head names record {head[0]} but the last "
+                f"record is {last.seq}: records at the end were removed")  # fmt: skip
+    if last.seq > head[0]:
+        _refuse(head[0] + 1, "inserted", "records follow the chain head that no writer recorded")
+    if last.hash != head[1]:
+        _refuse(last.seq, "changed", "the newest record differs from the chain head")
+    return last.seq, last.prev_hash
+
+
+_REWRITTEN_PREFIX = "the checkpoint this process signed last"
+_REWRITTEN = f"it differs from {_REWRITTEN_PREFIX}: the chain was rewritten at or before it"
+
+
+def _whole_chain_intact(
+    rows: Iterable[StoredRow],
+    prunes: Sequence[StoredRow],
+    head: tuple[int, str],
+    known: SignedCheckpoint | None,
+) -> tuple[int, str]:
     last: list[StoredRow] = []
 
     def seen(it: Iterable[StoredRow]) -> Iterator[StoredRow]:
@@ -464,25 +517,17 @@ def refuse_unless_intact(
             last[:] = [row]
             yield row
 
-    start = 1 if anchor is None else anchor[0]
-    signed_here = (
-        {known.seq: (known.hash, "the checkpoint this process signed last")}
-        if known is not None and start <= known.seq
-        else None
-    )
-    result = verify_rows(
-        seen(rows),
-        checkpoints=prunes,
-        head=head,
-        public_key=key,
-        range_from=anchor,
-        witnessed=signed_here,
-    )
-    if result.ok:
-        return (last[0].seq, last[0].prev_hash) if last else (0, GENESIS_HASH)
+    witnessed = None if known is None else {known.seq: (known.hash, _REWRITTEN_PREFIX)}
+    result = verify_rows(seen(rows), checkpoints=prunes, head=head, witnessed=witnessed)
+    if not result.ok:
+        _refuse(result.position or 0, str(result.break_kind), str(result.detail))
+    return (last[0].seq, last[0].prev_hash) if last else (0, GENESIS_HASH)
+
+
+def _refuse(position: int, kind: str, detail: str) -> NoReturn:
     raise AuditIntegrityError(
-        f"the query log's chain is broken at record {result.position} ({result.break_kind}: "
-        f"{result.detail}); no checkpoint was signed over it (run credit-sdk audit verify)"
+        f"the query log's chain is broken at record {position} ({kind}: {detail}); no "
+        "checkpoint was signed over it (run credit-sdk audit verify)"
     )
 
 
