@@ -241,7 +241,15 @@ def header_json(seq: int, kind: str, record_id: str, prev_hash: str, recorded_at
 _json_str = encode_basestring
 _KIND_PARTS = {
     k: f',"kind":{json_str(k)},"prev":'
-    for k in ("intent", "completion", "checkpoint", "signed_checkpoint")
+    for k in (
+        "intent",
+        "completion",
+        "checkpoint",
+        "signed_checkpoint",
+        "outbox",
+        "outbox_state",
+        "outbox_adopted",
+    )
 }
 _HEADER_END = f',"v":{FORMAT_VERSION}}}\n'.encode()
 
@@ -398,6 +406,19 @@ def _consistent(row: StoredRow) -> bool:
             and row.organ is None
             and row.subject_pseudonym is None
             and row.outcome is None
+        )
+    if row.kind in ("outbox", "outbox_state", "outbox_adopted"):
+        # Imported here: that module builds on this one.
+        from credit_sdk._audit._outbox_chain import body_problem
+
+        return (
+            row.record_id.startswith(row.kind + ":")
+            and row.query_id is None
+            and row.event_at is None
+            and row.organ is None
+            and row.subject_pseudonym is None
+            and row.outcome is None
+            and not body_problem(row.kind, row.body)
         )
     if row.kind == "checkpoint":
         return (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import queue
@@ -25,6 +26,7 @@ from credit_sdk._audit._chain import (
     signed_checkpoint_record,
     verify_rows,
 )
+from credit_sdk._audit._outbox_chain import OutboxLedger, OutboxRow
 from credit_sdk._audit._types import (
     FEEDBACK_KIND,
     ClaimedFeedback,
@@ -34,6 +36,7 @@ from credit_sdk._audit._types import (
     OutboxStats,
     QueryCompletion,
     QueryIntent,
+    VerifyResult,
     feedback_from_outbox,
     feedback_to_outbox,
     iso,
@@ -80,12 +83,17 @@ __all__ = [
     "now",
     "opt_time",
     "outbox_stats",
+    "outbox_unreconciled",
     "readable_checkpoints",
+    "reconciled",
     "refuse_unless_intact",
     "witness_args",
 ]
 
 _log = logging.getLogger("credit_sdk.audit")
+
+#: Outbox findings kept in a VerifyResult (the first is reported in full; the rest counted).
+_MAX_FINDINGS = 1000
 
 LEASE_EXPIRED = "lease expired without a reported outcome"
 _CST = timedelta(hours=8)
@@ -574,6 +582,50 @@ def witness_args(
     if public_key is None and checkpointer is not None:
         public_key = checkpointer.policy.signer.public_key
     return expectations(checkpoints, public_key, expect), public_key
+
+
+def reconciled(
+    result: VerifyResult,
+    ledger: OutboxLedger,
+    rows: Iterable[OutboxRow],
+    public_key: bytes | None = None,
+) -> VerifyResult:
+    """``result`` of a chain walk that noted its outbox records in ``ledger``, held against the
+    outbox table's ``rows``: a row that differs from what the chain states, a stated item whose
+    row is missing, or a row no record states makes it fail, naming the outbox id and the
+    record. A chain that is broken already is reported as it is (its statements are not to be
+    trusted)."""
+    if not result.ok:
+        return result
+    problems = ledger.reconcile(rows, witnessed_seq=result.witnessed_seq, public_key=public_key)
+    if not problems:
+        return dataclasses.replace(result, outbox_items=len(ledger))
+    first = problems[0]
+    return dataclasses.replace(
+        result,
+        ok=False,
+        position=first.position,
+        record_id=first.record_id,
+        break_kind=first.break_kind,
+        detail=first.detail,
+        outbox_id=first.outbox_id,
+        outbox_problems=tuple(str(p) for p in problems[:_MAX_FINDINGS]),
+        outbox_items=len(ledger),
+    )
+
+
+def outbox_unreconciled(
+    ledger: OutboxLedger, rows: Iterable[OutboxRow]
+) -> AuditIntegrityError | None:
+    """The error a prune raises when the outbox does not match the chain (pruning never hides
+    tampering), else ``None``."""
+    problems = ledger.reconcile(rows)
+    if not problems:
+        return None
+    return AuditIntegrityError(
+        f"refusing to prune: the outbox does not match the chain: {problems[0]}"
+        + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
+    )
 
 
 class StoreNotFound(AuditError):

@@ -72,7 +72,15 @@ OUTCOMES: frozenset[str] = frozenset(
     {"CLEAR", "INCENTIVES", "RESTRICTED", "REVIEW", "INDETERMINATE"}
 )
 
-RecordKind = Literal["intent", "completion", "checkpoint", "signed_checkpoint"]
+RecordKind = Literal[
+    "intent",
+    "completion",
+    "checkpoint",
+    "signed_checkpoint",
+    "outbox",
+    "outbox_state",
+    "outbox_adopted",
+]
 BreakKind = Literal["changed", "deleted", "inserted", "reordered", "head"]
 
 #: The table that holds the chain head (one row: the newest record's ``seq`` and ``hash``).
@@ -765,6 +773,14 @@ class VerifyResult:
     #: The newest record proven against a witnessed checkpoint (``verify(witnessed=...)``);
     #: records after it are outside the proven range. ``None`` when none was given.
     witnessed_seq: int | None = None
+    #: Outbox items reconciled against the chain (see docs/audit.md, the outbox in the chain).
+    outbox_items: int = 0
+    #: When an outbox row does not match what the chain states about it (``ok`` is then false
+    #: and ``position``/``record_id`` name the record that states the item, if any): its id.
+    outbox_id: int | None = None
+    #: Every outbox finding, one line each naming the outbox id and chain position (never a
+    #: payload or key); the first is the one ``outbox_id`` names.
+    outbox_problems: tuple[str, ...] = ()
 
     def raise_if_broken(self) -> None:
         """Raise :class:`~credit_sdk.AuditIntegrityError` when the chain does not verify."""
@@ -774,6 +790,8 @@ class VerifyResult:
     def __str__(self) -> str:
         if self.ok:
             text = f"chain verified: {self.count} records, head {self.head_seq} {self.head_hash}"
+            if self.outbox_items:
+                text += f"; {self.outbox_items} outbox items match the chain"
             if self.pruned:
                 text += f", {self.pruned} earlier records pruned under a checkpoint"
             if self.witnessed_seq is not None:
@@ -790,6 +808,14 @@ class VerifyResult:
                     )
                 )
             return text
+        if self.outbox_id is not None:
+            more = len(self.outbox_problems) - 1
+            return (
+                f"outbox does not match the chain: {self.outbox_problems[0]}"
+                + (f" (and {more} more outbox findings)" if more > 0 else "")
+                if self.outbox_problems
+                else f"outbox does not match the chain at item {self.outbox_id}"
+            )
         where = f"record {self.record_id}" if self.record_id else "a missing record"
         return (
             f"chain broken at position {self.position} ({where}): {self.break_kind}"

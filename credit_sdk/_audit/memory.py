@@ -20,12 +20,23 @@ from credit_sdk._audit import _common
 from credit_sdk._audit._archive import ArchivedReport
 from credit_sdk._audit._chain import (
     GENESIS_HASH,
+    PendingRecord,
     StoredRow,
     chain,
     checkpoint_record,
     encode,
     signed_checkpoint_record,
     verify_rows,
+)
+from credit_sdk._audit._outbox_chain import (
+    OUTBOX_RECORD_KINDS,
+    SELF_PROVING_KINDS,
+    OutboxLedger,
+    OutboxRow,
+    adopt_records,
+    enqueue_record,
+    entry,
+    state_record,
 )
 from credit_sdk._audit._types import (
     FEEDBACK_KIND,
@@ -63,6 +74,14 @@ class _OutboxEntry:
     available_at: datetime | None = None
     lease_until: datetime | None = None
     last_error: str | None = None
+
+    def stated(self) -> OutboxRow:
+        i = self.item
+        return OutboxRow(
+            self.outbox_id, i.kind, i.idempotency_key, i.payload, i.subject_pseudonym,
+            None if i.due_on is None else i.due_on.isoformat(), iso(self.enqueued_at),
+            self.state,
+        )  # fmt: skip
 
 
 class MemoryQueryLog:
@@ -142,6 +161,20 @@ class MemoryQueryLog:
         """Why the last checkpoint could not be written, or ``None`` (also without a policy)."""
         return None if self._checkpointer is None else self._checkpointer.last_error
 
+    def _chain_locked(self, records: Sequence[PendingRecord], at: datetime | None = None) -> None:
+        """Chain ``records`` after the head (the lock held)."""
+        if not records:
+            return
+        seq, head = self._head
+        rows = chain(records, seq, head, iso(at or _common.now()))
+        self._rows.extend(rows)
+        self._head = (rows[-1].seq, rows[-1].hash)
+
+    def _state_change(self, state: str, changed: Sequence[_OutboxEntry]) -> None:
+        ids = [e.outbox_id for e in changed if e.item.kind not in SELF_PROVING_KINDS]
+        if ids:
+            self._chain_locked([state_record(state, ids)])
+
     def checkpoint(self) -> SignedCheckpoint | None:
         """Write a signed checkpoint now (see :meth:`SQLiteQueryLog.checkpoint`)."""
         if self._checkpointer is None:
@@ -209,7 +242,12 @@ class MemoryQueryLog:
             rows = sorted(self._rows, key=lambda r: r.seq)
             prunes = [r for r in rows if r.kind == "checkpoint"]
             head = self._head
-        return verify_rows(rows, checkpoints=prunes, head=head, witnessed=witnessed, public_key=key)
+            outbox = [e.stated() for e in self._outbox.values()]
+        ledger = OutboxLedger()
+        result = verify_rows(
+            ledger.watch(rows), checkpoints=prunes, head=head, witnessed=witnessed, public_key=key
+        )
+        return _common.reconciled(result, ledger, outbox, key)
 
     def export(
         self,
@@ -258,6 +296,14 @@ class MemoryQueryLog:
                 raise AuditIntegrityError(
                     f"refusing to prune a chain that does not verify: {check}"
                 )
+            ledger = OutboxLedger()
+            for r in rows:
+                if r.kind in OUTBOX_RECORD_KINDS:
+                    ledger.note(r)
+            outbox = [e.stated() for e in self._outbox.values()]
+            unreconciled = _common.outbox_unreconciled(ledger, outbox)
+            if unreconciled is not None:
+                raise unreconciled
             cp = checkpoint_record(
                 first_pruned_seq=doomed[0].seq,
                 last_pruned_seq=last,
@@ -267,9 +313,10 @@ class MemoryQueryLog:
                 newest_recorded_at=max(r.recorded_at for r in doomed),
             )
             seq, head = self._head
-            (cp_row,) = chain([cp], seq, head, iso(_common.now()))
-            self._rows = [r for r in rows if r.seq > last] + [cp_row]
-            self._head = (cp_row.seq, cp_row.hash)
+            adopted = adopt_records(ledger.pruned_with(outbox, last), "pruned")
+            cp_row, *more = chain([cp, *adopted], seq, head, iso(_common.now()))
+            self._rows = [r for r in rows if r.seq > last] + [cp_row, *more]
+            self._head = (more or [cp_row])[-1].seq, (more or [cp_row])[-1].hash
             return PruneResult(
                 pruned=len(doomed),
                 first_pruned_seq=doomed[0].seq,
@@ -316,12 +363,23 @@ class MemoryQueryLog:
         with self._lock:
             self._check_open()
             now = _common.now()
+            at = iso(now)
+            entries = []
             for item in items:
                 key = (item.kind, item.idempotency_key)
                 if key in self._outbox:
                     continue
-                self._outbox[key] = _OutboxEntry(self._next_id, item, now, available_at=now)
+                self._outbox[key] = added = _OutboxEntry(self._next_id, item, now, available_at=now)
                 self._next_id += 1
+                if item.kind in SELF_PROVING_KINDS:
+                    continue
+                due = None if item.due_on is None else item.due_on.isoformat()
+                entries.append(entry(
+                    added.outbox_id, item.kind, item.idempotency_key, item.payload,
+                    item.subject_pseudonym, due, at,
+                ))  # fmt: skip
+            if entries:
+                self._chain_locked([enqueue_record(entries)], now)
 
     def claim_feedback(self, limit: int, lease_seconds: float) -> list[ClaimedFeedback]:
         """Lease up to ``limit`` deliverable feedback items for ``lease_seconds``."""
@@ -340,43 +398,49 @@ class MemoryQueryLog:
             now = _common.now()
             until = now + timedelta(seconds=lease_seconds)
             claimed: list[ClaimedOutboxItem] = []
-            for entry in sorted(self._outbox.values(), key=lambda e: e.outbox_id):
+            died = []
+            for e in sorted(self._outbox.values(), key=lambda e: e.outbox_id):
                 if len(claimed) >= limit:
                     break
-                if wanted is not None and entry.item.kind not in wanted:
+                if wanted is not None and e.item.kind not in wanted:
                     continue
-                if entry.state != "pending" or (entry.available_at or now) > now:
+                if e.state != "pending" or (e.available_at or now) > now:
                     continue
-                if entry.lease_until is not None and entry.lease_until > now:
+                if e.lease_until is not None and e.lease_until > now:
                     continue
-                if entry.attempts >= self._max_attempts:
-                    entry.state = "dead"
-                    entry.lease_until = None
-                    entry.last_error = entry.last_error or _common.LEASE_EXPIRED
+                if e.attempts >= self._max_attempts:
+                    e.state = "dead"
+                    e.lease_until = None
+                    e.last_error = e.last_error or _common.LEASE_EXPIRED
+                    died.append(e)
                     continue
-                entry.attempts += 1
-                entry.lease_until = until
+                e.attempts += 1
+                e.lease_until = until
                 claimed.append(
                     ClaimedOutboxItem(
-                        outbox_id=entry.outbox_id,
-                        item=entry.item,
-                        attempt=entry.attempts,
+                        outbox_id=e.outbox_id,
+                        item=e.item,
+                        attempt=e.attempts,
                         lease_expires_at=until,
-                        enqueued_at=entry.enqueued_at,
+                        enqueued_at=e.enqueued_at,
                     )
                 )
+            self._state_change("dead", died)
             return claimed
 
     def mark_delivered(self, ids: Sequence[int]) -> None:
         """Record that the platform accepted these items."""
         wanted = set(_common.check_ids(ids))
         with self._lock:
-            for entry in self._outbox.values():
-                if entry.outbox_id in wanted and entry.state == "pending":
-                    entry.state = "delivered"
-                    entry.lease_until = None
+            done = []
+            for e in self._outbox.values():
+                if e.outbox_id in wanted and e.state == "pending":
+                    e.state = "delivered"
+                    e.lease_until = None
                     # The platform has the subject's identifier now: the outbox forgets it.
-                    entry.item = dataclasses.replace(entry.item, subject=None)
+                    e.item = dataclasses.replace(e.item, subject=None)
+                    done.append(e)
+            self._state_change("delivered", done)
 
     def mark_failed(
         self,
@@ -397,15 +461,18 @@ class MemoryQueryLog:
         message = _common.clean_error(error)
         with self._lock:
             now = _common.now()
-            for entry in self._outbox.values():
-                if entry.outbox_id in wanted and entry.state == "pending":
-                    entry.last_error = message
-                    entry.lease_until = None
-                    entry.available_at = now + timedelta(seconds=max(retry_after, 0.0))
+            died = []
+            for e in self._outbox.values():
+                if e.outbox_id in wanted and e.state == "pending":
+                    e.last_error = message
+                    e.lease_until = None
+                    e.available_at = now + timedelta(seconds=max(retry_after, 0.0))
                     if not attempt:
-                        entry.attempts = max(entry.attempts - 1, 0)
-                    if dead or (attempt and entry.attempts >= self._max_attempts):
-                        entry.state = "dead"
+                        e.attempts = max(e.attempts - 1, 0)
+                    if dead or (attempt and e.attempts >= self._max_attempts):
+                        e.state = "dead"
+                        died.append(e)
+            self._state_change("dead", died)
 
     def archive_reports(self, reports: Sequence[ArchivedReport]) -> None:
         """Keep encrypted reports (see :meth:`SQLiteQueryLog.archive_reports`)."""
@@ -435,15 +502,16 @@ class MemoryQueryLog:
         with self._lock:
             self._check_open()
             now = _common.now()
-            count = 0
-            for entry in self._outbox.values():
-                if entry.state == "dead" and (wanted is None or entry.outbox_id in wanted):
-                    entry.state = "pending"
-                    entry.attempts = 0
-                    entry.lease_until = None
-                    entry.available_at = now
-                    count += 1
-            return count
+            moved = []
+            for e in self._outbox.values():
+                if e.state == "dead" and (wanted is None or e.outbox_id in wanted):
+                    e.state = "pending"
+                    e.attempts = 0
+                    e.lease_until = None
+                    e.available_at = now
+                    moved.append(e)
+            self._state_change("pending", moved)
+            return len(moved)
 
     def outbox_stats(self) -> OutboxStats:
         with self._lock:

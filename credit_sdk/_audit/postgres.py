@@ -30,6 +30,7 @@ each other and never hold the same item at the same time (until a lease runs out
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
 import threading
 from collections.abc import Callable, Collection, Generator, Iterable, Iterator, Sequence
@@ -54,6 +55,16 @@ from credit_sdk._audit._chain import (
     verify_rows,
 )
 from credit_sdk._audit._common import StoreCorrupt, StoreNotFound
+from credit_sdk._audit._outbox_chain import (
+    OUTBOX_RECORD_KINDS,
+    SELF_PROVING_KINDS,
+    OutboxLedger,
+    OutboxRow,
+    adopt_records,
+    enqueue_record,
+    entry,
+    state_record,
+)
 from credit_sdk._audit._types import (
     AuditRecord,
     AuditStats,
@@ -74,6 +85,8 @@ if TYPE_CHECKING:
     import psycopg
 
 __all__ = ["PostgresQueryLog"]
+
+_log = logging.getLogger("credit_sdk.audit")
 
 SCHEMA_VERSION = 2
 # Version 1 had a feedback-only outbox table; opening such a log migrates it (_migrate_v1).
@@ -108,7 +121,8 @@ CREATE INDEX IF NOT EXISTS audit_records_subject ON {s}.audit_records (subject_p
 INSERT INTO {s}.audit_chain_head (id, seq, hash) VALUES (1, 0, '{genesis}') ON CONFLICT DO NOTHING;
 INSERT INTO {s}.audit_meta (key, value) VALUES ('schema_version', '{version}')
     ON CONFLICT DO NOTHING;
-INSERT INTO {s}.audit_meta (key, value) VALUES ('created_at', now()::text) ON CONFLICT DO NOTHING
+INSERT INTO {s}.audit_meta (key, value) VALUES ('created_at', now()::text) ON CONFLICT DO NOTHING;
+INSERT INTO {s}.audit_meta (key, value) VALUES ('outbox_chain', now()::text) ON CONFLICT DO NOTHING
 """
 
 _OUTBOX_DDL = """
@@ -145,9 +159,24 @@ _LOCK_HEAD_AND_FIND = (
 )
 _INSERT_OUTBOX = (
     "INSERT INTO {s}.outbox (kind, idempotency_key, payload, subject, subject_pseudonym, due_on, "
-    "enqueued_at, available_at) VALUES (%s,%s,%s,%s,%s,%s,%s,%s) "
-    "ON CONFLICT (kind, idempotency_key) DO NOTHING"
+    "enqueued_at, available_at) VALUES {values} "
+    "ON CONFLICT (kind, idempotency_key) DO NOTHING RETURNING id, kind, idempotency_key"
 )
+_OUTBOX_ROW = "(%s,%s,%s,%s,%s,%s,%s,%s)"
+_OUTBOX_CHUNK = 500
+# What verify() holds against the chain (see credit_sdk._audit._outbox_chain).
+_SELECT_OUTBOX_STATED = (
+    "SELECT id, kind, idempotency_key, payload, subject_pseudonym, due_on, enqueued_at, state "
+    "FROM {s}.outbox"
+)
+_OUTBOX_KINDS_SQL = ", ".join(f"'{k}'" for k in OUTBOX_RECORD_KINDS)
+_SELECT_OUTBOX_RECORDS = (
+    "SELECT kind, body, seq, record_id FROM {s}.audit_records "  # noqa: S608 -- fixed names
+    f"WHERE kind IN ({_OUTBOX_KINDS_SQL}) ORDER BY seq"
+)
+# Set when the outbox is chained from its first row (new logs), or once the rows of a log
+# written before were adopted into the chain (see _adopt_outbox).
+_OUTBOX_CHAIN_META = "outbox_chain"
 _SELECT_ROWS = f"SELECT {_COLUMNS} FROM {{s}}.audit_records"  # noqa: S608 -- fixed column names
 # Rows from link(), in LINKED_COLUMNS order (times as ISO text, which the server parses).
 _INSERT_RECORD = (
@@ -237,6 +266,13 @@ def _v1_feedback_item(t: Sequence[Any]) -> FeedbackItem:
         idempotency_key=t[1], query_id=t[2], measure_id=t[3], applied=bool(t[4]), reason=t[5],
         case_id=t[6], implementing_department=t[7], occurred_at=t[8],
         amount=None if t[9] is None else Decimal(t[9]),
+    )  # fmt: skip
+
+
+def _outbox_row(t: Sequence[Any]) -> OutboxRow:
+    return OutboxRow(
+        int(t[0]), t[1], t[2], t[3], t[4], None if t[5] is None else t[5].isoformat(),
+        iso(t[6]), t[7],
     )  # fmt: skip
 
 
@@ -505,6 +541,44 @@ class PostgresQueryLog(_common.WriterBackedLog):
             )
         if int(version) == 1:
             self._side("schema migration", self._migrate_v1)
+        if create:
+            try:
+                self._side("outbox adoption", self._adopt_outbox)
+            except AuditError as err:
+                # Not now (a read-only role, a lock held): verify reports the rows as unstated
+                # until an opening that can write adopts them.
+                _log.warning("query log: outbox rows not adopted into the chain yet: %s", err)
+
+    def _adopt_outbox(self, conn: psycopg.Connection[Any]) -> None:
+        """A log written before the outbox was chained: its rows are stated in the chain once,
+        as they are now (``outbox_adopted`` records, reason ``opened``), and the log is marked
+        as chained, in one transaction. A log that holds outbox records already but lost its
+        mark is left alone (adopting would launder rows forged meanwhile)."""
+        marked = "SELECT 1 FROM {s}.audit_meta WHERE key = %s"
+        if conn.execute(self._q(marked), (_OUTBOX_CHAIN_META,)).fetchone():
+            return
+        head = conn.execute(self._q(_LOCK_HEAD)).fetchone()
+        if conn.execute(self._q(marked), (_OUTBOX_CHAIN_META,)).fetchone():
+            return  # another host adopted them meanwhile
+        stated = conn.execute(
+            self._q(
+                "SELECT 1 FROM {s}.audit_records "  # noqa: S608 -- fixed names
+                f"WHERE kind IN ({_OUTBOX_KINDS_SQL}) LIMIT 1"
+            )
+        ).fetchone()
+        if stated:
+            _log.warning(
+                "query log: the outbox chain mark is missing; rows are not adopted "
+                "(run credit-sdk audit verify)"
+            )
+            return
+        rows = [_outbox_row(t) for t in conn.execute(self._q(_SELECT_OUTBOX_STATED))]
+        rows = [r for r in rows if r.kind not in SELF_PROVING_KINDS]
+        self._chain_locked(conn, adopt_records(rows, "opened"), head)
+        conn.execute(
+            self._q("INSERT INTO {s}.audit_meta (key, value) VALUES (%s, now()::text)"),
+            (_OUTBOX_CHAIN_META,),
+        )
 
     def _migrate_v1(self, conn: psycopg.Connection[Any]) -> None:
         """Schema 1 -> 2: the feedback-only outbox becomes the outbox of every kind. Each row
@@ -708,11 +782,9 @@ class PostgresQueryLog(_common.WriterBackedLog):
                     continue
                 batch_ids |= own
                 pending.extend(op.payload)
-            outbox = [
-                (i.kind, i.idempotency_key, i.payload, i.subject, i.subject_pseudonym, i.due_on,
-                 now, now)
-                for op in ops if op.kind == "outbox" for i in op.payload
-            ]  # fmt: skip
+            # Queued items are stated in the chain in the same transaction, after the batch's
+            # own records: a row never exists without its record, nor the other way round.
+            queued = self._enqueue(conn, ops, now)
             new_seq, new_hash = seq, head_hash
             rows: list[tuple[Any, ...]] = []
             if large:
@@ -731,6 +803,9 @@ class PostgresQueryLog(_common.WriterBackedLog):
             elif pending:
                 rows = link(pending, seq, head_hash, now)
                 new_seq, new_hash = rows[-1][-3], rows[-1][-1]
+            if queued:
+                rows += link(queued, new_seq, new_hash, now)
+                new_seq, new_hash = rows[-1][-3], rows[-1][-1]
         except self._psycopg.IntegrityError:
             self._rollback(conn)
             if look_up:
@@ -746,8 +821,6 @@ class PostgresQueryLog(_common.WriterBackedLog):
                     cur.executemany(self._q(_INSERT_RECORD), rows)
                 if new_seq != seq:
                     cur.execute(self._q(_UPDATE_HEAD), (new_seq, new_hash))
-                if outbox:
-                    cur.executemany(self._q(_INSERT_OUTBOX), outbox)
                 cur.execute("COMMIT")
         except BaseException as err:
             if conn.closed or conn.broken:
@@ -757,6 +830,63 @@ class PostgresQueryLog(_common.WriterBackedLog):
             raise
         # This store wrote the head: the next append may take the one-round-trip path.
         self._known_head = (new_seq, new_hash, now)
+
+    def _enqueue(
+        self, conn: psycopg.Connection[Any], ops: list[Op], now: str
+    ) -> list[PendingRecord]:
+        """Insert the items of the outbox operations (inside the append transaction) and
+        return the record of each operation that added any; a key queued already adds
+        nothing."""
+        records = []
+        for op in ops:
+            if op.kind != "outbox":
+                continue
+            items: dict[tuple[str, str], OutboxItem] = {}
+            for item in op.payload:
+                items.setdefault((item.kind, item.idempotency_key), item)
+            wanted = list(items.values())
+            entries = []
+            for start in range(0, len(wanted), _OUTBOX_CHUNK):
+                chunk = wanted[start : start + _OUTBOX_CHUNK]
+                params = [
+                    v
+                    for i in chunk
+                    for v in (i.kind, i.idempotency_key, i.payload, i.subject,
+                              i.subject_pseudonym, i.due_on, now, now)
+                ]  # fmt: skip
+                values = ",".join([_OUTBOX_ROW] * len(chunk))
+                sql = self._q(_INSERT_OUTBOX).replace("{values}", values)
+                for outbox_id, kind, key in conn.execute(sql.encode(), params).fetchall():
+                    if kind in SELF_PROVING_KINDS:
+                        continue
+                    i = items[(kind, key)]
+                    entries.append(entry(
+                        int(outbox_id), kind, key, i.payload, i.subject_pseudonym,
+                        None if i.due_on is None else i.due_on.isoformat(), now,
+                    ))  # fmt: skip
+            if entries:
+                records.append(enqueue_record(entries))
+        return records
+
+    def _chain_locked(
+        self, conn: psycopg.Connection[Any], records: Sequence[PendingRecord], head: Any
+    ) -> None:
+        """Chain ``records`` after ``head`` (``seq, hash, server time``: locked by the caller)."""
+        if not records:
+            return
+        seq, head_hash, at = _locked_head(head)
+        rows = link(records, seq, head_hash, iso(at))
+        with conn.cursor() as cur:
+            cur.executemany(self._q(_INSERT_RECORD), rows)
+        conn.execute(self._q(_UPDATE_HEAD), (rows[-1][-3], rows[-1][-1]))
+
+    def _state_change(
+        self, conn: psycopg.Connection[Any], state: str, changed: Sequence[Sequence[Any]], head: Any
+    ) -> None:
+        """Chain one record stating that ``changed`` (``id, kind`` rows) moved to ``state``."""
+        ids = [int(r[0]) for r in changed if r[1] not in SELF_PROVING_KINDS]
+        if ids:
+            self._chain_locked(conn, [state_record(state, ids)], head)
 
     def _rollback(self, conn: psycopg.Connection[Any]) -> None:
         if not (conn.closed or conn.broken):
@@ -830,15 +960,20 @@ class PostgresQueryLog(_common.WriterBackedLog):
         where, params = ("", ()) if through is None else ("WHERE seq <= %s", (through,))
         # Close the server-side cursor before the transaction ends, even when the walk stops
         # early at a broken link.
+        ledger = OutboxLedger()
         with contextlib.closing(self._rows(conn, where, params)) as rows:
-            return verify_rows(
-                rows,
+            result = verify_rows(
+                ledger.watch(rows),
                 checkpoints=checkpoints,
                 head=head,
                 head_fault=fault,
                 witnessed=witnessed,
                 public_key=public_key,
             )
+        if through is not None:
+            return result
+        outbox = conn.execute(self._q(_SELECT_OUTBOX_STATED))
+        return _common.reconciled(result, ledger, map(_outbox_row, outbox), public_key)
 
     def _write_checkpoint(self, policy: CheckpointPolicy) -> SignedCheckpoint | None:
         signer = policy.signer
@@ -866,11 +1001,13 @@ class PostgresQueryLog(_common.WriterBackedLog):
             if policy.to_platform:
                 i = _common.checkpoint_outbox_item(cp)
                 stamp = iso(now)
+                # A checkpoint item proves itself (its record is this checkpoint's): no
+                # outbox record states it (see credit_sdk._audit._outbox_chain).
                 conn.execute(
-                    self._q(_INSERT_OUTBOX),
+                    self._q(_INSERT_OUTBOX).replace("{values}", _OUTBOX_ROW),
                     (i.kind, i.idempotency_key, i.payload, i.subject, i.subject_pseudonym,
                      i.due_on, stamp, stamp),
-                )  # fmt: skip
+                ).fetchall()  # fmt: skip
             return cp
 
         return self._side("checkpoint", work)
@@ -1063,6 +1200,13 @@ class PostgresQueryLog(_common.WriterBackedLog):
                 raise AuditIntegrityError(
                     f"refusing to prune a chain that does not verify: {check}"
                 )
+            ledger = OutboxLedger()
+            for t in conn.execute(self._q(_SELECT_OUTBOX_RECORDS)):
+                ledger.note_body(t[0], t[1], int(t[2]), t[3])
+            outbox = [_outbox_row(t) for t in conn.execute(self._q(_SELECT_OUTBOX_STATED))]
+            unreconciled = _common.outbox_unreconciled(ledger, outbox)
+            if unreconciled is not None:
+                raise unreconciled
             summary = conn.execute(
                 self._q(
                     "SELECT (SELECT hash FROM {s}.audit_records WHERE seq = %s), MIN(recorded_at), "
@@ -1081,10 +1225,13 @@ class PostgresQueryLog(_common.WriterBackedLog):
                 newest_recorded_at=iso(newest),
             )
             conn.execute(self._q("DELETE FROM {s}.audit_records WHERE seq <= %s"), (last,))
-            (row,) = link([cp], head_seq, head_hash, iso(now))
-            cp_seq, cp_hash = row[-3], row[-1]
-            conn.execute(self._q(_INSERT_RECORD), row)
-            conn.execute(self._q(_UPDATE_HEAD), (cp_seq, cp_hash))
+            # Items whose stating records go are restated after the checkpoint, as they are.
+            adopted = adopt_records(ledger.pruned_with(outbox, last), "pruned")
+            rows = link([cp, *adopted], head_seq, head_hash, iso(now))
+            cp_seq, cp_hash = rows[0][-3], rows[0][-1]
+            with conn.cursor() as cur:
+                cur.executemany(self._q(_INSERT_RECORD), rows)
+            conn.execute(self._q(_UPDATE_HEAD), (rows[-1][-3], rows[-1][-1]))
             return PruneResult(
                 pruned=int(count),
                 first_pruned_seq=int(first),
@@ -1110,15 +1257,28 @@ class PostgresQueryLog(_common.WriterBackedLog):
             return []
 
         def work(conn: psycopg.Connection[Any]) -> list[ClaimedOutboxItem]:
-            conn.execute(
+            expired = conn.execute(
                 self._q(
-                    "UPDATE {s}.outbox SET state = 'dead', lease_until = NULL, "
-                    "last_error = COALESCE(last_error, %s) WHERE id IN (SELECT id FROM "
-                    "{s}.outbox WHERE state = 'pending' AND lease_until IS NOT NULL "
-                    "AND lease_until <= now() AND attempts >= %s FOR UPDATE SKIP LOCKED)"
+                    "SELECT EXISTS (SELECT 1 FROM {s}.outbox WHERE state = 'pending' AND "
+                    "lease_until IS NOT NULL AND lease_until <= now() AND attempts >= %s)"
                 ),
-                (_common.LEASE_EXPIRED, self._max_attempts),
-            )
+                (self._max_attempts,),
+            ).fetchone()
+            if expired is not None and expired[0]:
+                # Dead letters are stated in the chain: the head is locked first (as every
+                # writer does), then the rows.
+                head = conn.execute(self._q(_LOCK_HEAD)).fetchone()
+                died = conn.execute(
+                    self._q(
+                        "UPDATE {s}.outbox SET state = 'dead', lease_until = NULL, "
+                        "last_error = COALESCE(last_error, %s) WHERE id IN (SELECT id FROM "
+                        "{s}.outbox WHERE state = 'pending' AND lease_until IS NOT NULL "
+                        "AND lease_until <= now() AND attempts >= %s FOR UPDATE SKIP LOCKED) "
+                        "RETURNING id, kind"
+                    ),
+                    (_common.LEASE_EXPIRED, self._max_attempts),
+                ).fetchall()
+                self._state_change(conn, "dead", died, head)
             rows = conn.execute(
                 self._q(
                     "WITH c AS (SELECT id FROM {s}.outbox WHERE state = 'pending' "
@@ -1149,18 +1309,22 @@ class PostgresQueryLog(_common.WriterBackedLog):
         """Record that the platform accepted these items (by ``outbox_id``); the subject's
         identifier an item carried for the platform is erased from the outbox."""
         wanted = _common.check_ids(ids)
-        if wanted:
-            self._side(
-                "mark delivered",
-                lambda conn: conn.execute(
-                    self._q(
-                        "UPDATE {s}.outbox SET state = 'delivered', delivered_at = now(), "
-                        "subject = NULL, lease_until = NULL "
-                        "WHERE id = ANY(%s) AND state = 'pending'"
-                    ),
-                    (wanted,),
+        if not wanted:
+            return
+
+        def work(conn: psycopg.Connection[Any]) -> None:
+            head = conn.execute(self._q(_LOCK_HEAD)).fetchone()
+            done = conn.execute(
+                self._q(
+                    "UPDATE {s}.outbox SET state = 'delivered', delivered_at = now(), "
+                    "subject = NULL, lease_until = NULL "
+                    "WHERE id = ANY(%s) AND state = 'pending' RETURNING id, kind"
                 ),
-            )
+                (wanted,),
+            ).fetchall()
+            self._state_change(conn, "delivered", done, head)
+
+        self._side("mark delivered", work)
 
     def mark_failed(
         self,
@@ -1179,30 +1343,37 @@ class PostgresQueryLog(_common.WriterBackedLog):
         items stay pending whatever their count. ``dead=True``: they become dead letters now
         (the sender's dead-letter age)."""
         wanted = _common.check_ids(ids)
-        if wanted:
-            message = _common.clean_error(error)
-            self._side(
-                "mark failed",
-                lambda conn: conn.execute(
-                    self._q(
-                        "UPDATE {s}.outbox SET last_error = %s, lease_until = NULL, "
-                        "available_at = now() + make_interval(secs => %s), "
-                        "attempts = CASE WHEN %s THEN attempts ELSE greatest(attempts - 1, 0) "
-                        "END, state = CASE WHEN %s OR (%s AND attempts >= %s) THEN 'dead' "
-                        "ELSE 'pending' END "
-                        "WHERE id = ANY(%s) AND state = 'pending'"
-                    ),
-                    (
-                        message,
-                        max(float(retry_after), 0.0),
-                        bool(attempt),
-                        bool(dead),
-                        bool(attempt),
-                        self._max_attempts,
-                        wanted,
-                    ),
+        if not wanted:
+            return
+        message = _common.clean_error(error)
+
+        def work(conn: psycopg.Connection[Any]) -> None:
+            # Only a failure that may make dead letters is stated (and locks the head first).
+            head = conn.execute(self._q(_LOCK_HEAD)).fetchone() if dead or attempt else None
+            changed = conn.execute(
+                self._q(
+                    "UPDATE {s}.outbox SET last_error = %s, lease_until = NULL, "
+                    "available_at = now() + make_interval(secs => %s), "
+                    "attempts = CASE WHEN %s THEN attempts ELSE greatest(attempts - 1, 0) "
+                    "END, state = CASE WHEN %s OR (%s AND attempts >= %s) THEN 'dead' "
+                    "ELSE 'pending' END "
+                    "WHERE id = ANY(%s) AND state = 'pending' RETURNING id, kind, state"
                 ),
-            )
+                (
+                    message,
+                    max(float(retry_after), 0.0),
+                    bool(attempt),
+                    bool(dead),
+                    bool(attempt),
+                    self._max_attempts,
+                    wanted,
+                ),
+            ).fetchall()
+            died = [r[:2] for r in changed if r[2] == "dead"]
+            if died:
+                self._state_change(conn, "dead", died, head)
+
+        self._side("mark failed", work)
 
     # -- the report archive (see credit_sdk._audit._archive) ------------------------------------
 
@@ -1269,14 +1440,20 @@ class PostgresQueryLog(_common.WriterBackedLog):
             "UPDATE {s}.outbox SET state = 'pending', attempts = 0, lease_until = NULL, "
             "available_at = now() WHERE state = 'dead'"
         )
-        return self._side(
-            "requeue dead letters",
-            lambda conn: int(
-                conn.execute(self._q(update)).rowcount
+
+        def work(conn: psycopg.Connection[Any]) -> int:
+            head = conn.execute(self._q(_LOCK_HEAD)).fetchone()
+            moved = (
+                conn.execute(self._q(update + " RETURNING id, kind")).fetchall()
                 if wanted is None
-                else conn.execute(self._q(update + " AND id = ANY(%s)"), (wanted,)).rowcount
-            ),
-        )
+                else conn.execute(
+                    self._q(update + " AND id = ANY(%s) RETURNING id, kind"), (wanted,)
+                ).fetchall()
+            )
+            self._state_change(conn, "pending", moved, head)
+            return len(moved)
+
+        return self._side("requeue dead letters", work)
 
     def outbox_stats(self) -> OutboxStats:
         """Backlog, in-flight, delivered, dead-letter and overdue counts, also per kind."""

@@ -50,6 +50,16 @@ from credit_sdk._audit._chain import (
     verify_rows,
 )
 from credit_sdk._audit._common import StoreCorrupt, StoreNotFound
+from credit_sdk._audit._outbox_chain import (
+    OUTBOX_RECORD_KINDS,
+    SELF_PROVING_KINDS,
+    OutboxLedger,
+    OutboxRow,
+    adopt_records,
+    enqueue_record,
+    entry,
+    state_record,
+)
 from credit_sdk._audit._types import (
     AuditRecord,
     AuditStats,
@@ -202,9 +212,39 @@ _ARCHIVE_TABLE = (
 )
 _INSERT_OUTBOX = (
     "INSERT INTO outbox (kind, idempotency_key, payload, subject, subject_pseudonym, due_on, "
-    "enqueued_at, available_at) VALUES (?,?,?,?,?,?,?,?) "
-    "ON CONFLICT (kind, idempotency_key) DO NOTHING"
+    "enqueued_at, available_at) VALUES {values} "
+    "ON CONFLICT (kind, idempotency_key) DO NOTHING RETURNING id, kind, idempotency_key"
 )
+_OUTBOX_CHUNK = 500
+_INSERT_OUTBOX_ONE = _INSERT_OUTBOX.format(values="(?,?,?,?,?,?,?,?)")
+# What verify() holds against the chain (see credit_sdk._audit._outbox_chain).
+_SELECT_OUTBOX_STATED = (
+    "SELECT id, kind, idempotency_key, payload, subject_pseudonym, due_on, enqueued_at, state "
+    "FROM outbox"
+)
+_OUTBOX_KINDS_SQL = ", ".join(f"'{k}'" for k in OUTBOX_RECORD_KINDS)
+_SELECT_OUTBOX_RECORDS = (
+    "SELECT kind, body, seq, record_id FROM audit_records "  # noqa: S608 -- fixed names
+    f"WHERE kind IN ({_OUTBOX_KINDS_SQL}) ORDER BY seq"
+)
+# Transitions that the chain states, each for a chunk of ids ({ids}: placeholders only).
+_MARK_DELIVERED = (
+    "UPDATE outbox SET state = 'delivered', delivered_at = ?, subject = NULL, "
+    "lease_until = NULL WHERE id IN ({ids}) AND state = 'pending' RETURNING id, kind"
+)
+_MARK_FAILED = (
+    "UPDATE outbox SET last_error = ?, lease_until = NULL, available_at = ?, "
+    "attempts = CASE WHEN ? THEN attempts ELSE max(attempts - 1, 0) END, "
+    "state = CASE WHEN ? OR (? AND attempts >= ?) THEN 'dead' ELSE 'pending' END "
+    "WHERE id IN ({ids}) AND state = 'pending' RETURNING id, kind, state"
+)
+_REQUEUE = (
+    "UPDATE outbox SET state = 'pending', attempts = 0, lease_until = NULL, "
+    "available_at = ? WHERE state = 'dead'{only} RETURNING id, kind"
+)
+# Set when the outbox is chained from its first row (new logs), or once the rows of a log
+# written before were adopted into the chain (see _adopt_outbox).
+_OUTBOX_CHAIN_META = "outbox_chain"
 _OUTBOX_COLUMNS = (
     "id, kind, idempotency_key, payload, subject, subject_pseudonym, due_on, attempts, enqueued_at"
 )
@@ -218,6 +258,71 @@ _V1_FEEDBACK_COLUMNS = (
 
 def _stored(t: Sequence[Any]) -> StoredRow:
     return StoredRow(*t)
+
+
+def _outbox_row(t: Sequence[Any]) -> OutboxRow:
+    return OutboxRow(int(t[0]), t[1], t[2], t[3], t[4], t[5], t[6], t[7])
+
+
+def _enqueue(conn: sqlite3.Connection, ops: list[Op], now: str) -> list[PendingRecord]:
+    """Insert the items of the outbox operations and return the chained record of each
+    operation that added any (an idempotency key already queued adds nothing)."""
+    records = []
+    for op in ops:
+        if op.kind != "outbox":
+            continue
+        items: dict[tuple[str, str], OutboxItem] = {}
+        for item in op.payload:
+            items.setdefault((item.kind, item.idempotency_key), item)
+        wanted = list(items.values())
+        entries = []
+        for start in range(0, len(wanted), _OUTBOX_CHUNK):
+            chunk = wanted[start : start + _OUTBOX_CHUNK]
+            sql = _INSERT_OUTBOX.format(values=",".join(["(?,?,?,?,?,?,?,?)"] * len(chunk)))
+            params = list(chain.from_iterable(_outbox_tuple(i, now) for i in chunk))
+            for outbox_id, kind, key in conn.execute(sql, params).fetchall():
+                if kind in SELF_PROVING_KINDS:
+                    continue
+                i = items[(kind, key)]
+                entries.append(entry(
+                    outbox_id, kind, key, i.payload, i.subject_pseudonym,
+                    None if i.due_on is None else i.due_on.isoformat(), now,
+                ))  # fmt: skip
+        if entries:
+            records.append(enqueue_record(entries))
+    return records
+
+
+def _chain_records(conn: sqlite3.Connection, records: Sequence[PendingRecord]) -> None:
+    """Chain ``records`` after the head, inside the caller's write transaction."""
+    if not records:
+        return
+    seq, head = read_head(conn.execute(_SELECT_HEAD).fetchall())
+    rows = link(records, seq, head, iso(_common.now()))
+    _insert_rows(conn, rows)
+    conn.execute(_UPDATE_HEAD, (rows[-1][-3], rows[-1][-1]))
+
+
+def _state_change(conn: sqlite3.Connection, state: str, changed: Sequence[Sequence[Any]]) -> None:
+    """Chain one record stating that the items ``changed`` (``id, kind`` rows) moved to
+    ``state``, in the transaction that moved them."""
+    ids = [r[0] for r in changed if r[1] not in SELF_PROVING_KINDS]
+    if ids:
+        _chain_records(conn, [state_record(state, ids)])
+
+
+def _id_chunks(ids: list[int]) -> Iterator[tuple[str, list[int]]]:
+    """``ids`` in chunks, each with its placeholders."""
+    for start in range(0, len(ids), _OUTBOX_CHUNK):
+        chunk = ids[start : start + _OUTBOX_CHUNK]
+        yield ",".join("?" * len(chunk)), chunk
+
+
+def _ledger(conn: sqlite3.Connection) -> OutboxLedger:
+    ledger = OutboxLedger()
+    for t in conn.execute(_SELECT_OUTBOX_RECORDS):
+        ledger.note_body(*t)
+    return ledger
 
 
 def _outbox_tuple(item: OutboxItem, now: str) -> tuple[Any, ...]:
@@ -430,6 +535,7 @@ class SQLiteQueryLog(_common.WriterBackedLog):
             if app_id == APPLICATION_ID and version == SCHEMA_VERSION:
                 if create:
                     self._drop_legacy_index(conn)
+                    self._adopt_outbox(conn)
                 return
             if app_id == APPLICATION_ID and version > SCHEMA_VERSION:
                 raise StoreCorrupt(
@@ -450,8 +556,8 @@ class SQLiteQueryLog(_common.WriterBackedLog):
                         if statement.strip():
                             conn.execute(statement)
                     conn.execute(
-                        "INSERT INTO audit_meta (key, value) VALUES ('created_at', ?)",
-                        (iso(_common.now()),),
+                        "INSERT INTO audit_meta (key, value) VALUES ('created_at', ?), (?, ?)",
+                        (iso(_common.now()), _OUTBOX_CHAIN_META, iso(_common.now())),
                     )
                     conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
                     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -496,6 +602,52 @@ class SQLiteQueryLog(_common.WriterBackedLog):
             _rollback(conn)
             raise
         _log.info("query log: outbox migrated to schema %d", SCHEMA_VERSION)
+
+    @staticmethod
+    def _adopt_outbox(conn: sqlite3.Connection) -> None:
+        """A log written before the outbox was chained: its rows are stated in the chain once,
+        as they are now (``outbox_adopted`` records, reason ``opened``), in one transaction
+        that also marks the log as chained. What happened to them before is not proven. A
+        log that holds outbox records already but lost its mark is left alone (verify then
+        reports any row no record states): adopting would launder rows forged meanwhile."""
+        if conn.execute("SELECT 1 FROM audit_meta WHERE key = ?", (_OUTBOX_CHAIN_META,)).fetchone():
+            return
+        try:
+            SQLiteQueryLog._adopt_now(conn)
+        except (sqlite3.Error, AuditError) as err:
+            # A file that cannot be written now: verify reports the rows as unstated until
+            # an opening that can write adopts them.
+            _log.warning("query log: outbox rows not adopted into the chain yet: %s", err)
+
+    @staticmethod
+    def _adopt_now(conn: sqlite3.Connection) -> None:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            chained = conn.execute(
+                "SELECT 1 FROM audit_meta WHERE key = ?", (_OUTBOX_CHAIN_META,)
+            ).fetchone()
+            stated = conn.execute(
+                f"SELECT 1 FROM audit_records WHERE kind IN ({_OUTBOX_KINDS_SQL}) LIMIT 1"  # noqa: S608 -- fixed names
+            ).fetchone()
+            if not chained and not stated:
+                rows = [_outbox_row(t) for t in conn.execute(_SELECT_OUTBOX_STATED)]
+                rows = [r for r in rows if r.kind not in SELF_PROVING_KINDS]
+                _chain_records(conn, adopt_records(rows, "opened"))
+                conn.execute(
+                    "INSERT INTO audit_meta (key, value) VALUES (?, ?)",
+                    (_OUTBOX_CHAIN_META, iso(_common.now())),
+                )
+                if rows:
+                    _log.info("query log: %d outbox items adopted into the chain", len(rows))
+            elif not chained:
+                _log.warning(
+                    "query log: the outbox chain mark is missing; rows are not adopted "
+                    "(run credit-sdk audit verify)"
+                )
+            conn.execute("COMMIT")
+        except BaseException:
+            _rollback(conn)
+            raise
 
     @staticmethod
     def _drop_legacy_index(conn: sqlite3.Connection) -> None:
@@ -628,19 +780,17 @@ class SQLiteQueryLog(_common.WriterBackedLog):
                 appends = [op for op in ops if op.kind == "append"]
                 wanted = [p.record_id for op in appends for p in op.payload]
                 pending = (_place(appends, self._existing_ids(conn, wanted)),)
+            # Queued items are stated in the chain in the same transaction (after the batch's
+            # own records): a row can never exist without its record, nor the other way round.
+            queued = _enqueue(conn, ops, now) if any(op.kind == "outbox" for op in ops) else []
             new_seq, new_hash = seq, head
-            for chunk in pending:
+            for chunk in chain(pending, (queued,)):
                 if chunk:
                     rows = link(chunk, new_seq, new_hash, now)
                     _insert_rows(conn, rows)
                     new_seq, new_hash = rows[-1][-3], rows[-1][-1]
             if new_seq != seq:
                 conn.execute(_UPDATE_HEAD, (new_seq, new_hash))
-            outbox = [
-                _outbox_tuple(i, now) for op in ops if op.kind == "outbox" for i in op.payload
-            ]
-            if outbox:
-                conn.executemany(_INSERT_OUTBOX, outbox)
             conn.execute("COMMIT")
         except BaseException:
             _rollback(conn)
@@ -741,13 +891,19 @@ class SQLiteQueryLog(_common.WriterBackedLog):
         else:
             cursor = conn.execute(f"{_SELECT_ROWS} WHERE seq <= ? ORDER BY seq", (through,))
             head = fault = None
-        return verify_rows(
-            map(_stored, cursor),
+        ledger = OutboxLedger()
+        result = verify_rows(
+            ledger.watch(map(_stored, cursor)),
             checkpoints=checkpoints,
             head=head,
             head_fault=fault,
             witnessed=witnessed,
             public_key=public_key,
+        )
+        if through is not None:
+            return result
+        return _common.reconciled(
+            result, ledger, map(_outbox_row, conn.execute(_SELECT_OUTBOX_STATED)), public_key
         )
 
     def _write_checkpoint(self, policy: CheckpointPolicy) -> SignedCheckpoint | None:
@@ -774,7 +930,9 @@ class SQLiteQueryLog(_common.WriterBackedLog):
             conn.execute(_UPDATE_HEAD, (row[-3], row[-1]))
             if policy.to_platform:
                 item = _common.checkpoint_outbox_item(cp)
-                conn.execute(_INSERT_OUTBOX, _outbox_tuple(item, iso(_common.now())))
+                # A checkpoint item proves itself (its record is this checkpoint's): no
+                # outbox record states it (see credit_sdk._audit._outbox_chain).
+                conn.execute(_INSERT_OUTBOX_ONE, _outbox_tuple(item, iso(_common.now()))).fetchall()
         return cp
 
     def _unwitnessed_checkpoints(self, sinks: str) -> tuple[list[SignedCheckpoint], bool]:
@@ -947,6 +1105,11 @@ class SQLiteQueryLog(_common.WriterBackedLog):
                 raise AuditIntegrityError(
                     f"refusing to prune a chain that does not verify: {check}"
                 )
+            ledger = _ledger(conn)
+            outbox = [_outbox_row(t) for t in conn.execute(_SELECT_OUTBOX_STATED)]
+            unreconciled = _common.outbox_unreconciled(ledger, outbox)
+            if unreconciled is not None:
+                raise unreconciled
             pruned_hash, oldest, newest, count = conn.execute(
                 "SELECT (SELECT hash FROM audit_records WHERE seq = ?), MIN(recorded_at), "
                 "MAX(recorded_at), COUNT(*) FROM audit_records WHERE seq <= ?",
@@ -961,10 +1124,13 @@ class SQLiteQueryLog(_common.WriterBackedLog):
                 newest_recorded_at=newest,
             )
             conn.execute("DELETE FROM audit_records WHERE seq <= ?", (last,))
-            (row,) = link([cp], head_seq, head_hash, iso(_common.now()))
-            cp_seq, cp_hash = row[-3], row[-1]
-            conn.execute(_INSERT_RECORD, row)
-            conn.execute(_UPDATE_HEAD, (cp_seq, cp_hash))
+            # Items whose stating records go are restated after the checkpoint, with their
+            # state now: the outbox stays covered by the chain.
+            adopted = adopt_records(ledger.pruned_with(outbox, last), "pruned")
+            rows = link([cp, *adopted], head_seq, head_hash, iso(_common.now()))
+            cp_seq, cp_hash = rows[0][-3], rows[0][-1]
+            _insert_rows(conn, rows)
+            conn.execute(_UPDATE_HEAD, (rows[-1][-3], rows[-1][-1]))
         return PruneResult(
             pruned=int(count),
             first_pruned_seq=first,
@@ -995,12 +1161,13 @@ class SQLiteQueryLog(_common.WriterBackedLog):
         until = iso(until_dt)
         only = "" if wanted is None else f" AND kind IN ({','.join('?' * len(wanted))})"
         with self._side_transaction("claim outbox") as conn:
-            conn.execute(
+            died = conn.execute(
                 "UPDATE outbox SET state = 'dead', lease_until = NULL, "
                 "last_error = COALESCE(last_error, ?) WHERE state = 'pending' AND "
-                "lease_until IS NOT NULL AND lease_until <= ? AND attempts >= ?",
+                "lease_until IS NOT NULL AND lease_until <= ? AND attempts >= ? RETURNING id, kind",
                 (_common.LEASE_EXPIRED, now, self._max_attempts),
-            )
+            ).fetchall()
+            _state_change(conn, "dead", died)
             rows = conn.execute(
                 f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE state = 'pending' "  # noqa: S608
                 "AND available_at <= ? AND (lease_until IS NULL OR lease_until <= ?) "
@@ -1030,11 +1197,12 @@ class SQLiteQueryLog(_common.WriterBackedLog):
             return
         now = iso(_common.now())
         with self._side_transaction("mark delivered") as conn:
-            conn.executemany(
-                "UPDATE outbox SET state = 'delivered', delivered_at = ?, subject = NULL, "
-                "lease_until = NULL WHERE id = ? AND state = 'pending'",
-                [(now, i) for i in wanted],
-            )
+            done = [
+                r
+                for marks, ids in _id_chunks(wanted)
+                for r in conn.execute(_MARK_DELIVERED.format(ids=marks), [now, *ids]).fetchall()
+            ]
+            _state_change(conn, "delivered", done)
 
     def mark_failed(
         self,
@@ -1059,16 +1227,16 @@ class SQLiteQueryLog(_common.WriterBackedLog):
         now_dt = _common.now()
         available = iso(now_dt + timedelta(seconds=max(retry_after, 0.0)))
         with self._side_transaction("mark failed") as conn:
-            conn.executemany(
-                "UPDATE outbox SET last_error = ?, lease_until = NULL, available_at = ?, "
-                "attempts = CASE WHEN ? THEN attempts ELSE max(attempts - 1, 0) END, "
-                "state = CASE WHEN ? OR (? AND attempts >= ?) THEN 'dead' ELSE 'pending' END "
-                "WHERE id = ? AND state = 'pending'",
-                [
-                    (message, available, attempt, dead, attempt, self._max_attempts, i)
-                    for i in wanted
-                ],
-            )
+            died = [
+                r[:2]
+                for marks, ids in _id_chunks(wanted)
+                for r in conn.execute(
+                    _MARK_FAILED.format(ids=marks),
+                    [message, available, attempt, dead, attempt, self._max_attempts, *ids],
+                ).fetchall()
+                if r[2] == "dead"
+            ]
+            _state_change(conn, "dead", died)
 
     # -- the report archive (see credit_sdk._audit._archive) ------------------------------------
 
@@ -1118,16 +1286,19 @@ class SQLiteQueryLog(_common.WriterBackedLog):
         if wanted is not None and not wanted:
             return 0
         now = iso(_common.now())
-        update = (
-            "UPDATE outbox SET state = 'pending', attempts = 0, lease_until = NULL, "
-            "available_at = ? WHERE state = 'dead'"
-        )
         with self._side_transaction("requeue dead letters") as conn:
             if wanted is None:
-                return int(conn.execute(update, (now,)).rowcount)
-            return int(
-                conn.executemany(update + " AND id = ?", [(now, i) for i in wanted]).rowcount
-            )
+                moved = conn.execute(_REQUEUE.format(only=""), (now,)).fetchall()
+            else:
+                moved = [
+                    r
+                    for marks, ids in _id_chunks(wanted)
+                    for r in conn.execute(
+                        _REQUEUE.format(only=f" AND id IN ({marks})"), [now, *ids]
+                    ).fetchall()
+                ]
+            _state_change(conn, "pending", moved)
+            return len(moved)
 
     def outbox_stats(self) -> OutboxStats:
         """Backlog, in-flight, delivered, dead-letter and overdue counts, also per kind."""
