@@ -596,6 +596,8 @@ class SQLiteQueryLog(_common.WriterBackedLog):
                     moved,
                 )
                 conn.execute("DROP TABLE feedback_outbox")
+                # Its rows were never stated in the chain: the opening adopts them next.
+                conn.execute("DELETE FROM audit_meta WHERE key = ?", (_OUTBOX_CHAIN_META,))
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             conn.execute("COMMIT")
         except BaseException:

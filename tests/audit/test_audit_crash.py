@@ -71,6 +71,11 @@ def test_killed_writer_loses_no_acknowledged_feedback(spec: StoreSpec) -> None:
     acknowledged = _kill_after(_spawn(_target(spec), "outbox"), 200)
     keys = {line.split()[1] for line in acknowledged}
     with spec.open() as log:
+        # Every row has the chained record of its enqueue and no record lacks its row: the two
+        # are one transaction, whatever moment the kill hit.
+        result = log.verify()
+        assert result.ok, result
+        assert result.outbox_items >= len(keys)
         seen: set[str] = set()
         while batch := log.claim_feedback(500, 60):
             seen.update(c.item.idempotency_key for c in batch)

@@ -255,3 +255,9 @@ def test_a_schema_1_outbox_migrates_as_feedback(spec: StoreSpec, raw: Raw) -> No
         else raw.sql("SELECT to_regclass(%s)", (f'"{spec.schema}".feedback_outbox',))
     )
     assert tables in ([], [(None,)])
+    # The migrated rows were adopted into the chain when the log was opened: what happens to
+    # them from then on is proven, and the log verifies.
+    assert [json.loads(r.body)["reason"] for r in store.export() if r.kind == "outbox_adopted"] == [
+        "opened"
+    ]
+    assert store.verify().ok
