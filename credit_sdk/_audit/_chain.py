@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from json.encoder import encode_basestring
 from typing import Any
 
+from credit_sdk._audit._outbox_records import body_problem
 from credit_sdk._audit._types import (
     HEAD_TABLE,
     AuditRecord,
@@ -408,9 +409,6 @@ def _consistent(row: StoredRow) -> bool:
             and row.outcome is None
         )
     if row.kind in ("outbox", "outbox_state", "outbox_adopted"):
-        # Imported here: that module builds on this one.
-        from credit_sdk._audit._outbox_chain import body_problem
-
         return (
             row.record_id.startswith(row.kind + ":")
             and row.query_id is None

@@ -41,6 +41,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from credit_sdk._audit._chain import PendingRecord, StoredRow
+from credit_sdk._audit._outbox_records import (
+    ADOPTED,
+    ENQUEUED,
+    OUTBOX_RECORD_KINDS,
+    STATED,
+    STATES,
+    body_problem,
+)
 from credit_sdk._audit._types import BreakKind, canonical_json, new_query_id
 
 __all__ = [
@@ -61,17 +69,9 @@ __all__ = [
 
 #: Kinds of items that are not stated in the chain: they carry their own proof (above).
 SELF_PROVING_KINDS = frozenset({"checkpoint"})
-ENQUEUED = "outbox"
-STATED = "outbox_state"
-ADOPTED = "outbox_adopted"
-OUTBOX_RECORD_KINDS = (ENQUEUED, STATED, ADOPTED)
-_STATES = frozenset({"pending", "delivered", "dead"})
 # Items per adoption record: a prune or a first opening restates the whole outbox, in records
 # of bounded size.
 _ADOPT_CHUNK = 500
-_ENTRY_KEYS = frozenset(
-    {"id", "kind", "key_sha256", "payload_sha256", "pseudonym", "due_on", "enqueued_at"}
-)
 
 
 def _sha(text: str) -> str:
@@ -115,7 +115,7 @@ def enqueue_record(entries: Sequence[dict[str, Any]]) -> PendingRecord:
 def state_record(state: str, ids: Iterable[int]) -> PendingRecord:
     """The record of one call that moved ``ids`` to ``state`` (delivered, dead, or pending:
     requeued)."""
-    if state not in _STATES:
+    if state not in STATES:
         raise ValueError(f"unknown outbox state {state!r}")
     return _record(STATED, {"ids": sorted({int(i) for i in ids}), "state": state})
 
@@ -157,56 +157,6 @@ class OutboxRow:
     def __repr__(self) -> str:
         # The payload and key may be personal: never shown.
         return f"OutboxRow({self.outbox_id}, {self.kind!r}, {self.state!r})"
-
-
-def _valid_entry(item: object, *, with_state: bool) -> bool:
-    if not isinstance(item, dict):
-        return False
-    keys = set(item)
-    if keys != (_ENTRY_KEYS | {"state"} if with_state else _ENTRY_KEYS):
-        return False
-    if with_state and item["state"] not in _STATES:
-        return False
-    return (
-        type(item["id"]) is int
-        and isinstance(item["kind"], str)
-        and isinstance(item["key_sha256"], str)
-        and isinstance(item["payload_sha256"], str)
-        and isinstance(item["enqueued_at"], str)
-        and (item["pseudonym"] is None or isinstance(item["pseudonym"], str))
-        and (item["due_on"] is None or isinstance(item["due_on"], str))
-    )
-
-
-def body_problem(kind: str, body: str) -> bool:
-    """True when ``body`` is not a well-formed body of an outbox record of ``kind``."""
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return True
-    if not isinstance(data, dict):
-        return True
-    if kind == STATED:
-        ids = data.get("ids")
-        return not (
-            set(data) == {"ids", "state"}
-            and data["state"] in _STATES
-            and isinstance(ids, list)
-            and ids
-            and all(type(i) is int for i in ids)
-        )
-    items = data.get("items")
-    if not isinstance(items, list) or not items:
-        return True
-    if kind == ENQUEUED:
-        return set(data) != {"items"} or not all(_valid_entry(i, with_state=False) for i in items)
-    if kind == ADOPTED:
-        return (
-            set(data) != {"items", "reason"}
-            or not isinstance(data["reason"], str)
-            or not all(_valid_entry(i, with_state=True) for i in items)
-        )
-    return True
 
 
 @dataclass(frozen=True, slots=True)

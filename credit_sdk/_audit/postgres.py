@@ -621,9 +621,7 @@ class PostgresQueryLog(_common.WriterBackedLog):
         )
         conn.execute(self._q("DROP TABLE {s}.feedback_outbox"))
         # Its rows were never stated in the chain: the next step adopts them.
-        conn.execute(
-            self._q("DELETE FROM {s}.audit_meta WHERE key = %s"), (_OUTBOX_CHAIN_META,)
-        )
+        conn.execute(self._q("DELETE FROM {s}.audit_meta WHERE key = %s"), (_OUTBOX_CHAIN_META,))
         conn.execute(
             self._q("UPDATE {s}.audit_meta SET value = %s WHERE key = 'schema_version'"),
             (str(SCHEMA_VERSION),),
