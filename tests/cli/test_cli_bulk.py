@@ -10,8 +10,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pytest
+
 from credit_sdk import SQLiteQueryLog
-from credit_sdk.cli import EXIT_INDETERMINATE, EXIT_REVIEW, EXIT_USAGE
+from credit_sdk._identifiers import compute_uscc_check
+from credit_sdk.cli import EXIT_INDETERMINATE, EXIT_INTERRUPTED, EXIT_REVIEW, EXIT_USAGE
 
 from .conftest import CONTEXT, Run
 
@@ -101,3 +104,37 @@ def test_processes_need_a_durable_log_and_a_file(
         result = run("check", "--file", str(csv_file), *base, "--processes", bad)
         assert result.code == EXIT_USAGE
         assert "whole number" in result.err
+
+
+def test_ctrl_c_with_processes_writes_what_was_checked_and_logged(
+    run: Run, sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from credit_sdk.cli._common import _Progress
+
+    def pressed(self: _Progress, done: int, total: int, failures: int) -> None:
+        raise KeyboardInterrupt  # the officer pressed Ctrl-C once the first chunk was in
+
+    monkeypatch.setattr(_Progress, "__call__", pressed)
+    subjects = tmp_path / "many.csv"
+    subjects.write_text("subject\n" + "".join(f"{_uscc(n)}\n" for n in range(1, 451)))
+    db, out_csv = tmp_path / "log.db", tmp_path / "out.csv"
+    result = run(
+        "check", "--file", str(subjects), "--scenario", "bidding", *CONTEXT, "--sandbox",
+        sandbox.url, "--db", str(db), "--output", str(out_csv), "--processes", "2",
+    )  # fmt: skip
+    assert result.code == EXIT_INTERRUPTED
+    assert "interrupted: 400 of 450 subjects were checked and logged" in result.err
+    rows = list(csv.reader(io.StringIO(out_csv.read_text(encoding="utf-8-sig"))))
+    assert len(rows) == 401
+    with SQLiteQueryLog(db) as log:
+        # The chunk a worker had started when Ctrl-C came was finished and logged, too.
+        assert log.stats().incomplete == 0
+        completions = {r.query_id for r in log.export() if r.kind == "completion"}
+    written = {r[rows[0].index("查询编号 Query id")] for r in rows[1:]}
+    assert written <= completions
+    assert len(written) == 400
+
+
+def _uscc(serial: int) -> str:
+    body = f"9123011{serial:010d}"
+    return body + compute_uscc_check(body)
