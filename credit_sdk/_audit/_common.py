@@ -82,6 +82,7 @@ __all__ = [
     "next_checkpoint",
     "now",
     "opt_time",
+    "outbox_finding",
     "outbox_stats",
     "outbox_unreconciled",
     "readable_checkpoints",
@@ -612,6 +613,15 @@ def reconciled(
         outbox_problems=tuple(str(p) for p in problems[:_MAX_FINDINGS]),
         outbox_items=len(ledger),
     )
+
+
+def outbox_finding(ledger: OutboxLedger, rows: Iterable[OutboxRow]) -> str | None:
+    """The ``outbox_problem`` of :class:`AuditStats`: the first finding and their number."""
+    problems = ledger.reconcile(rows)
+    if not problems:
+        return None
+    more = f" (and {len(problems) - 1} more; see audit verify)" if len(problems) > 1 else ""
+    return f"{problems[0]}{more}"
 
 
 def outbox_unreconciled(

@@ -857,6 +857,9 @@ class AuditStats:
     #: What is wrong with the chain head row (missing, duplicated, malformed), else ``None``:
     #: the chain is then broken and ``head_seq``/``head_hash`` are the newest record's.
     head_problem: str | None = None
+    #: The first outbox row that does not match what the chain states about it (naming its
+    #: outbox id and the record, never its payload), and how many there are, else ``None``.
+    outbox_problem: str | None = None
 
 
 @runtime_checkable

@@ -331,6 +331,11 @@ class MemoryQueryLog:
         with self._lock:
             rows = list(self._rows)
             head = self._head
+            stated = [e.stated() for e in self._outbox.values()]
+        ledger = OutboxLedger()
+        for r in sorted(rows, key=lambda r: r.seq):
+            if r.kind in OUTBOX_RECORD_KINDS:
+                ledger.note(r)
         intents = [r for r in rows if r.kind == "intent"]
         completions = [r for r in rows if r.kind == "completion"]
         done = {r.query_id for r in completions}
@@ -348,6 +353,7 @@ class MemoryQueryLog:
             by_organ=dict(sorted(Counter(str(r.organ) for r in intents).items())),
             by_day=dict(sorted(Counter(str(r.event_at)[:10] for r in intents).items())),
             outbox=self.outbox_stats(),
+            outbox_problem=_common.outbox_finding(ledger, stated),
         )
 
     # -- the outbox (Art. 22, 46, 52) ---------------------------------------------------------

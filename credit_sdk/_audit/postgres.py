@@ -1150,6 +1150,12 @@ class PostgresQueryLog(_common.WriterBackedLog):
                 "WHERE c.record_id = 'completion:' || i.query_id)"
             )).fetchone()  # fmt: skip
             outbox = self._outbox_stats_on(conn)
+            ledger = OutboxLedger()
+            for t in conn.execute(self._q(_SELECT_OUTBOX_RECORDS)):
+                ledger.note_body(t[0], t[1], int(t[2]), t[3])
+            outbox_problem = _common.outbox_finding(
+                ledger, map(_outbox_row, conn.execute(self._q(_SELECT_OUTBOX_STATED)))
+            )
         assert incomplete_row is not None  # COUNT(*) always answers
         lows = [v[1] for v in kinds.values() if v[1] is not None]
         highs = [v[2] for v in kinds.values() if v[2] is not None]
@@ -1166,6 +1172,7 @@ class PostgresQueryLog(_common.WriterBackedLog):
             by_organ=by_organ,
             by_day=by_day,
             outbox=outbox,
+            outbox_problem=outbox_problem,
         )
 
     # -- pruning -----------------------------------------------------------------------------

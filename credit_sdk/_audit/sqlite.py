@@ -1058,6 +1058,9 @@ class SQLiteQueryLog(_common.WriterBackedLog):
                 "(SELECT 1 FROM audit_records c WHERE c.record_id = 'completion:' || i.query_id)"
             ).fetchone()[0]
             outbox = self._outbox_stats_on(conn)
+            outbox_problem = _common.outbox_finding(
+                _ledger(conn), map(_outbox_row, conn.execute(_SELECT_OUTBOX_STATED))
+            )
         lows = [v[1] for v in kinds.values() if v[1]]
         highs = [v[2] for v in kinds.values() if v[2]]
         return AuditStats(
@@ -1073,6 +1076,7 @@ class SQLiteQueryLog(_common.WriterBackedLog):
             by_organ=by_organ,
             by_day=by_day,
             outbox=outbox,
+            outbox_problem=outbox_problem,
         )
 
     # -- pruning -----------------------------------------------------------------------------

@@ -197,7 +197,9 @@ def _cmd_stats(args: argparse.Namespace) -> int:
     with _open_log(args) as log:
         stats = log.stats()
     # A broken chain head is a broken chain: the counts are still printed, the exit code says so.
-    status = EXIT_OK if stats.head_problem is None else EXIT_BROKEN_CHAIN
+    # So is an outbox that does not match what the chain states about it.
+    broken = stats.head_problem is not None or stats.outbox_problem is not None
+    status = EXIT_BROKEN_CHAIN if broken else EXIT_OK
     if args.json:
         _out(json.dumps(asdict(stats), sort_keys=True, default=_json_default, ensure_ascii=False))
         return status
@@ -216,7 +218,8 @@ def _cmd_stats(args: argparse.Namespace) -> int:
         f"outbox       backlog {ob.pending} (in flight {ob.in_flight}), delivered {ob.delivered}, "
         f"dead letters {ob.dead}"
         + (f", oldest pending {_fmt(ob.oldest_pending_at)}" if ob.oldest_pending_at else "")
-        + (f", overdue {ob.overdue}" if ob.overdue else ""),
+        + (f", overdue {ob.overdue}" if ob.overdue else "")
+        + (f"\nOUTBOX BROKEN {stats.outbox_problem}" if stats.outbox_problem else ""),
         *_outbox_by_kind(ob),
     ]
     for title, table in (

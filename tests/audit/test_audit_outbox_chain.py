@@ -420,3 +420,28 @@ def test_logs_without_outbox_records_verify_as_before(store: Any) -> None:
     assert result.ok
     assert result.outbox_items == 0
     assert "outbox" not in str(result)
+
+
+def test_stats_report_an_outbox_that_does_not_match(store: Any, outbox: Outbox) -> None:
+    ids = _queued(store)
+    assert store.stats().outbox_problem is None
+    outbox.delete(ids[0])
+    outbox.forge(40, "forged-key", "{}")
+    problem = store.stats().outbox_problem
+    assert problem is not None
+    assert problem.startswith(f"outbox item {ids[0]}")
+    assert "and 1 more" in problem
+
+
+@pytest.mark.durable_only
+def test_stats_on_the_command_line_fail_on_a_forged_row(
+    spec: StoreSpec, store: Any, outbox: Outbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _queued(store)
+    assert main(["audit", "stats", "--db", spec.db_arg]) == 0
+    outbox.forge(40, "forged-key", '{"query_id":"q000040"}')
+    capsys.readouterr()
+    assert main(["audit", "stats", "--db", spec.db_arg]) == 1
+    out = capsys.readouterr().out
+    assert "OUTBOX BROKEN outbox item 40" in out
+    assert "q000040" not in out
