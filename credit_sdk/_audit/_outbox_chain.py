@@ -4,7 +4,8 @@ The outbox (Art. 22, 46, 52) is a table of rows that a sender updates as it deli
 it cannot be hash-chained row by row. Instead, every change that matters is *stated* by a record
 in the query log's chain, written in the same transaction as the change itself:
 
-* ``outbox``: one record per enqueue call, listing each item that call added: its outbox id,
+* ``outbox``: one record per transaction that queues items (an enqueue call; or several calls
+  that share a group commit), listing each item added (up to 500 per record): its outbox id,
   kind, the SHA-256 of its idempotency key and of its payload, its subject's pseudonym, its due
   date and the time it was queued. Never the payload itself or the key (either may be personal):
   digests are enough to tell whether the row still holds what was queued.
@@ -63,6 +64,7 @@ __all__ = [
     "adopt_records",
     "body_problem",
     "enqueue_record",
+    "enqueue_records",
     "entry",
     "state_record",
 ]
@@ -108,8 +110,16 @@ def _record(kind: str, body: dict[str, Any]) -> PendingRecord:
 
 
 def enqueue_record(entries: Sequence[dict[str, Any]]) -> PendingRecord:
-    """The record of one enqueue call (``entries`` from :func:`entry`, in outbox id order)."""
+    """The record of items queued together (``entries`` from :func:`entry`)."""
     return _record(ENQUEUED, {"items": sorted(entries, key=lambda e: int(e["id"]))})
+
+
+def enqueue_records(entries: Sequence[dict[str, Any]]) -> list[PendingRecord]:
+    """The records of the items one transaction queued: one, or one per 500 items."""
+    ordered = sorted(entries, key=lambda e: int(e["id"]))
+    return [
+        enqueue_record(ordered[i : i + _ADOPT_CHUNK]) for i in range(0, len(ordered), _ADOPT_CHUNK)
+    ]
 
 
 def state_record(state: str, ids: Iterable[int]) -> PendingRecord:

@@ -61,7 +61,7 @@ from credit_sdk._audit._outbox_chain import (
     OutboxLedger,
     OutboxRow,
     adopt_records,
-    enqueue_record,
+    enqueue_records,
     entry,
     state_record,
 )
@@ -837,9 +837,9 @@ class PostgresQueryLog(_common.WriterBackedLog):
         self, conn: psycopg.Connection[Any], ops: list[Op], now: str
     ) -> list[PendingRecord]:
         """Insert the items of the outbox operations (inside the append transaction) and
-        return the record of each operation that added any; a key queued already adds
-        nothing."""
-        records = []
+        return the records that state the items added (one for the whole transaction); a key
+        queued already adds nothing."""
+        entries = []
         for op in ops:
             if op.kind != "outbox":
                 continue
@@ -847,7 +847,6 @@ class PostgresQueryLog(_common.WriterBackedLog):
             for item in op.payload:
                 items.setdefault((item.kind, item.idempotency_key), item)
             wanted = list(items.values())
-            entries = []
             for start in range(0, len(wanted), _OUTBOX_CHUNK):
                 chunk = wanted[start : start + _OUTBOX_CHUNK]
                 params = [
@@ -866,9 +865,7 @@ class PostgresQueryLog(_common.WriterBackedLog):
                         int(outbox_id), kind, key, i.payload, i.subject_pseudonym,
                         None if i.due_on is None else i.due_on.isoformat(), now,
                     ))  # fmt: skip
-            if entries:
-                records.append(enqueue_record(entries))
-        return records
+        return enqueue_records(entries)
 
     def _chain_locked(
         self, conn: psycopg.Connection[Any], records: Sequence[PendingRecord], head: Any

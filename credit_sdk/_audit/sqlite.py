@@ -56,7 +56,7 @@ from credit_sdk._audit._outbox_chain import (
     OutboxLedger,
     OutboxRow,
     adopt_records,
-    enqueue_record,
+    enqueue_records,
     entry,
     state_record,
 )
@@ -265,9 +265,10 @@ def _outbox_row(t: Sequence[Any]) -> OutboxRow:
 
 
 def _enqueue(conn: sqlite3.Connection, ops: list[Op], now: str) -> list[PendingRecord]:
-    """Insert the items of the outbox operations and return the chained record of each
-    operation that added any (an idempotency key already queued adds nothing)."""
-    records = []
+    """Insert the items of the outbox operations and return the records that state the items
+    added (an idempotency key already queued adds nothing): one for the whole transaction, so
+    concurrent enqueues that share a commit share a record too."""
+    entries = []
     for op in ops:
         if op.kind != "outbox":
             continue
@@ -275,7 +276,6 @@ def _enqueue(conn: sqlite3.Connection, ops: list[Op], now: str) -> list[PendingR
         for item in op.payload:
             items.setdefault((item.kind, item.idempotency_key), item)
         wanted = list(items.values())
-        entries = []
         for start in range(0, len(wanted), _OUTBOX_CHUNK):
             chunk = wanted[start : start + _OUTBOX_CHUNK]
             sql = _INSERT_OUTBOX.format(values=",".join(["(?,?,?,?,?,?,?,?)"] * len(chunk)))
@@ -288,9 +288,7 @@ def _enqueue(conn: sqlite3.Connection, ops: list[Op], now: str) -> list[PendingR
                     outbox_id, kind, key, i.payload, i.subject_pseudonym,
                     None if i.due_on is None else i.due_on.isoformat(), now,
                 ))  # fmt: skip
-        if entries:
-            records.append(enqueue_record(entries))
-    return records
+    return enqueue_records(entries)
 
 
 def _chain_records(conn: sqlite3.Connection, records: Sequence[PendingRecord]) -> None:

@@ -126,7 +126,7 @@ def test_every_enqueue_is_stated_in_the_chain_without_the_payload(store: Any) ->
     ids = _queued(store)
     assert ids == [1, 2, 3]
     records = [r for r in store.export() if r.kind == "outbox"]
-    # One record per enqueue call, not per item.
+    # One record per enqueue call (each its own commit here), not per item.
     assert [[i["id"] for i in json.loads(r.body)["items"]] for r in records] == [[1, 2], [3]]
     text = "".join(r.body for r in records)
     for secret in ("revoked", "push-3", resident_id(3)):
@@ -445,3 +445,24 @@ def test_stats_on_the_command_line_fail_on_a_forged_row(
     out = capsys.readouterr().out
     assert "OUTBOX BROKEN outbox item 40" in out
     assert "q000040" not in out
+
+
+@pytest.mark.durable_only
+def test_concurrent_enqueues_sharing_a_commit_share_a_record(store: Any) -> None:
+    # Eight threads queue at once: however the writer groups them, every item is stated once,
+    # and no more records are written than calls.
+    import threading
+
+    def queue(n: int) -> None:
+        store.enqueue_feedback([make_feedback(100 + n), make_feedback(200 + n)])
+
+    threads = [threading.Thread(target=queue, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    records = [r for r in store.export() if r.kind == "outbox"]
+    stated = sorted(i["id"] for r in records for i in json.loads(r.body)["items"])
+    assert stated == sorted(outbox_id for outbox_id in range(1, 17))
+    assert 1 <= len(records) <= 8
+    assert store.verify().outbox_items == 16
