@@ -6,9 +6,16 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
+from hypothesis import settings
 
 if TYPE_CHECKING:
     from credit_sdk.sandbox import SandboxServer
+
+# No test is timed (speed is checked by `make bench`, never by the suite): Hypothesis's default
+# deadline of 200 ms per example is such a timing, and fails on a loaded machine. Health checks
+# about slow data generation stay on.
+settings.register_profile("credit-sdk", deadline=None)
+settings.load_profile("credit-sdk")
 
 
 @pytest.fixture(scope="session")
