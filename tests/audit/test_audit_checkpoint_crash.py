@@ -131,3 +131,33 @@ def test_the_file_sink_writes_a_repeated_checkpoint_once(tmp_path: Path) -> None
     assert read_checkpoints(path) == [first, second]
     assert FileCheckpointSink(path)(second) is None  # another process, the same file
     assert read_checkpoints(path) == [first, second]
+
+
+def test_a_witness_file_that_may_not_be_read_still_gets_every_checkpoint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A witness file the application may append to but not read (the OS refuses to open it
+    for reading; root is not refused, so the refusal is injected at ``os.open``): every
+    checkpoint is appended, a repeat as a second line, which proving the log accepts."""
+    from credit_sdk._audit._witness import expectations
+
+    signer = CheckpointSigner.generate()
+    path = tmp_path / "witness.jsonl"
+    real_open = os.open
+
+    def append_only(file: Any, flags: int, mode: int = 0o777) -> int:
+        if flags & os.O_RDWR:
+            raise PermissionError(13, "Permission denied")
+        return real_open(file, flags, mode)
+
+    monkeypatch.setattr(os, "open", append_only)
+    sink = FileCheckpointSink(path)
+    cp = signer.sign(4, "ab" * 32, "2026-03-01T08:00:00.000000Z")
+    sink(cp)
+    sink(cp)
+    monkeypatch.undo()
+    held = read_checkpoints(path)
+    assert held == [cp, cp]
+    assert expectations(held, signer.public_key) == {
+        4: (cp.hash, f"the checkpoint signed at {cp.at}")
+    }
