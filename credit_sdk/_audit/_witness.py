@@ -536,10 +536,13 @@ class Checkpointer:
         with self._offer_lock:
             due: list[SignedCheckpoint] = []
             marked = True
+            known = self._unwitnessed is not None
             try:
                 if self._unwitnessed is not None:
                     due, marked = self._unwitnessed()
             except Exception as err:
+                # What the sinks lack is unknown: hand over the fresh one, move no mark.
+                known = False
                 _log.warning("query log: reading unwitnessed checkpoints failed: %s", err)
             if fresh is not None and all(cp.seq != fresh.seq for cp in due):
                 due.append(fresh)
@@ -552,7 +555,7 @@ class Checkpointer:
                 # The first checkpoint offered to these sinks failed: mark the position just
                 # before it, so that it and every later one are offered again.
                 taken = due[0].seq - 1
-            if taken is not None and self._witnessed is not None:
+            if taken is not None and known and self._witnessed is not None:
                 try:
                     self._witnessed(taken)
                 except Exception as err:  # offered again next time; sinks tolerate repeats

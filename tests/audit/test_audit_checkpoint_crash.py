@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from credit_sdk import (
+    AuditError,
     CheckpointPolicy,
     CheckpointSigner,
     FileCheckpointSink,
@@ -161,3 +162,41 @@ def test_a_witness_file_that_may_not_be_read_still_gets_every_checkpoint(
     assert expectations(held, signer.public_key) == {
         4: (cp.hash, f"the checkpoint signed at {cp.at}")
     }
+
+
+def test_a_failed_look_at_the_mark_moves_no_mark(
+    spec: StoreSpec, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the store cannot say which checkpoints the sinks lack (the read fails), the fresh
+    one is handed over but the mark stays: an earlier checkpoint a sink missed is not skipped."""
+    signer = CheckpointSigner.generate()
+    received: list[int] = []
+    down = [True]
+
+    def remote(cp: SignedCheckpoint) -> None:
+        if down[0]:
+            raise ConnectionError("witness unreachable")
+        received.append(cp.seq)
+
+    log = spec.open(checkpoints=_policy(signer, remote))
+    real = log._unwitnessed_checkpoints
+    calls = [0]
+
+    def failing_once(sinks: str) -> Any:
+        calls[0] += 1
+        if calls[0] == 1:
+            raise AuditError("query log: checkpoint sinks: database is locked")
+        return real(sinks)
+
+    def checkpoint_of_a_new_record(k: int) -> None:
+        log.record_intent(make_intent(k))
+        assert log.checkpoint() is not None
+
+    checkpoint_of_a_new_record(0)  # of record 1; the sink is down
+    down[0] = False
+    monkeypatch.setattr(log, "_unwitnessed_checkpoints", failing_once)
+    checkpoint_of_a_new_record(1)  # of record 3, handed over fresh; the look fails
+    assert received == [3]
+    checkpoint_of_a_new_record(2)  # of record 5: record 1's is handed over now, not skipped
+    assert received == [3, 1, 3, 5]
+    log.close()
