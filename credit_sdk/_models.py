@@ -38,7 +38,7 @@ from credit_sdk._data import DATA_DIR
 from credit_sdk._errors import ReportError
 from credit_sdk._identifiers import Identifier, IdentifierKind
 from credit_sdk._periods import is_open_ended
-from credit_sdk._privacy import PersonalText, drop_prohibited_fields
+from credit_sdk._privacy import PROHIBITED_KEYS, PersonalText, drop_prohibited_fields
 
 __all__ = [
     "BasisDocument",
@@ -635,39 +635,56 @@ class CreditReport(_Value):
         duplicated keys and accepts NaN), once, and screened once (Art. 20); the screened
         objects are what pydantic validates and what the report's digest is taken from, so
         nothing is decoded or screened twice between the platform's answer and the query log.
+        The walk that checks the bounds also tells whether any prohibited field is present, so
+        a report without one is not walked again by the screen.
         """
-        from credit_sdk._bounded import check, loads
+        from credit_sdk._bounded import check, load_flagged
 
         if isinstance(data, str | bytes | bytearray):
-            plain: Any = loads(data, what="credit report", error=ReportError)
-        elif isinstance(data, dict):
+            plain, flagged = load_flagged(
+                data, what="credit report", error=ReportError, screen=PROHIBITED_KEYS
+            )
+            return cls._from_decoded(plain, flagged, data)
+        if isinstance(data, dict):
             check(data, what="credit report", error=ReportError)
-            plain = data
-        else:
-            raise TypeError(f"data must be JSON text, bytes or a dict, not {type(data).__name__}")
+            return cls._from_decoded(data, True, data)
+        raise TypeError(f"data must be JSON text, bytes or a dict, not {type(data).__name__}")
+
+    @classmethod
+    def _from_decoded(
+        cls, plain: Any, screen: bool, received: str | bytes | dict[str, Any]
+    ) -> CreditReport:
+        """The report of ``plain``, data within the bounds of :mod:`credit_sdk._bounded`
+        already (decoded within them, or checked), as :meth:`parse` builds it; ``screen``:
+        ``plain`` may hold a prohibited field (else the decoding walk found none)."""
+        screened: dict[str, Any] | None = None
         try:
             if isinstance(plain, dict):
-                screened = _screen(plain)
+                screened = _screen(plain) if screen else _unflagged(plain)
                 report = cls.model_validate(screened, context=_SCREENED)
-                report._screened = screened
             else:
                 report = cls.model_validate(plain)
         except ValidationError as err:
             raise ReportError(_describe(err)) from None
-        report._received = data
-        if isinstance(data, dict) and report._screened is not None:
+        # Private attributes are set in their dictionary: pydantic's __setattr__ costs more
+        # than the rest of this method.
+        private = report.__pydantic_private__
+        assert private is not None
+        private["_received"] = received
+        if screened is None:
+            return report
+        if isinstance(received, dict):
             # Python objects (the items of a batch answer) are not kept: the report keeps its
             # canonical bytes instead (which parse to the same report), one object rather
             # than a tree of them for the garbage collector to walk while the report lives.
             try:
-                canonical = canonical_report_bytes(
-                    report._screened, report.prohibited_fields_dropped
-                )
+                canonical = canonical_report_bytes(screened, report.prohibited_fields_dropped)
             except (TypeError, ValueError):
                 pass  # no JSON form: kept as given (credit_sdk._replay then finds no bytes)
             else:
-                report._received = report._canonical = canonical
-                report._screened = None
+                private["_received"] = private["_canonical"] = canonical
+                return report
+        private["_screened"] = screened
         return report
 
     def __eq__(self, other: object) -> bool:
@@ -713,9 +730,11 @@ def canonical_report_bytes(screened: dict[str, Any], dropped: tuple[str, ...]) -
     """A screened report's canonical bytes (see credit_sdk._replay): sorted-key compact JSON in
     UTF-8, with the paths of what screening dropped (never the values). Raises ``TypeError`` or
     ``ValueError`` for data without a JSON form."""
-    cleaned = {k: v for k, v in screened.items() if k != "prohibited_fields_dropped"}
-    if dropped:
-        cleaned["prohibited_fields_dropped"] = list(dropped)
+    cleaned = screened
+    if "prohibited_fields_dropped" in screened or dropped:
+        cleaned = {k: v for k, v in screened.items() if k != "prohibited_fields_dropped"}
+        if dropped:
+            cleaned["prohibited_fields_dropped"] = list(dropped)
     return _ENCODE(cleaned).encode("utf-8")
 
 
@@ -730,6 +749,15 @@ def _screen(data: dict[str, Any]) -> dict[str, Any]:
     cleaned, dropped = drop_prohibited_fields(data)
     cleaned["prohibited_fields_dropped"] = tuple(dropped)
     return cleaned  # type: ignore[no-any-return]
+
+
+def _unflagged(data: dict[str, Any]) -> dict[str, Any]:
+    """:func:`_screen` of data known to hold no prohibited field: only a
+    ``prohibited_fields_dropped`` the platform sent is left out (the field's default, no paths,
+    is what screening found)."""
+    if "prohibited_fields_dropped" in data:
+        return {k: v for k, v in data.items() if k != "prohibited_fields_dropped"}
+    return data
 
 
 def _describe(err: ValidationError) -> str:

@@ -23,7 +23,15 @@ from typing import Any
 from pydantic import GetCoreSchemaHandler
 from pydantic_core import core_schema
 
-__all__ = ["PROHIBITED_FIELDS", "PersonalText", "drop_prohibited_fields", "mask_text"]
+from credit_sdk._bounded import KeyScreen
+
+__all__ = [
+    "PROHIBITED_FIELDS",
+    "PROHIBITED_KEYS",
+    "PersonalText",
+    "drop_prohibited_fields",
+    "mask_text",
+]
 
 # Field names (after lower-casing and removing "_"/"-") that Art. 20 forbids. Matching is by
 # name because the platform contract is JSON: a prohibited field must not survive parsing,
@@ -66,6 +74,11 @@ def _prohibited(key: object) -> bool:
     return hit
 
 
+#: The screen as bounded decoding watches for it (:func:`credit_sdk._bounded.load_flagged`):
+#: a document decoded with it says whether any object holds a prohibited field, from the same
+#: walk that checks its limits, so a document without one (the usual case) is not walked again.
+PROHIBITED_KEYS = KeyScreen(_prohibited)
+
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 _CONTAINERS = (Mapping, list, tuple)
 
@@ -82,11 +95,13 @@ def _contains_prohibited(node: Any) -> bool:
     pop, push = stack.pop, stack.append
     while stack:
         item = pop()
-        if isinstance(item, Mapping):
+        kind = type(item)
+        # Exact types first: an abstract-class check costs more than the rest of a visit.
+        if kind is dict or (kind is not list and kind is not tuple and isinstance(item, Mapping)):
             if not allowed.issuperset(item.keys()) and any(_prohibited(k) for k in item):
                 return True
             values: Any = item.values()
-        elif isinstance(item, list | tuple):
+        elif kind is list or kind is tuple or isinstance(item, list | tuple):
             values = item
         else:
             continue

@@ -308,7 +308,17 @@ def _problem_error(item: Mapping[str, Any], status: int) -> PlatformError:
 def decode_batch(
     response: Response, queries: Sequence[ReportQuery]
 ) -> list[CreditReport | PlatformError]:
-    data = _load_json(response, "reports:batchQuery")
+    from credit_sdk._bounded import load_flagged
+    from credit_sdk._privacy import PROHIBITED_KEYS
+
+    # Decoded within bounds once, and watched for Art. 20 fields by the same walk: the reports
+    # in it are neither checked nor (without such a field anywhere) screened again.
+    data, flagged = load_flagged(
+        response.content,
+        what="reports:batchQuery",
+        error=lambda message: _protocol(message, response),
+        screen=PROHIBITED_KEYS,
+    )
     results = data.get("results") if isinstance(data, dict) else None
     if not isinstance(results, list) or len(results) != len(queries):
         raise _protocol("reports:batchQuery: 'results' does not match the queries", response)
@@ -318,8 +328,13 @@ def decode_batch(
             raise _protocol("reports:batchQuery: results are not in request order", response)
         status = item.get("status")
         if status == 200:
+            report = item.get("report") or {}
             try:
-                out.append(check_report(CreditReport.parse(item.get("report") or {}), query))
+                if isinstance(report, str):  # a report sent as JSON text inside the answer
+                    parsed = CreditReport.parse(report)
+                else:
+                    parsed = CreditReport._from_decoded(report, flagged, report)
+                out.append(check_report(parsed, query))
             except ReportError as err:
                 failure = _protocol(f"reports:batchQuery item: {err}", response)
                 failure.__cause__ = err

@@ -265,3 +265,28 @@ def test_environment_values_are_bounded_and_never_echoed(name: str, value: str) 
         _env_kwargs(env)
     assert name in str(err.value)
     assert value not in str(err.value) or value in ("0", "-1")
+
+
+@pytest.mark.parametrize("report", [[1, 2], 42, True, "not json", "[1]"])
+def test_a_batch_item_whose_report_is_no_object_fails_that_item_only(report: Any) -> None:
+    # Only that item fails (as a protocol error naming no value); the rest of the answer is
+    # used. A report that is no JSON object used to escape as a TypeError from the parser.
+    from credit_sdk import QueryContext, Scenario
+    from credit_sdk._providers import ReportQuery
+
+    ctx = QueryContext(organ="o", operator="u", matter_code="m", purpose="p")
+    queries = [
+        ReportQuery(f"q{n}", parse_identifier(COMPANY), Scenario.BIDDING, ctx) for n in (1, 2)
+    ]
+    body = json.dumps(
+        {
+            "results": [
+                {"query_id": "q1", "status": 200, "report": report},
+                {"query_id": "q2", "status": 200, "report": report_dict(COMPANY)},
+            ]
+        }
+    ).encode()
+    first, second = decode_batch(_response(body), queries)
+    assert isinstance(first, PlatformProtocolError)
+    assert "report" in str(first)
+    assert isinstance(second, CreditReport)

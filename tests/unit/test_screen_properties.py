@@ -77,3 +77,72 @@ def test_one_pass_parse_gives_the_digest_of_a_parse_from_scratch(state: str) -> 
     from_dict = CreditReport.parse(json.loads(raw))
     assert report_digest(from_dict) == report_digest(once)
     assert from_dict == once
+
+
+# -- the batch path: decoded and screened once for the whole answer --------------------------
+
+_SAMPLES = ["clean", "severe_list", "prohibited_fields", "linked_person", "red_list"]
+_PROHIBITED_NAMES = st.sampled_from(["blood_type", "Income", "tax-amount", "RELIGION", "iris"])
+
+
+def _inject(doc: Any, name: str, where: int) -> None:
+    """Put a prohibited field into the ``where``-th object of ``doc`` (walk order)."""
+    objects: list[dict[str, Any]] = []
+    stack = [doc]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            objects.append(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    objects[where % len(objects)][name] = "never-kept"
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(_SAMPLES),
+            st.one_of(st.none(), st.tuples(_PROHIBITED_NAMES, st.integers(0, 200))),
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+    st.booleans(),
+)
+def test_a_batch_answer_gives_each_report_as_parsing_it_alone_does(
+    items: list[tuple[str, tuple[str, int] | None]], failed_item_with_field: bool
+) -> None:
+    # The answer is decoded and watched for prohibited fields once; its reports must come out
+    # as CreditReport.parse makes them from each report's own text: the same values, the same
+    # dropped paths, the same digest, whichever item (or a failed item's problem) held a field.
+    import httpx
+
+    from credit_sdk import QueryContext, Scenario, parse_identifier
+    from credit_sdk._providers import ReportQuery, decode_batch
+    from credit_sdk._transport import Response
+
+    ctx = QueryContext(organ="o", operator="u", matter_code="m", purpose="p")
+    docs, queries, results = [], [], []
+    for n, (state, field) in enumerate(items):
+        doc = json.loads(sample_report_path(state).read_bytes())
+        if field is not None:
+            _inject(doc, *field)
+        docs.append(doc)
+        subject = parse_identifier(doc["subject"]["identifier"])
+        queries.append(ReportQuery(f"q{n}", subject, Scenario.BIDDING, ctx))
+        results.append({"query_id": f"q{n}", "status": 200, "report": doc})
+    if failed_item_with_field:
+        subject = parse_identifier(docs[0]["subject"]["identifier"])
+        queries.append(ReportQuery("qx", subject, Scenario.BIDDING, ctx))
+        results.append({"query_id": "qx", "status": 404, "problem": {"income": 1}})
+    body = json.dumps({"results": results}, ensure_ascii=False).encode()
+    answer = decode_batch(Response(200, httpx.Headers(), body, None), queries)
+    for doc, got in zip(docs, answer, strict=False):
+        alone = CreditReport.parse(json.dumps(doc, ensure_ascii=False))
+        assert isinstance(got, CreditReport)
+        assert got == alone
+        assert got.prohibited_fields_dropped == alone.prohibited_fields_dropped
+        assert report_digest(got) == report_digest(alone)
+        assert b"never-kept" not in (report_bytes(got) or b"")
