@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from decimal import Decimal
 from enum import Enum, StrEnum
 from pathlib import Path
@@ -721,9 +722,41 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"a report field of type {type(value).__name__} has no JSON form")
 
 
-_ENCODE = json.JSONEncoder(
+_ENCODER = json.JSONEncoder(
     sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=_plain
-).encode
+)
+_ENCODE = _ENCODER.encode
+
+
+def _c_encoder() -> Callable[[Any], str] | None:
+    """``_ENCODE`` without what ``JSONEncoder.encode`` builds again on every call: the C
+    encoder it hands the tree to, made once, without the cycle check (what is encoded here
+    was checked within bounds, which no cycle passes: one would recurse into
+    ``RecursionError``). ``None`` where the interpreter has no C encoder."""
+    from json import encoder
+
+    make = getattr(encoder, "c_make_encoder", None)
+    if make is None:
+        return None
+    c_encode = make(
+        None,  # no cycle check
+        _ENCODER.default,
+        encoder.encode_basestring,  # ensure_ascii=False
+        None,  # no indent
+        _ENCODER.key_separator,
+        _ENCODER.item_separator,
+        _ENCODER.sort_keys,
+        _ENCODER.skipkeys,
+        _ENCODER.allow_nan,
+    )
+
+    def encode(value: Any) -> str:
+        return "".join(c_encode(value, 0))
+
+    return encode
+
+
+_FAST_ENCODE = _c_encoder() or _ENCODE
 
 
 def canonical_report_bytes(screened: dict[str, Any], dropped: tuple[str, ...]) -> bytes:
@@ -735,7 +768,10 @@ def canonical_report_bytes(screened: dict[str, Any], dropped: tuple[str, ...]) -
         cleaned = {k: v for k, v in screened.items() if k != "prohibited_fields_dropped"}
         if dropped:
             cleaned["prohibited_fields_dropped"] = list(dropped)
-    return _ENCODE(cleaned).encode("utf-8")
+    try:
+        return _FAST_ENCODE(cleaned).encode("utf-8")
+    except RecursionError:
+        raise ValueError("a report nested too deeply, or in a cycle, has no JSON form") from None
 
 
 # Validation context of data that parse() has screened already.

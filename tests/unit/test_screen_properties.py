@@ -146,3 +146,32 @@ def test_a_batch_answer_gives_each_report_as_parsing_it_alone_does(
         assert got.prohibited_fields_dropped == alone.prohibited_fields_dropped
         assert report_digest(got) == report_digest(alone)
         assert b"never-kept" not in (report_bytes(got) or b"")
+
+
+_TREES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53), 2**53)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text()
+    | st.dates(),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4)
+    ),
+    max_leaves=40,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.text(max_size=6), _TREES, max_size=5), st.lists(st.text(), max_size=2))
+def test_canonical_bytes_are_those_of_the_plain_encoder(
+    tree: dict[str, Any], dropped: list[str]
+) -> None:
+    # The digest's canonical bytes come from the C encoder made once; they must be exactly
+    # what JSONEncoder(sort_keys, compact, ensure_ascii=False).encode makes, dates included.
+    from credit_sdk._models import _ENCODE, canonical_report_bytes
+
+    expected = {k: v for k, v in tree.items() if k != "prohibited_fields_dropped"}
+    if dropped:
+        expected["prohibited_fields_dropped"] = dropped
+    assert canonical_report_bytes(tree, tuple(dropped)) == _ENCODE(expected).encode("utf-8")
