@@ -11,15 +11,28 @@ reports against the in-process platform of the Pc row, with a SQLite query log, 
 
 ``summarise`` prints the functions with the largest share of samples, own and inclusive; with
 frame names after the file, only of the stacks through one of them.
+
+``python -m benchmarks.profile stages`` times each stage of decoding a report on the batch path
+(bounded decoding, the bounds walk, the Art. 20 screen, validation, canonical bytes, ``parse``,
+``decode_batch``) over the same 50 five-record reports: CPU time per report, median of 15
+repeats. ``stages NAME N`` runs one stage N times and prints nothing, for counting its
+instructions, which the machine's load does not change::
+
+    valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null \
+        python -m benchmarks.profile stages decode_batch 5
+    # the same with 1; the difference of the two "I refs", ÷ (4 × 50), per report
 """
 
 from __future__ import annotations
 
 import collections
 import json
+import statistics
 import sys
 import tempfile
 import time
+import timeit
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -77,6 +90,53 @@ def summarise(path: str, under: tuple[str, ...] = (), top: int = 25) -> None:
             print(f"{n / total * 100:5.1f}%  {frame}")
 
 
+def _stages() -> dict[str, Callable[[], object]]:
+    from benchmarks._common import five_record_report, subjects
+    from credit_sdk import CreditReport, QueryContext, Scenario, _bounded, _models, parse_identifier
+    from credit_sdk._providers import ReportQuery, decode_batch
+    from credit_sdk._transport import Response
+
+    population = subjects(50, prefix="91230100MC")
+    docs = [five_record_report(s, n) for n, s in enumerate(population)]
+    raw = [json.dumps(d, ensure_ascii=False, separators=(",", ":")).encode() for d in docs]
+    results = [{"query_id": f"q{n}", "status": 200, "report": d} for n, d in enumerate(docs)]
+    answer = json.dumps({"results": results}, ensure_ascii=False, separators=(",", ":"))
+    trees = [json.loads(r) for r in raw]
+    screened = [_models._screen(t) for t in trees]
+    ctx = QueryContext(organ="230100-GGZY", operator="u1", matter_code="ZB", purpose="tender")
+    queries = [
+        ReportQuery(f"q{n}", parse_identifier(s), Scenario.BIDDING, ctx)
+        for n, s in enumerate(population)
+    ]
+    response = Response(200, {}, answer.encode(), None)
+    return {
+        "json.loads": lambda: [json.loads(r) for r in raw],
+        "bounded.loads": lambda: [_bounded.loads(r, what="r", error=ValueError) for r in raw],
+        "bounded.check": lambda: [_bounded.check(t, what="r", error=ValueError) for t in trees],
+        "screen": lambda: [_models._screen(t) for t in trees],
+        "validate": lambda: [
+            CreditReport.model_validate(s, context=_models._SCREENED) for s in screened
+        ],
+        "canonical": lambda: [_models.canonical_report_bytes(s, ()) for s in screened],
+        "parse.bytes": lambda: [CreditReport.parse(r) for r in raw],
+        "parse.dict": lambda: [CreditReport.parse(t) for t in trees],
+        "decode_batch": lambda: decode_batch(response, queries),
+    }
+
+
+def stages(only: str | None = None, times: int = 0) -> None:
+    table = _stages()
+    if only is not None:
+        run = table[only]
+        for _ in range(times + 1):  # one more: schemas built, caches filled
+            run()
+        return
+    for name, run in table.items():
+        run()
+        best = timeit.repeat(run, number=5, repeat=15, timer=time.process_time)
+        print(f"{statistics.median(best) / 5 / 50 * 1e6:8.1f} µs per report  {name}")
+
+
 if __name__ == "__main__":
     what = sys.argv[1] if len(sys.argv) > 1 else "batch"
     if what == "batch":
@@ -85,5 +145,10 @@ if __name__ == "__main__":
         append()
     elif what == "summarise":
         summarise(sys.argv[2], tuple(sys.argv[3:]))
+    elif what == "stages":
+        stages(*sys.argv[2:3], *map(int, sys.argv[3:4]))
     else:
-        sys.exit("usage: python -m benchmarks.profile batch|append|summarise FILE [FRAME...]")
+        sys.exit(
+            "usage: python -m benchmarks.profile batch|append|stages [NAME N]"
+            "|summarise FILE [FRAME...]"
+        )
