@@ -10,6 +10,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import time
 from pathlib import Path
 from typing import Any
 
@@ -161,6 +162,16 @@ def _valid(subject: str) -> bool:
     return True
 
 
+def _wait_for_an_open_query(db: Path, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with SQLiteQueryLog(db) as log:
+            if log.stats().incomplete:
+                return
+        time.sleep(0.02)
+    raise AssertionError(f"no query was open in the log within {timeout:g} s")
+
+
 def test_a_killed_worker_loses_no_query_silently(tmp_path: Path) -> None:
     subjects = register(60)
     db = tmp_path / "audit.db"
@@ -168,9 +179,13 @@ def test_a_killed_worker_loses_no_query_silently(tmp_path: Path) -> None:
     with BulkScreening(_config(db, delay=0.3), processes=2, chunk_size=4) as bulk:
         results = bulk.screen(subjects, "bidding", CTX, as_of=AS_OF)
         seen.append(next(results))  # the workers are busy with the next chunks now
-        victim = multiprocessing.active_children()[0]
-        assert victim.pid is not None
-        os.kill(victim.pid, signal.SIGKILL)
+        # Kill only once a query is open in the log (its intent written, its report still on
+        # the way: each batch takes 0.3 s), and kill every worker, so that the kill falls
+        # mid-query however slowly a loaded machine starts or schedules the workers.
+        _wait_for_an_open_query(db)
+        for victim in multiprocessing.active_children():
+            assert victim.pid is not None
+            os.kill(victim.pid, signal.SIGKILL)
         with pytest.raises(BulkScreeningError) as stopped:
             seen.extend(results)
         # Every subject taken has a result, in order; none past the reported index.
