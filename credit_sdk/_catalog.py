@@ -515,6 +515,8 @@ class _Index:
     narrowed: dict[tuple[Scenario, Ground, str | None], tuple[IndexedMeasure, ...]] = field(
         default_factory=dict
     )
+    # The engine's matching plans, compiled per decision context (see _engine._plans_for).
+    plans: dict[Any, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

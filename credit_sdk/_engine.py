@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from credit_sdk._catalog import Catalog, Ground, IndexedMeasure, MeasureKind
+from credit_sdk._catalog import Catalog, Ground, IndexedMeasure, InForce, MeasureKind
 from credit_sdk._decision import (
     Advisory,
     AppliedMeasure,
@@ -49,7 +49,7 @@ from credit_sdk._models import (
     RiskLevel,
     SubjectKind,
 )
-from credit_sdk._periods import add_months, period_last_day
+from credit_sdk._periods import _last_day, add_months
 from credit_sdk._policy import (
     DisputePolicy,
     IncentivePolicy,
@@ -218,7 +218,7 @@ def publication_last_day(
         sink,
         profile.publication_runs_to_maximum,
     )
-    return period_last_day(anchor, months=months)
+    return _last_day(anchor, months)
 
 
 def _listing_last_day(m: ListMembership, rule: PeriodRule | None, run: _Run) -> dt.date | None:
@@ -247,10 +247,10 @@ def _listing_last_day(m: ListMembership, rule: PeriodRule | None, run: _Run) -> 
                 mid,
             )
         )
-        return period_last_day(m.listed_on, months=severe.max_months)
+        return _last_day(m.listed_on, severe.max_months)
     last = m.term_end  # None: a stated term with no end (长期)
-    earliest = period_last_day(m.listed_on, months=severe.min_months)
-    latest = None if rule is None else period_last_day(m.listed_on, months=rule.max_months)
+    earliest = _last_day(m.listed_on, severe.min_months)
+    latest = None if rule is None else _last_day(m.listed_on, rule.max_months)
     too_short = last is not None and earliest is not None and last < earliest
     too_long = latest is not None and (last is None or last > latest)
     if too_short or too_long:
@@ -596,11 +596,15 @@ def decide(
     Raises :class:`~credit_sdk.InvalidQuery` for an unknown scenario and
     :class:`~credit_sdk.PolicyError` when the profile is not in force on ``as_of``.
     """
-    require_type(report, CreditReport, "report")
-    scenario = Scenario.parse(scenario)
-    require_type(as_of, dt.date, "as_of")
-    if isinstance(as_of, dt.datetime):
-        as_of = as_of.date()
+    # The exact types (what the client passes) skip the general checks.
+    if type(report) is not CreditReport:
+        require_type(report, CreditReport, "report")
+    if type(scenario) is not Scenario:
+        scenario = Scenario.parse(scenario)
+    if type(as_of) is not dt.date:
+        require_type(as_of, dt.date, "as_of")
+        if isinstance(as_of, dt.datetime):
+            as_of = as_of.date()
     if catalog is not None:
         require_type(catalog, Catalog, "catalog")
     if profile is not None:
@@ -710,95 +714,20 @@ def decide(
                 )
 
     in_force = catalog.in_force(as_of)
-    matches: dict[tuple[str, str], tuple[IndexedMeasure, list[TriggerRef]]] = {}
-    seen_unpublished: set[tuple[str, str]] = set()
     jd_is_severe = profile.judgment_defaulter_is_severe
-    entity_type = report.subject.resolved_entity_type
-    declared_type = report.subject.entity_type is not None
-    untargeted: set[tuple[str, str]] = set()
-    declined = run.declined
-    editions = in_force.editions
-    measure_keys = in_force.measure_keys
-    for t in (*negatives, *positives):
-        ground = t.ground
-        grounds: tuple[Ground, ...] = (ground,)
-        if ground is _G_JUDGMENT_DEFAULTER and jd_is_severe:
-            grounds = (_G_JUDGMENT_DEFAULTER, _G_SEVERE_DISHONESTY)
-        related = False
-        for g in grounds:
-            for entry in catalog.candidates(scenario, g, t.category):
-                if t.role not in entry.roles or subject_kind not in entry.subject_kinds:
-                    continue
-                if entry.domains is not None and t.domain not in entry.domains:
-                    continue
-                key = entry.key
-                types = entry.entity_types
-                if types is not None and entity_type not in types:
-                    # Art. 39: the measure's target (惩戒对象) is matched, not just printed.
-                    related = True
-                    if key not in untargeted:
-                        untargeted.add(key)
-                        run.exclusions.append(
-                            _not_targeted(entry, t.item_id, entity_type, declared_type, run)
-                        )
-                    continue
-                if declined and t.item_id in declined and entry.measure.range_item == "40.5":
-                    related = True
-                    run.exclusions.append(
-                        Exclusion(
-                            _RC_WITHHELD_AT_SUBJECT_REQUEST,
-                            t.item_id,
-                            entry.measure.measure_id,
-                            said(
-                                "主体提出不公示守信信息：不予公示，信息仍共享，其他激励措施照常适用"
-                                "（Art. 51 ¶1）",
-                                "the subject declined publication: no publicity; the information "
-                                "is still shared and its other incentives apply (Art. 51 ¶1)",
-                            ),
-                        )
-                    )
-                    continue
-                if entry.edition not in editions or entry.published_on > as_of:
-                    if entry.edition not in editions and key in measure_keys:
-                        continue  # an older or newer edition of a measure that is in force
-                    related = True
-                    if key not in seen_unpublished:
-                        seen_unpublished.add(key)
-                        run.exclusions.append(_unpublished(entry, t.item_id, editions, as_of))
-                    continue
-                related = True
-                if entry.min_points is not None and (points is None or points < entry.min_points):
-                    run.exclusions.append(
-                        Exclusion(
-                            _RC_POINTS_BELOW_THRESHOLD,
-                            t.item_id,
-                            entry.measure.measure_id,
-                            said(
-                                f"需诚信积分 {entry.min_points} 分",
-                                f"needs {entry.min_points} integrity points",
-                            ),
-                        )
-                    )
-                    continue
-                hit = matches.get(key)
-                if hit is None:
-                    matches[key] = (entry, [t])
-                elif t not in hit[1]:
-                    hit[1].append(t)
-        if not related:
-            run.exclusions.append(
-                Exclusion(
-                    _RC_NOT_RELATED,
-                    t.item_id,
-                    None,
-                    said(
-                        f"无已公布措施将{label(GROUND_LABELS, t.ground, 'zh')}（{t.ground}, "
-                        f"{t.category}）与本场景（{scenario}）关联（Art. 43）",
-                        f"no published measure relates {t.ground} ({t.category}) to {scenario} "
-                        "(Art. 43)",
-                    ),
-                )
-            )
+    matches = _match(
+        catalog,
+        in_force,
+        scenario,
+        as_of,
+        (*negatives, *positives),
+        report.subject.resolved_entity_type,
+        report.subject.entity_type is not None,
+        subject_kind,
+        jd_is_severe,
+        points,
+        run,
+    )
 
     # Incentives for a subject with active dishonesty (Art. 36, 40): trustworthiness incentives
     # presuppose no active dishonesty. Under SUPPRESS any undisputed negative item suppresses
@@ -816,29 +745,32 @@ def decide(
     incentives: list[AppliedMeasure] = []
     voluntary: list[AppliedMeasure] = []
     held: list[AppliedMeasure] = []
-    for entry, trigs in matches.values():
-        measure = entry.measure
-        if measure.kind is _MK_INCENTIVE and suppress:
+    # Only a negative item can be disputed; without one, no measure rests on disputed items.
+    any_disputed = any(t.disputed for t in negatives)
+    for _, prefix, trigs in matches.values():
+        # The prefix holds the measure's static fields (see _prefix): id, kind, voluntary.
+        incentive = prefix[3] is _MK_INCENTIVE
+        if incentive and suppress:
             run.exclusions.append(
                 Exclusion(
                     _RC_INCENTIVE_SUPPRESSED_BY_DISHONESTY,
                     None,
-                    measure.measure_id,
+                    prefix[0],
                     said("主体存在有效的失信信息", "the subject has active dishonesty information"),
                 )
             )
             continue
-        applied = _applied(entry, trigs)
-        if measure.voluntary:
+        applied = _new_tuple(AppliedMeasure, (*prefix, tuple(trigs)))
+        if prefix[11]:
             voluntary.append(applied)
             continue
-        if measure.kind is _MK_INCENTIVE:
+        if incentive:
             if hold_incentives:
                 held.append(applied)
             else:
                 incentives.append(applied)
             continue
-        if all(t.disputed for t in trigs):
+        if any_disputed and all(t.disputed for t in trigs):
             if on_dispute == _DP_REVIEW:
                 held.append(applied)
                 continue
@@ -847,7 +779,7 @@ def decide(
                     Exclusion(
                         _RC_RECORD_DISPUTED,
                         trigs[0].item_id,
-                        measure.measure_id,
+                        prefix[0],
                         said(
                             "异议处理期间暂停实施（Art. 53）",
                             "suspended while the objection is pending (Art. 53)",
@@ -1017,36 +949,212 @@ def _unpublished(
     return Exclusion(_RC_MEASURE_UNPUBLISHED, item_id, entry.measure.measure_id, detail)
 
 
-def _applied(entry: IndexedMeasure, trigs: list[TriggerRef]) -> AppliedMeasure:
-    cache_key = (entry.list.sha256, entry.measure.measure_id)
-    prefix = _PREFIXES.get(cache_key)
-    if prefix is None:
-        m = entry.measure
-        prefix = (
-            m.measure_id,
-            entry.list.list_id,
-            entry.list.version,
-            m.kind,
-            m.title,
-            m.content,
-            m.target.description,
-            m.legal_basis,
-            m.implementing_body.name,
-            m.range_item,
-            entry.publication_ref,
-            m.voluntary,
-            m.score_adjustment,
-            _RC_VOLUNTARY_MEASURE if m.voluntary else _RC_APPLIED,
-        )
-        if len(_PREFIXES) > 65536:
-            _PREFIXES.clear()
-        _PREFIXES[cache_key] = prefix
-    # The static part of an applied measure is built once per measure content (the list's
-    # sha256 names it); only the triggers differ between decisions.
-    return AppliedMeasure._make((*prefix, tuple(trigs)))
+def _prefix(entry: IndexedMeasure) -> tuple[Any, ...]:
+    """The static part of an applied measure (its Art. 39 elements): only the triggers differ
+    between decisions, so a plan computes it once."""
+    m = entry.measure
+    return (
+        m.measure_id,
+        entry.list.list_id,
+        entry.list.version,
+        m.kind,
+        m.title,
+        m.content,
+        m.target.description,
+        m.legal_basis,
+        m.implementing_body.name,
+        m.range_item,
+        entry.publication_ref,
+        m.voluntary,
+        m.score_adjustment,
+        _RC_VOLUNTARY_MEASURE if m.voluntary else _RC_APPLIED,
+    )
 
 
-_PREFIXES: dict[tuple[str, str], tuple[Any, ...]] = {}
+_new_tuple = tuple.__new__
+
+# What a plan step does with an item, decided once per decision context (see _plan).
+_MATCH = 0  # the measure applies (to be sorted into restrictions, incentives ... later)
+_POINTS = 1  # applies only with enough integrity points (Art. 47): the report decides
+_UNPUBLISHED = 2  # its edition is not in force, or it was published after as_of (Art. 39)
+_UNTARGETED = 3  # the measure targets other kinds of body (Art. 39's 惩戒对象)
+_SKIP = 4  # another edition of the measure is in force: this one says nothing
+
+#: One step: (what, the measure, its key, whether a declined honour withholds it, the static
+#: part of the applied measure).
+_Step = tuple[int, IndexedMeasure, tuple[str, str], bool, tuple[Any, ...]]
+_Plan = tuple[bool, tuple[_Step, ...]]  # (every step a plain match, the steps)
+_PLAN_LIMIT = 4096
+
+
+def _plan(
+    catalog: Catalog,
+    in_force: InForce,
+    scenario: Scenario,
+    as_of: dt.date,
+    grounds: tuple[Ground, ...],
+    category: str | None,
+    role: str,
+    domain: str | None,
+    subject_kind: SubjectKind,
+    entity_type: EntityType | None,
+) -> _Plan:
+    """What every candidate measure does with an item of ``grounds``, ``category``, ``role`` and
+    ``domain``, for a subject of ``subject_kind`` and ``entity_type`` at ``scenario`` on
+    ``as_of``: all that depends only on these is decided here, once, so that matching an item
+    is a walk over the measures that can apply to it (Art. 43), whatever the catalog's size.
+
+    The order of the steps is the order in which the measures are considered, which fixes the
+    order of a decision's measures and exclusions; the checks are those of the reference matcher
+    in ``tests/unit/test_engine_matcher.py``, in the same order.
+    """
+    editions = in_force.editions
+    steps: list[_Step] = []
+    for g in grounds:
+        for entry in catalog.candidates(scenario, g, category):
+            if role not in entry.roles or subject_kind not in entry.subject_kinds:
+                continue
+            if entry.domains is not None and domain not in entry.domains:
+                continue
+            key = entry.key
+            types = entry.entity_types
+            if types is not None and entity_type not in types:
+                steps.append((_UNTARGETED, entry, key, False, ()))
+                continue
+            declinable = entry.measure.range_item == "40.5"  # publicity of an honour
+            if entry.edition not in editions or entry.published_on > as_of:
+                if entry.edition not in editions and key in in_force.measure_keys:
+                    if declinable:
+                        steps.append((_SKIP, entry, key, True, ()))
+                    continue
+                steps.append((_UNPUBLISHED, entry, key, declinable, ()))
+                continue
+            code = _MATCH if entry.min_points is None else _POINTS
+            steps.append((code, entry, key, declinable, _prefix(entry)))
+    plain = all(step[0] == _MATCH and not step[3] for step in steps)
+    return plain, tuple(steps)
+
+
+def _match(
+    catalog: Catalog,
+    in_force: InForce,
+    scenario: Scenario,
+    as_of: dt.date,
+    triggers: tuple[TriggerRef, ...],
+    entity_type: EntityType | None,
+    declared_type: bool,
+    subject_kind: SubjectKind,
+    jd_is_severe: bool,
+    points: int | None,
+    run: _Run,
+) -> dict[tuple[str, str], tuple[IndexedMeasure, tuple[Any, ...], list[TriggerRef]]]:
+    """The measures ``triggers`` relate to at ``scenario`` (Art. 39, 43), each with the items
+    that trigger it, in the order first met; what relates but does not apply is left out with
+    its reason in ``run``.
+
+    Plans are kept with the catalog per decision context (scenario, date, profile's reading of
+    the court's list, subject kind and entity type), then per kind of item.
+    """
+    memo = catalog._index.plans
+    context = (scenario, as_of, jd_is_severe, subject_kind, entity_type)
+    plans: dict[Any, _Plan] | None = memo.get(context)
+    if plans is None:
+        if len(memo) >= _PLAN_LIMIT:
+            memo.clear()
+        plans = memo[context] = {}
+    matches: dict[tuple[str, str], tuple[IndexedMeasure, tuple[Any, ...], list[TriggerRef]]] = {}
+    untargeted: set[tuple[str, str]] = set()
+    seen_unpublished: set[tuple[str, str]] = set()
+    declined = run.declined
+    for t in triggers:
+        ground, category, role, domain = t.ground, t.category, t.role, t.domain
+        plan = plans.get((ground, category, role, domain))
+        if plan is None:
+            grounds: tuple[Ground, ...] = (ground,)
+            if ground is _G_JUDGMENT_DEFAULTER and jd_is_severe:
+                grounds = (_G_JUDGMENT_DEFAULTER, _G_SEVERE_DISHONESTY)
+            plan = _plan(
+                catalog, in_force, scenario, as_of, grounds, category, role, domain,
+                subject_kind, entity_type,
+            )  # fmt: skip
+            if len(plans) >= _PLAN_LIMIT:
+                plans.clear()
+            plans[(ground, category, role, domain)] = plan
+        plain, steps = plan
+        if plain and steps:
+            for _, entry, key, _, prefix in steps:
+                hit = matches.get(key)
+                if hit is None:
+                    matches[key] = (entry, prefix, [t])
+                elif t not in hit[2]:
+                    hit[2].append(t)
+            continue
+        related = False
+        withheld = bool(declined) and t.item_id in declined
+        for code, entry, key, declinable, prefix in steps:
+            if declinable and withheld:
+                related = True
+                run.exclusions.append(
+                    Exclusion(
+                        _RC_WITHHELD_AT_SUBJECT_REQUEST,
+                        t.item_id,
+                        entry.measure.measure_id,
+                        said(
+                            "主体提出不公示守信信息：不予公示，信息仍共享，其他激励措施照常适用"
+                            "（Art. 51 ¶1）",
+                            "the subject declined publication: no publicity; the information "
+                            "is still shared and its other incentives apply (Art. 51 ¶1)",
+                        ),
+                    )
+                )
+                continue
+            if code == _SKIP:
+                continue
+            related = True
+            if code == _UNTARGETED:
+                if key not in untargeted:
+                    untargeted.add(key)
+                    run.exclusions.append(
+                        _not_targeted(entry, t.item_id, entity_type, declared_type, run)
+                    )
+                continue
+            if code == _UNPUBLISHED:
+                if key not in seen_unpublished:
+                    seen_unpublished.add(key)
+                    run.exclusions.append(_unpublished(entry, t.item_id, in_force.editions, as_of))
+                continue
+            if code == _POINTS:
+                minimum = entry.min_points
+                if points is None or (minimum is not None and points < minimum):
+                    run.exclusions.append(
+                        Exclusion(
+                            _RC_POINTS_BELOW_THRESHOLD,
+                            t.item_id,
+                            entry.measure.measure_id,
+                            said(f"需诚信积分 {minimum} 分", f"needs {minimum} integrity points"),
+                        )
+                    )
+                    continue
+            hit = matches.get(key)
+            if hit is None:
+                matches[key] = (entry, prefix, [t])
+            elif t not in hit[2]:
+                hit[2].append(t)
+        if not related:
+            run.exclusions.append(
+                Exclusion(
+                    _RC_NOT_RELATED,
+                    t.item_id,
+                    None,
+                    said(
+                        f"无已公布措施将{label(GROUND_LABELS, t.ground, 'zh')}（{t.ground}, "
+                        f"{t.category}）与本场景（{scenario}）关联（Art. 43）",
+                        f"no published measure relates {t.ground} ({t.category}) to {scenario} "
+                        "(Art. 43)",
+                    ),
+                )
+            )
+    return matches
 
 
 def _commitment(negatives: list[TriggerRef], jd_is_severe: bool) -> CommitmentEligibility:

@@ -104,6 +104,15 @@ def period_last_day(start: dt.date, *, months: int) -> dt.date | None:
     return _add_months(start, months)
 
 
+def _last_day(start: dt.date, months: int) -> dt.date | None:
+    """:func:`period_last_day` for callers whose ``start`` is a date and ``months`` a
+    non-negative int by construction (the engine: dates from validated reports, months from a
+    validated profile), without checking them again on every record."""
+    if start.year + (start.month - 1 + months) // 12 > dt.MAXYEAR:
+        return None
+    return _add_months(start, months)
+
+
 def first_day_after(last_day: dt.date | None) -> dt.date | None:
     """The first day outside a period whose last day is ``last_day`` (``None``: no end)."""
     if last_day is None or last_day == dt.date.max:
