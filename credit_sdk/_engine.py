@@ -760,7 +760,7 @@ def decide(
                 )
             )
             continue
-        applied = _new_tuple(AppliedMeasure, (*prefix, tuple(trigs)))
+        applied = _new_tuple(AppliedMeasure, prefix + (tuple(trigs),))  # noqa: RUF005 (faster)
         if prefix[11]:
             voluntary.append(applied)
             continue
@@ -983,7 +983,11 @@ _SKIP = 4  # another edition of the measure is in force: this one says nothing
 #: One step: (what, the measure, its key, whether a declined honour withholds it, the static
 #: part of the applied measure).
 _Step = tuple[int, IndexedMeasure, tuple[str, str], bool, tuple[Any, ...]]
-_Plan = tuple[bool, tuple[_Step, ...]]  # (every step a plain match, the steps)
+#: (the steps; when every step is a plain match, just (key, measure, static part) of each, else
+#: None).
+_Plan = tuple[
+    tuple[_Step, ...], tuple[tuple[tuple[str, str], IndexedMeasure, tuple[Any, ...]], ...] | None
+]
 _PLAN_LIMIT = 4096
 
 
@@ -1031,8 +1035,9 @@ def _plan(
                 continue
             code = _MATCH if entry.min_points is None else _POINTS
             steps.append((code, entry, key, declinable, _prefix(entry)))
-    plain = all(step[0] == _MATCH and not step[3] for step in steps)
-    return plain, tuple(steps)
+    if steps and all(step[0] == _MATCH and not step[3] for step in steps):
+        return tuple(steps), tuple((key, entry, prefix) for _, entry, key, _, prefix in steps)
+    return tuple(steps), None
 
 
 def _match(
@@ -1080,9 +1085,9 @@ def _match(
             if len(plans) >= _PLAN_LIMIT:
                 plans.clear()
             plans[(ground, category, role, domain)] = plan
-        plain, steps = plan
-        if plain and steps:
-            for _, entry, key, _, prefix in steps:
+        steps, plain = plan
+        if plain is not None:
+            for key, entry, prefix in plain:
                 hit = matches.get(key)
                 if hit is None:
                     matches[key] = (entry, prefix, [t])
