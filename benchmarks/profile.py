@@ -3,7 +3,9 @@
 ``python -m benchmarks.profile batch`` runs ``check_many`` of 4,000 subjects with five-record
 reports against the in-process platform of the Pc row, with a SQLite query log, three times;
 ``python -m benchmarks.profile append`` appends 120,000 intents to a SQLite log, 5,000 per call
-(the P4a row). Each prints its figure; run it under a sampling profiler, for instance::
+(the P4a row); ``python -m benchmarks.profile conclude`` prints the CPU medians of the batch
+path's own steps after decoding (decide, the intent and completion records). Each prints its
+figure; run the first two under a sampling profiler, for instance::
 
     py-spy record --gil --format raw -o batch.txt -- python -m benchmarks.profile batch
     python -m benchmarks.profile summarise batch.txt
@@ -34,6 +36,7 @@ import time
 import timeit
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 
 def batch() -> None:
@@ -64,6 +67,60 @@ def append() -> None:
             log.append(flat[k : k + 5000])
         elapsed = time.perf_counter() - start
     print(f"{len(flat) / elapsed:,.0f} records/s")
+
+
+def conclude(repeat: int = 9, number: int = 2000) -> None:
+    """Process-CPU medians of the batch path's own steps after decoding, for one five-record
+    report: ``decide()``, building the intent record, building the completion record, and the
+    whole conclusion of a fresh report (decision, query id, completion record)."""
+    import datetime as dt
+    import statistics
+
+    from benchmarks._common import five_record_report, subjects
+    from benchmarks.throughput_bench import AS_OF, CTX, KEY, NullLog
+    from credit_sdk import Catalog, CreditClient, CreditReport, Scenario, decide
+    from credit_sdk._cache import CachedReport
+
+    def median_us(fn: Any) -> float:
+        runs = []
+        for _ in range(repeat):
+            start = time.process_time()
+            for _ in range(number):
+                fn()
+            runs.append((time.process_time() - start) / number * 1e6)
+        return statistics.median(runs)
+
+    catalog = Catalog.default()
+    subject = subjects(1, prefix="91230100MC")[0]
+    report = CreditReport.parse(json.dumps(five_record_report(subject, 0), ensure_ascii=False))
+    client = CreditClient(
+        "https://platform.invalid", token="bench-token", audit=NullLog(), pseudonym_key=KEY,
+        catalog=catalog, list_sync_interval=None, today=lambda: AS_OF, cache_ttl=0,
+    )  # fmt: skip
+    try:
+        p = client._prepare(subject, Scenario.BIDDING, CTX, None, None)
+        snap = client._snapshot()
+        now = dt.datetime.now(dt.UTC)
+        entry = CachedReport(report, 0.0)
+        decision = client._decide(p, entry, snap)
+
+        def conclude() -> None:
+            fresh = CachedReport(report, 0.0)
+            fresh.digest = entry.digest
+            client._conclude(p, fresh, None, snap, None).completion(at=now)
+
+        figures = {
+            "decide()": median_us(lambda: decide(report, Scenario.BIDDING, as_of=AS_OF)),
+            "intent record": median_us(lambda: client._intent(p, None, now)),
+            "completion record": median_us(
+                lambda: client._completion(p, decision, entry=entry, at=now)
+            ),
+            "conclusion of a fresh report": median_us(conclude),
+        }
+    finally:
+        client.close()
+    for name, us in figures.items():
+        print(f"{us:7.1f} µs  {name}")
 
 
 def summarise(path: str, under: tuple[str, ...] = (), top: int = 25) -> None:
@@ -143,12 +200,14 @@ if __name__ == "__main__":
         batch()
     elif what == "append":
         append()
+    elif what == "conclude":
+        conclude()
     elif what == "summarise":
         summarise(sys.argv[2], tuple(sys.argv[3:]))
     elif what == "stages":
         stages(*sys.argv[2:3], *map(int, sys.argv[3:4]))
     else:
         sys.exit(
-            "usage: python -m benchmarks.profile batch|append|stages [NAME N]"
+            "usage: python -m benchmarks.profile batch|append|conclude|stages [NAME N]"
             "|summarise FILE [FRAME...]"
         )

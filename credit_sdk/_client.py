@@ -59,7 +59,6 @@ from typing import Any, Literal, Self, TypeVar
 from credit_sdk._audit._archive import ArchivedReport, ReportArchive
 from credit_sdk._audit._types import (
     FeedbackItem,
-    ListSnapshot,
     OutboxItem,
     OutboxStats,
     QueryCompletion,
@@ -921,7 +920,7 @@ class BaseClient:
         self, p: _Prepared, trace_id: str | None, at: dt.datetime | None = None
     ) -> QueryIntent:
         p.requested_at = at or dt.datetime.now(dt.UTC)
-        return QueryIntent(
+        return QueryIntent._from_client(
             query_id=p.query_id,
             requested_at=p.requested_at,
             organ=p.ctx.organ,
@@ -1005,7 +1004,7 @@ class BaseClient:
         report_sha256 = entry.report_sha256() if entry is not None else None
         at = at or dt.datetime.now(dt.UTC)
         if decision is None:
-            return QueryCompletion(
+            return QueryCompletion._from_client(
                 query_id=p.query_id,
                 completed_at=at,
                 outcome=Outcome.INDETERMINATE.value,
@@ -1016,16 +1015,17 @@ class BaseClient:
                 report_sha256=report_sha256,
                 as_of=p.as_of,
             )
-        return QueryCompletion(
+        flags = decision.flags
+        return QueryCompletion._from_client(
             query_id=p.query_id,
             completed_at=at,
             outcome=decision.outcome.value,
             policy_profile=decision.provenance.policy_profile,
             applied_measure_ids=decision.applied_measure_ids,
             report_id=decision.provenance.report_id,
-            lists=tuple(ListSnapshot(*ref) for ref in decision.provenance.lists),
+            lists=decision.provenance.lists,
             trace_id=trace_id,
-            flags=tuple(sorted(set(decision.flags) | set(extra_flags))),
+            flags=tuple(sorted(set(flags) | set(extra_flags))) if flags or extra_flags else (),
             error=type(error).__name__ if error is not None else None,
             report_sha256=report_sha256 if decision.provenance.report_id is not None else None,
             as_of=p.as_of,

@@ -422,8 +422,10 @@ class ListMembership(_Value):
     def _open_ended_term(cls, data: Any) -> Any:
         # "长期" or a sentinel such as 9999-12-31 means "no end": a typed meaning at parse time,
         # never date arithmetic on the sentinel.
-        if isinstance(data, dict) and is_open_ended(data.get("term_end")):
-            data = {**data, "term_end": None, "term_open_ended": True}
+        if isinstance(data, dict):
+            term = data.get("term_end")
+            if term is not None and is_open_ended(term):
+                data = {**data, "term_end": None, "term_open_ended": True}
         return data
 
     @model_validator(mode="after")

@@ -320,6 +320,52 @@ class QueryIntent:
         _opt_text(owner, "authorization_id", self.authorization_id)
         _opt_text(owner, "trace_id", self.trace_id)
 
+    @classmethod
+    def _from_client(
+        cls,
+        *,
+        query_id: str,
+        requested_at: datetime,
+        organ: str,
+        operator: str,
+        matter_code: str,
+        purpose: str,
+        scenario: str,
+        subject_pseudonym: str,
+        subject_display: str,
+        subject_kind: str,
+        authorization_id: str | None,
+        trace_id: str | None,
+    ) -> QueryIntent:
+        """An intent the client built, checked like any other except for what the client
+        made itself: a fresh query id (32 hexadecimal characters, which no identifier pattern
+        can match), a UTC time, the HMAC pseudonym (hexadecimal), the masked display form (at
+        most four characters in clear at each end) and the scenario and subject-kind names.
+        The host's texts (organ, operator, matter code, purpose, grant and trace ids) are
+        checked as the constructor checks them."""
+        owner = "QueryIntent"
+        _text(owner, "organ", organ)
+        _text(owner, "operator", operator)
+        _text(owner, "purpose", purpose)
+        _text(owner, "matter_code", matter_code, required=False)
+        _opt_text(owner, "authorization_id", authorization_id)
+        _opt_text(owner, "trace_id", trace_id)
+        self = object.__new__(cls)
+        set_ = object.__setattr__
+        set_(self, "query_id", query_id)
+        set_(self, "requested_at", requested_at)
+        set_(self, "organ", organ)
+        set_(self, "operator", operator)
+        set_(self, "matter_code", matter_code)
+        set_(self, "purpose", purpose)
+        set_(self, "scenario", scenario)
+        set_(self, "subject_pseudonym", subject_pseudonym)
+        set_(self, "subject_display", subject_display)
+        set_(self, "subject_kind", subject_kind)
+        set_(self, "authorization_id", authorization_id)
+        set_(self, "trace_id", trace_id)
+        return self
+
     @property
     def record_id(self) -> str:
         return f"intent:{self.query_id}"
@@ -368,6 +414,31 @@ class ListSnapshot(NamedTuple):
     sha256: str
 
 
+# The lists of the last completion checked, and their snapshots: the completions of a batch
+# (and of every check on one list snapshot) name the same tuple, checked once.
+_LAST_LISTS: tuple[object, tuple[ListSnapshot, ...]] = (None, ())
+
+
+def _snapshots(owner: str, lists: Iterable[Any]) -> tuple[ListSnapshot, ...]:
+    global _LAST_LISTS
+    last = _LAST_LISTS
+    if last[0] is lists and type(lists) is tuple:
+        return last[1]
+    snapshots = []
+    for item in lists:
+        if not isinstance(item, tuple) or len(item) != 3:
+            raise _fail(owner, "lists", "items must be (list_id, version, sha256)", "format")
+        list_id, version, digest = item
+        _text(owner, "lists", list_id)
+        _text(owner, "lists", version)
+        _hex64(owner, "lists", digest)
+        snapshots.append(ListSnapshot(list_id, version, digest))
+    checked = tuple(snapshots)
+    if type(lists) is tuple:
+        _LAST_LISTS = (lists, checked)
+    return checked
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class QueryCompletion:
     """Art. 25: what came of a query, recorded before the decision is returned.
@@ -414,16 +485,7 @@ class QueryCompletion:
             _text(owner, "applied_measure_ids", measure_id)
         set_(self, "applied_measure_ids", ids)
         _opt_text(owner, "report_id", self.report_id)
-        snapshots = []
-        for item in self.lists:
-            if not isinstance(item, tuple) or len(item) != 3:
-                raise _fail(owner, "lists", "items must be (list_id, version, sha256)", "format")
-            list_id, version, digest = item
-            _text(owner, "lists", list_id)
-            _text(owner, "lists", version)
-            _hex64(owner, "lists", digest)
-            snapshots.append(ListSnapshot(list_id, version, digest))
-        set_(self, "lists", tuple(snapshots))
+        set_(self, "lists", _snapshots(owner, self.lists))
         _opt_text(owner, "trace_id", self.trace_id)
         flags = tuple(self.flags)
         for flag in flags:
@@ -434,6 +496,57 @@ class QueryCompletion:
             not isinstance(self.error, str) or not _ERROR_NAME.fullmatch(self.error)
         ):
             raise _fail(owner, "error", "must be an exception class name", "format")
+
+    @classmethod
+    def _from_client(
+        cls,
+        *,
+        query_id: str,
+        completed_at: datetime,
+        outcome: str,
+        policy_profile: str,
+        applied_measure_ids: tuple[str, ...] = (),
+        report_id: str | None = None,
+        lists: tuple[tuple[str, str, str], ...] = (),
+        trace_id: str | None = None,
+        flags: tuple[str, ...] = (),
+        error: str | None = None,
+        report_sha256: str | None = None,
+        as_of: date | None = None,
+    ) -> QueryCompletion:
+        """A completion the client built, checked like any other except for what the client
+        made itself: the query id of its intent, a UTC time, an outcome name, the digest it
+        computed and the date it decided for. The platform's report id, the measure ids, the
+        lists, the profile, flags and error name are checked as the constructor checks them
+        (texts seen before and the lists of the last record pass at once)."""
+        owner = "QueryCompletion"
+        _text(owner, "policy_profile", policy_profile)
+        for measure_id in applied_measure_ids:
+            _text(owner, "applied_measure_ids", measure_id)
+        _opt_text(owner, "report_id", report_id)
+        snapshots = _snapshots(owner, lists)
+        _opt_text(owner, "trace_id", trace_id)
+        for flag in flags:
+            if not isinstance(flag, str) or not _FLAG.fullmatch(flag):
+                raise _fail(owner, "flags", "items must be UPPER_SNAKE_CASE names", "format")
+        if error is not None and (not isinstance(error, str) or not _ERROR_NAME.fullmatch(error)):
+            raise _fail(owner, "error", "must be an exception class name", "format")
+        self = object.__new__(cls)
+        set_ = object.__setattr__
+        set_(self, "query_id", query_id)
+        set_(self, "completed_at", completed_at)
+        set_(self, "outcome", outcome)
+        set_(self, "policy_profile", policy_profile)
+        set_(self, "applied_measure_ids", applied_measure_ids)
+        set_(self, "report_id", report_id)
+        set_(self, "lists", snapshots)
+        set_(self, "sdk_version", __version__)
+        set_(self, "trace_id", trace_id)
+        set_(self, "flags", flags)
+        set_(self, "error", error)
+        set_(self, "report_sha256", report_sha256)
+        set_(self, "as_of", as_of)
+        return self
 
     @property
     def record_id(self) -> str:
