@@ -30,7 +30,7 @@ import sqlite3
 import stat
 import threading
 import time
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from itertools import chain
@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from credit_sdk._audit import _common
+from credit_sdk._audit import _subject_index as _subjects
 from credit_sdk._audit._archive import ArchivedReport
 from credit_sdk._audit._chain import (
     LINKED_COLUMNS,
@@ -360,6 +361,19 @@ def _place(appends: list[Op], existing: set[str]) -> list[PendingRecord]:
         batch_ids |= ids
         pending.extend(op.payload)
     return pending
+
+
+def _fetch(conn: sqlite3.Connection, column: str, keys: Sequence[Any]) -> dict[Any, StoredRow]:
+    """The records whose ``column`` (``seq`` or ``record_id``) is one of ``keys``, by key."""
+    found: dict[Any, StoredRow] = {}
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        # A fixed column name and placeholders only.
+        for t in conn.execute(f"{_SELECT_ROWS} WHERE {column} IN ({marks})", chunk):
+            row = _stored(t)
+            found[row.seq if column == "seq" else row.record_id] = row
+    return found
 
 
 def _rollback(conn: sqlite3.Connection) -> None:
@@ -998,6 +1012,9 @@ class SQLiteQueryLog(_common.WriterBackedLog):
         return self._export(filters)
 
     def _export(self, f: _common.ExportFilter) -> Iterator[AuditRecord]:
+        if f.subject_pseudonym is not None:
+            yield from self._export_subject(f, f.subject_pseudonym)
+            return
         with self._reading("export") as conn:
             if f.empty:
                 cursor = conn.execute(f"{_SELECT_ROWS} ORDER BY seq")
@@ -1023,6 +1040,109 @@ class SQLiteQueryLog(_common.WriterBackedLog):
                 )
             for t in cursor:
                 yield _stored(t).to_record()
+
+    # -- one subject's export and its index (see credit_sdk._audit._subject_index) ----------
+
+    def index_subjects(
+        self, *, rebuild: bool = False, progress: Callable[[int, int, int], None] | None = None
+    ) -> int:
+        """Bring the subject index up to the newest record; returns how many records it
+        indexed now. An export does this itself when more than a few thousand records are
+        unindexed; the command line calls it first to show progress on a long first build.
+
+        Each chunk of records is its own short transaction (the writers wait for it no longer
+        than for one of their own). ``rebuild=True`` drops the index and builds it afresh from
+        the chain. ``progress(done, total, 0)`` is called after each chunk.
+
+        >>> import tempfile, os
+        >>> from credit_sdk import SQLiteQueryLog
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     with SQLiteQueryLog(os.path.join(tmp, "audit.db")) as log:
+        ...         log.index_subjects()
+        0
+        """
+        if rebuild:
+            with self._side_transaction("rebuild the subject index") as conn:
+                _subjects.drop(conn)
+        with self._reading("subject index") as conn:
+            through, last = _subjects.state(conn)
+            first = conn.execute("SELECT MIN(seq) FROM audit_records").fetchone()[0]
+        start = (first or 0) if through is None else through + 1
+        total = 0 if last is None else max(last - start + 1, 0)
+        done = 0
+        while True:
+            with self._side_transaction("index subjects") as conn:
+                step = _subjects.build_step(conn)
+            if step is None:
+                break
+            done = step[0] - start + 1
+            total = max(total, step[1] - start + 1)
+            if progress is not None:
+                progress(done, total, 0)
+        return done
+
+    def check_subject_index(
+        self, progress: Callable[[int, int, int], None] | None = None
+    ) -> str | None:
+        """Compare the subject index with the chain, record by record: ``None`` when it holds
+        exactly the chain's intents, else what differs (a rewrite of the index that kept its
+        summaries consistent, which an export alone cannot see)."""
+        with self._reading("check the subject index") as conn:
+            return _subjects.check(conn, progress)
+
+    def _catch_up_subjects(self) -> None:
+        """Index the unindexed tail when it is longer than an export should scan. Best
+        effort: a log that cannot be written now (read-only copy, lock held) is exported with
+        a scan of its tail instead."""
+        with self._reading("subject index") as conn:
+            through, last = _subjects.state(conn)
+        if last is None or (through is not None and last - through <= _subjects.TAIL):
+            return
+        try:
+            self.index_subjects()
+        except AuditIntegrityError:
+            raise
+        except AuditError as err:
+            _log.info("query log: subject index not brought up to date: %s", err)
+
+    def _export_subject(self, f: _common.ExportFilter, pseudonym: str) -> Iterator[AuditRecord]:
+        self._catch_up_subjects()
+        with self._reading("export") as conn:
+            seqs, through = _subjects.lookup(conn, pseudonym)
+            if through is None:
+                through = 0  # no index (a log that could not be written): scan it all
+            seqs.extend(
+                r[0]
+                for r in conn.execute(
+                    "SELECT seq FROM audit_records WHERE seq > ? AND kind = 'intent' "
+                    "AND subject_pseudonym = ?",
+                    (through, pseudonym),
+                )
+            )
+            first = conn.execute("SELECT MIN(seq) FROM audit_records").fetchone()[0]
+            intents = _fetch(conn, "seq", seqs)
+            for seq in seqs:
+                row = intents.get(seq)
+                if row is None:
+                    if first is not None and seq < first:
+                        continue  # pruned by a version that kept no index
+                    raise AuditIntegrityError(
+                        f"the subject index names record {seq}, which is not in the query "
+                        "log; run `credit-sdk audit verify`"
+                    )
+                if row.kind != "intent" or row.subject_pseudonym != pseudonym:
+                    raise AuditIntegrityError(
+                        f"the subject index names record {seq}, which is not an intent of "
+                        "that subject; run `credit-sdk audit verify` and "
+                        "`credit-sdk audit index --check`"
+                    )
+            wanted = [row for row in intents.values() if f.matches(row)]
+            completions = _fetch(
+                conn, "record_id", [f"completion:{row.query_id}" for row in wanted]
+            )
+            rows = sorted([*wanted, *completions.values()], key=lambda r: r.seq)
+        for row in rows:
+            yield row.to_record()
 
     def stats(self) -> AuditStats:
         """Counts by kind, outcome, organ and UTC day, queries without a completion, and the
@@ -1128,6 +1248,7 @@ class SQLiteQueryLog(_common.WriterBackedLog):
                 newest_recorded_at=newest,
             )
             conn.execute("DELETE FROM audit_records WHERE seq <= ?", (last,))
+            _subjects.prune(conn, last)
             # Items whose stating records go are restated after the checkpoint, with their
             # state now: the outbox stays covered by the chain.
             adopted = adopt_records(ledger.pruned_with(outbox, last), "pruned")

@@ -88,6 +88,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
     since = _parse_time(args.since, name="since") if args.since else None
     until = _parse_time(args.until, name="until") if args.until else None
     with _open_log(args) as log:
+        if pseudonym is not None:
+            _bring_index_up(log, not args.no_progress)
         records = log.export(
             subject_pseudonym=pseudonym, organ=args.organ, since=since, until=until
         )
@@ -100,6 +102,48 @@ def _cmd_export(args: argparse.Namespace) -> int:
             with open(fd, "w", encoding="utf-8", newline="") as fh:
                 count = writer(records, fh)
     sys.stderr.write(f"exported {count} records\n")
+    return EXIT_OK
+
+
+def _bring_index_up(log: Any, show: bool) -> None:
+    """A SQLite log's subject index is built on first need: on a large log that takes a while,
+    so the command line builds it before the export, with progress on a terminal. A log that
+    cannot be written now is exported with a scan instead (the export decides)."""
+    from credit_sdk._errors import AuditError
+
+    index = getattr(log, "index_subjects", None)
+    if index is None:
+        return
+    progress = _Progress(0, enabled=show, done="已索引 indexed", failures="跳过 skipped")
+    try:
+        index(progress=progress)
+    except AuditIntegrityError:
+        raise
+    except AuditError as err:
+        sys.stderr.write(f"subject index not updated ({err}); the export scans the log\n")
+    finally:
+        progress.finish()
+
+
+def _cmd_index(args: argparse.Namespace) -> int:
+    with _open_log(args) as log:
+        if not hasattr(log, "index_subjects"):
+            _out("this store keeps an ordinary index on the subject: nothing to build")
+            return EXIT_OK
+        progress = _Progress(
+            0, enabled=not args.no_progress, done="已索引 indexed", failures="跳过 skipped"
+        )
+        try:
+            if args.check:
+                problem = log.check_subject_index(progress=progress)
+            else:
+                count = log.index_subjects(rebuild=args.rebuild, progress=progress)
+        finally:
+            progress.finish()
+    if args.check:
+        _out(problem or "the subject index matches the chain")
+        return EXIT_BROKEN_CHAIN if problem else EXIT_OK
+    _out(f"indexed {count} records")
     return EXIT_OK
 
 
@@ -288,6 +332,11 @@ _AUDIT_EXAMPLES = {
         "-o subject.jsonl\n"
         "  credit-sdk audit export --organ 230100-SCJGJ --since 2026-01-01 --format csv"
     ),
+    "index": (
+        "  credit-sdk audit index --db credit-audit.db\n"
+        "  credit-sdk audit index --db credit-audit.db --check\n"
+        "  credit-sdk audit index --db credit-audit.db --rebuild"
+    ),
     "stats": "  credit-sdk audit stats --db credit-audit.db",
     "replay": (
         "  credit-sdk audit replay 0190f0c3a2b44c51 --archive-key archive.key\n"
@@ -416,6 +465,25 @@ def add_audit_commands(groups: Any) -> None:
     export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
     export.add_argument(
         "--output", "-o", metavar="FILE", help="write here (mode 0600) instead of stdout"
+    )
+    export.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="with --subject: no progress line while the subject index is built (terminal only)",
+    )
+
+    index = command(
+        "index",
+        "bring the subject index of a SQLite log up to date, check it or rebuild it (Art. 50)",
+        _cmd_index,
+    )
+    mode = index.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--check", action="store_true", help="compare the index with the chain, record by record"
+    )
+    mode.add_argument("--rebuild", action="store_true", help="drop the index and build it afresh")
+    index.add_argument(
+        "--no-progress", action="store_true", help="no progress line (shown only on a terminal)"
     )
 
     stats = command(
