@@ -1007,7 +1007,12 @@ class SQLiteQueryLog(_common.WriterBackedLog):
         until: datetime | None = None,
     ) -> Iterator[AuditRecord]:
         """Records in chain order (Art. 50). With filters: the intents that match (subject,
-        organ, ``since <= requested_at < until``) and their completions."""
+        organ, ``since <= requested_at < until``) and their completions.
+
+        With ``subject_pseudonym`` the subject index is read (and first brought up to date when
+        more than a few thousand records are unindexed, see :meth:`index_subjects`); an index
+        that does not match its own summaries raises :class:`~credit_sdk.AuditIntegrityError`
+        rather than giving an incomplete answer."""
         filters = _common.ExportFilter.build(subject_pseudonym, organ, since, until)
         return self._export(filters)
 

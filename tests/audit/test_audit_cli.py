@@ -288,3 +288,34 @@ def test_console_script_runs(tmp_path: Path) -> None:
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert proc.returncode == EXIT_DB_MISSING
+
+
+def test_index_builds_checks_and_rebuilds_the_subject_index(
+    filled: StoreSpec, key_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, "audit", "index", "--db", filled.db_arg)
+    assert code == EXIT_OK, err
+    if filled.kind == "postgres":
+        assert "ordinary index" in out
+        return
+    assert "indexed 6 records" in out
+    code, out, _ = run(capsys, "audit", "index", "--db", filled.db_arg, "--check")
+    assert (code, out.strip()) == (EXIT_OK, "the subject index matches the chain")
+    # Someone with write access drops an index row.
+    Raw(filled, None).sql(
+        "DELETE FROM audit_subject_index WHERE seq = (SELECT MIN(seq) FROM audit_subject_index)"
+    )
+    code, out, _ = run(capsys, "audit", "index", "--db", filled.db_arg, "--check")
+    assert code == EXIT_BROKEN_CHAIN
+    assert "subject index does not match" in out
+    code, out, err = run(capsys, "audit", "export", "--db", filled.db_arg,
+                         "--subject", resident_id(1), "--key-file", str(key_file))  # fmt: skip
+    assert code == EXIT_BROKEN_CHAIN
+    assert "subject index" in err
+    assert resident_id(1) not in out + err
+    code, out, _ = run(capsys, "audit", "index", "--db", filled.db_arg, "--rebuild")
+    assert (code, out.strip()) == (EXIT_OK, "indexed 6 records")
+    code, out, _ = run(capsys, "audit", "export", "--db", filled.db_arg,
+                       "--subject", resident_id(1), "--key-file", str(key_file))  # fmt: skip
+    assert code == EXIT_OK
+    assert [json.loads(line)["kind"] for line in out.splitlines()] == ["intent", "completion"] * 2
