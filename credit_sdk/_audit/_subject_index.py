@@ -13,8 +13,8 @@ batches, when an export needs it (or ``SQLiteQueryLog.index_subjects`` is called
 * ``audit_subject_runs (run, first_seq, last_seq, entries, summary)`` says which range each run
   covers. The runs tile the log from its first record up to ``indexed_through``; the records
   after it (the unindexed tail, at most ``TAIL`` of them when an export could index first) are
-  scanned. ``summary`` holds, for each of 256 buckets of pseudonyms (by their first two hex
-  digits), the number of entries and an additive digest of them.
+  scanned. ``summary`` holds, for each of 4,096 buckets of pseudonyms (by their first three
+  hex digits), the number of entries and an additive digest of them.
 
 The index is derived data and never trusted over the chain. An export reads, in every run, the
 whole bucket of the subject's pseudonym and checks its count and digest against the run's
@@ -62,10 +62,12 @@ CHUNK_SEQS = 131_072
 #: Runs are merged while they stay below this many entries.
 MAX_RUN_ENTRIES = 1 << 20
 
-BUCKETS = 256
+# An export reads the subject's whole bucket in every run (on a million records, about 60
+# entries a run); each run's summary holds 12 bytes per bucket.
+BUCKETS = 4096
 # Bucket b holds the pseudonyms p with _BOUNDS[b] <= p < _BOUNDS[b + 1] (SQLite's BINARY
-# collation orders text as Python orders str); for hex pseudonyms, their first two digits.
-_BOUNDS = [""] + [f"{b:02x}" for b in range(1, BUCKETS)]
+# collation orders text as Python orders str); for hex pseudonyms, their first three digits.
+_BOUNDS = [""] + [f"{b:03x}" for b in range(1, BUCKETS)]
 _SUMMARY = struct.Struct(f"<{BUCKETS}I{BUCKETS}Q")
 _MASK = (1 << 64) - 1
 

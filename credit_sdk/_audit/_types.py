@@ -240,9 +240,17 @@ def iso(value: datetime) -> str:
     return text
 
 
+_ISO = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z")
+
+
 def parse_iso(text: str) -> datetime:
-    """Inverse of :func:`iso`."""
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    """Inverse of :func:`iso`; anything else raises ``ValueError``.
+
+    The exact form is checked first, then parsed in C (``fromisoformat``): ``strptime`` cost
+    about 10 µs a record in an export, most of a one-subject export's CPU time."""
+    if not isinstance(text, str) or not _ISO.fullmatch(text):
+        raise ValueError(f"not a query-log time (YYYY-MM-DDTHH:MM:SS.ffffffZ): {text!r:.40}")
+    return datetime.fromisoformat(text[:26]).replace(tzinfo=UTC)
 
 
 # One encoder for every call: json.dumps() with options builds a new encoder each time.

@@ -285,3 +285,31 @@ def test_a_text_checked_once_is_not_a_pass_for_other_texts() -> None:
         "2026-01-02T03:04:05.000007Z",
         "2026-01-02T03:04:05.000006Z",
     ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31)))
+def test_stored_times_read_back_exactly(value: datetime) -> None:
+    from credit_sdk._audit._types import iso, parse_iso
+
+    text = iso(value.replace(tzinfo=UTC))
+    assert parse_iso(text) == value.replace(tzinfo=UTC)
+    assert iso(parse_iso(text)) == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-11-29 01:02:04.000000Z",  # another separator
+        "2026-11-29T01:02:04Z",  # no microseconds
+        "2026-11-29T01:02:04.000000+00:00",  # an offset instead of Z
+        "٢٠٢٦-11-29T01:02:04.000000Z",  # digits of another script
+        "2026-02-30T01:02:04.000000Z",  # no such day
+        "2026-11-29T01:02:04.000000Z ",
+    ],
+)
+def test_a_stored_time_in_another_form_is_refused(text: str) -> None:
+    from credit_sdk._audit._types import parse_iso
+
+    with pytest.raises(ValueError):  # noqa: PT011 -- the message is the parser's own
+        parse_iso(text)
