@@ -69,6 +69,8 @@ BUCKETS = 4096
 # collation orders text as Python orders str); for hex pseudonyms, their first three digits.
 _BOUNDS = [""] + [f"{b:03x}" for b in range(1, BUCKETS)]
 _SUMMARY = struct.Struct(f"<{BUCKETS}I{BUCKETS}Q")
+_COUNT = struct.Struct("<I")
+_DIGEST = struct.Struct("<Q")
 _MASK = (1 << 64) - 1
 
 _TABLES = (
@@ -125,10 +127,22 @@ def summarize(entries: Iterable[tuple[str, int]]) -> bytes:
 
 
 def _read_summary(run: Run) -> tuple[Sequence[int], Sequence[int]]:
-    if not isinstance(run.summary, bytes) or len(run.summary) != _SUMMARY.size:
-        raise _broken(run, "its summary is not readable")
+    _check_summary(run)
     values = _SUMMARY.unpack(run.summary)
     return values[:BUCKETS], values[BUCKETS:]
+
+
+def _check_summary(run: Run) -> None:
+    if not isinstance(run.summary, bytes) or len(run.summary) != _SUMMARY.size:
+        raise _broken(run, "its summary is not readable")
+
+
+def _bucket_summary(run: Run, b: int) -> tuple[int, int]:
+    """One bucket's (count, digest), read without unpacking the other 4,095."""
+    _check_summary(run)
+    (count,) = _COUNT.unpack_from(run.summary, 4 * b)
+    (digest,) = _DIGEST.unpack_from(run.summary, 4 * BUCKETS + 8 * b)
+    return int(count), int(digest)
 
 
 def _combine(a: Run, b: Run) -> bytes:
@@ -283,7 +297,7 @@ def lookup(conn: sqlite3.Connection, pseudonym: str) -> tuple[list[int], int | N
     sql = _BUCKET_LAST if high is None else _BUCKET
     found: list[int] = []
     for run in runs:
-        counts, digests = _read_summary(run)
+        want_count, want_digest = _bucket_summary(run, b)
         params: tuple[object, ...] = (run.run, low) if high is None else (run.run, low, high)
         count = digest = 0
         for p, s in conn.execute(sql, params):
@@ -293,7 +307,7 @@ def lookup(conn: sqlite3.Connection, pseudonym: str) -> tuple[list[int], int | N
             digest = (digest + entry_digest(p, s)) & _MASK
             if p == pseudonym:
                 found.append(s)
-        if count != counts[b] or digest != digests[b]:
+        if count != want_count or digest != want_digest:
             raise _broken(run, "its entries differ from its summary")
     found.sort()
     return found, through

@@ -1095,24 +1095,34 @@ class SQLiteQueryLog(_common.WriterBackedLog):
         with self._reading("check the subject index") as conn:
             return _subjects.check(conn, progress)
 
-    def _catch_up_subjects(self) -> None:
-        """Index the unindexed tail when it is longer than an export should scan. Best
-        effort: a log that cannot be written now (read-only copy, lock held) is exported with
-        a scan of its tail instead."""
-        with self._reading("subject index") as conn:
-            through, last = _subjects.state(conn)
-        if last is None or (through is not None and last - through <= _subjects.TAIL):
-            return
-        try:
-            self.index_subjects()
-        except AuditIntegrityError:
-            raise
-        except AuditError as err:
-            _log.info("query log: subject index not brought up to date: %s", err)
-
     def _export_subject(self, f: _common.ExportFilter, pseudonym: str) -> Iterator[AuditRecord]:
-        self._catch_up_subjects()
+        rows = self._subject_rows(f, pseudonym, catch_up=True)
+        if rows is None:
+            # More records are unindexed than an export should scan: index them first. Best
+            # effort: a log that cannot be written now (read-only copy, lock held beyond the
+            # timeout) is exported with a scan of its unindexed records instead.
+            try:
+                self.index_subjects()
+            except AuditIntegrityError:
+                raise
+            except AuditError as err:
+                _log.info("query log: subject index not brought up to date: %s", err)
+            rows = self._subject_rows(f, pseudonym, catch_up=False)
+            assert rows is not None
+        for row in rows:
+            yield row.to_record()
+
+    def _subject_rows(
+        self, f: _common.ExportFilter, pseudonym: str, *, catch_up: bool
+    ) -> list[StoredRow] | None:
+        """The subject's records that match ``f``, in chain order, in one snapshot; ``None``
+        (with ``catch_up``) when more than ``TAIL`` records are unindexed."""
         with self._reading("export") as conn:
+            through, last = _subjects.state(conn)
+            if catch_up and last is not None and (
+                through is None or last - through > _subjects.TAIL
+            ):
+                return None
             seqs, through = _subjects.lookup(conn, pseudonym)
             if through is None:
                 through = 0  # no index (a log that could not be written): scan it all
@@ -1145,9 +1155,7 @@ class SQLiteQueryLog(_common.WriterBackedLog):
             completions = _fetch(
                 conn, "record_id", [f"completion:{row.query_id}" for row in wanted]
             )
-            rows = sorted([*wanted, *completions.values()], key=lambda r: r.seq)
-        for row in rows:
-            yield row.to_record()
+        return sorted([*wanted, *completions.values()], key=lambda r: r.seq)
 
     def stats(self) -> AuditStats:
         """Counts by kind, outcome, organ and UTC day, queries without a completion, and the
