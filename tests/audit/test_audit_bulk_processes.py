@@ -10,6 +10,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import time
 from typing import Any
 
 import pytest
@@ -68,13 +69,19 @@ def test_a_killed_worker_leaves_only_reported_queries_open(spec: Any) -> None:
     with BulkScreening(_config(spec, delay=0.3), processes=2, chunk_size=4) as bulk:
         results = bulk.screen(subjects, "bidding", CTX, as_of=AS_OF)
         seen.append(next(results))
-        victim = multiprocessing.active_children()[0]
-        assert victim.pid is not None
-        os.kill(victim.pid, signal.SIGKILL)
+        # Kill once a query is open in the log (each batch takes 0.3 s), and every worker, so
+        # that the kill falls mid-query however slowly a loaded machine schedules the workers.
+        log = spec.open()
+        deadline = time.monotonic() + 60
+        while not log.stats().incomplete:
+            assert time.monotonic() < deadline, "no query was open in the log within 60 s"
+            time.sleep(0.02)
+        for victim in multiprocessing.active_children():
+            assert victim.pid is not None
+            os.kill(victim.pid, signal.SIGKILL)
         with pytest.raises(BulkScreeningError):
             seen.extend(results)
     lost = {r.index for r in seen if isinstance(r.error, BulkScreeningError)}
-    log = spec.open()
     assert log.verify().ok
     done = {r.query_id for r in log.export() if r.kind == "completion"}
     open_intents = [i for r in log.export() if (i := r.intent()) and i.query_id not in done]
