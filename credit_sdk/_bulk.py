@@ -563,7 +563,18 @@ class BulkScreening:
                         grants = {
                             s: _portable(s, authorizations[s]) for s in chunk if s in authorizations
                         }
-                    future = self._submit(taken, chunk, scenario, ctx, grants or None, as_of, end)
+                    try:
+                        future = self._submit(
+                            taken, chunk, scenario, ctx, grants or None, as_of, end
+                        )
+                    except BrokenProcessPool as err:
+                        # A worker died since the last result: the chunk just taken was never
+                        # sent. It is reported with those in flight, below, never dropped.
+                        future = concurrent.futures.Future()
+                        future.set_exception(err)
+                        in_flight.append((taken, len(chunk), future))
+                        taken += len(chunk)
+                        break
                     in_flight.append((taken, len(chunk), future))
                     taken += len(chunk)
                 if not in_flight:

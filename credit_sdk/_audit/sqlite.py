@@ -546,6 +546,7 @@ class SQLiteQueryLog(_common.WriterBackedLog):
                 version = SCHEMA_VERSION
             if app_id == APPLICATION_ID and version == SCHEMA_VERSION:
                 if create:
+                    self._ensure_wal(conn)  # a creator may have died before setting it
                     self._drop_legacy_index(conn)
                     self._adopt_outbox(conn)
                 return
@@ -558,10 +559,9 @@ class SQLiteQueryLog(_common.WriterBackedLog):
                 raise StoreCorrupt(f"{name!r} is not a credit-sdk query log")
             if not create:
                 raise StoreCorrupt(f"{name!r} is an empty database, not a credit-sdk query log")
-            conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("BEGIN IMMEDIATE")
             try:
-                app_id, version, tables = self._identify(conn)
+                app_id, version, tables = self._identify(conn, snapshot=False)
                 if app_id == 0 and not tables:  # nobody else created it meanwhile
                     schema = _SCHEMA.format(genesis="0" * 64, outbox=_OUTBOX_SCHEMA)
                     for statement in schema.split(";"):
@@ -577,8 +577,29 @@ class SQLiteQueryLog(_common.WriterBackedLog):
             except BaseException:
                 _rollback(conn)
                 raise
+            self._ensure_wal(conn)
+            app_id, version, tables = self._identify(conn)
+            if app_id != APPLICATION_ID or version != SCHEMA_VERSION:
+                raise StoreCorrupt(f"{name!r} is not a credit-sdk query log")
         except sqlite3.Error as err:
             raise self._convert(err, "schema check") from err
+
+    def _ensure_wal(self, conn: sqlite3.Connection) -> None:
+        """Put the file in WAL mode (it stays so). Set after the schema's transaction, not
+        before: while another process has the file open, SQLite answers this pragma with
+        "locked" at once, without waiting in its busy handler, so it is retried here within the
+        busy timeout (processes that start together on a new file must not fail)."""
+        if str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+            return
+        end = time.monotonic() + min(self._busy_timeout, self._timeout)
+        while True:
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as err:
+                if "locked" not in str(err) or time.monotonic() >= end:
+                    raise
+            time.sleep(0.005)
 
     @staticmethod
     def _migrate_v1(conn: sqlite3.Connection) -> None:
@@ -685,10 +706,21 @@ class SQLiteQueryLog(_common.WriterBackedLog):
             _log.info("query log: keeping the legacy subject index for now: %s", err)
 
     @staticmethod
-    def _identify(conn: sqlite3.Connection) -> tuple[int, int, list[str]]:
-        app_id = int(conn.execute("PRAGMA application_id").fetchone()[0])
-        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    def _identify(conn: sqlite3.Connection, snapshot: bool = True) -> tuple[int, int, list[str]]:
+        """The file's application id, schema version and tables, read in one transaction
+        (``snapshot``): read one by one, they could straddle another process's creation of
+        the schema and describe a file that never existed (tables, but no application id)."""
+        if snapshot:
+            conn.execute("BEGIN")
+        try:
+            app_id = int(conn.execute("PRAGMA application_id").fetchone()[0])
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            tables = [
+                r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            ]
+        finally:
+            if snapshot:
+                conn.execute("COMMIT")
         return app_id, version, tables
 
     # -- writing -----------------------------------------------------------------------------

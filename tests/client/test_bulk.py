@@ -172,6 +172,13 @@ def _wait_for_an_open_query(db: Path, timeout: float = 60.0) -> None:
     raise AssertionError(f"no query was open in the log within {timeout:g} s")
 
 
+def _wait_until_broken(bulk: BulkScreening, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not getattr(bulk._pool, "_broken", False):  # the standard library's own flag
+        assert time.monotonic() < deadline, "the pool did not notice its killed workers"
+        time.sleep(0.01)
+
+
 def test_a_killed_worker_loses_no_query_silently(tmp_path: Path) -> None:
     subjects = register(60)
     db = tmp_path / "audit.db"
@@ -186,6 +193,10 @@ def test_a_killed_worker_loses_no_query_silently(tmp_path: Path) -> None:
         for victim in multiprocessing.active_children():
             assert victim.pid is not None
             os.kill(victim.pid, signal.SIGKILL)
+        # Let the pool notice before the run goes on, so that the next chunk meets a broken
+        # pool when it is handed over (not only when a result is awaited): the subjects of
+        # that chunk, taken but never sent, must come back too.
+        _wait_until_broken(bulk)
         with pytest.raises(BulkScreeningError) as stopped:
             seen.extend(results)
         # Every subject taken has a result, in order; none past the reported index.
