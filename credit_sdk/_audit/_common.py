@@ -190,6 +190,24 @@ def claimed_feedback(claims: Sequence[ClaimedOutboxItem]) -> list[ClaimedFeedbac
     ]
 
 
+def outbox_batches(
+    ops: Iterable[Op], size: int
+) -> Iterator[tuple[dict[tuple[str, str], OutboxItem], list[OutboxItem]]]:
+    """The items that the outbox operations of one transaction queue, each (kind, key) once
+    per operation (the first wins, as the stores' ``ON CONFLICT DO NOTHING`` keeps the row
+    already there), in chunks of at most ``size`` rows per ``INSERT``; with each chunk, the
+    operation's items by (kind, key), to find the item of each row the ``INSERT`` returns."""
+    for op in ops:
+        if op.kind != "outbox":
+            continue
+        items: dict[tuple[str, str], OutboxItem] = {}
+        for item in op.payload:
+            items.setdefault((item.kind, item.idempotency_key), item)
+        wanted = list(items.values())
+        for start in range(0, len(wanted), size):
+            yield items, wanted[start : start + size]
+
+
 def outbox_stats(
     rows: Iterable[tuple[str, str, int, int, datetime | None, int]],
 ) -> OutboxStats:

@@ -50,7 +50,7 @@ from credit_sdk._audit._outbox_records import (
     STATES,
     body_problem,
 )
-from credit_sdk._audit._types import BreakKind, canonical_json, new_query_id
+from credit_sdk._audit._types import BreakKind, OutboxItem, canonical_json, new_query_id
 
 __all__ = [
     "ADOPTED",
@@ -99,6 +99,15 @@ def entry(
         "due_on": due_on,
         "enqueued_at": enqueued_at,
     }
+
+
+def item_entry(outbox_id: int, item: OutboxItem, enqueued_at: str) -> dict[str, Any]:
+    """:func:`entry` for an item as it was queued."""
+    due = None if item.due_on is None else item.due_on.isoformat()
+    return entry(
+        outbox_id, item.kind, item.idempotency_key, item.payload, item.subject_pseudonym, due,
+        enqueued_at,
+    )  # fmt: skip
 
 
 def _record(kind: str, body: dict[str, Any]) -> PendingRecord:

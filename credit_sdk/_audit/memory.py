@@ -35,7 +35,7 @@ from credit_sdk._audit._outbox_chain import (
     OutboxRow,
     adopt_records,
     enqueue_record,
-    entry,
+    item_entry,
     state_record,
 )
 from credit_sdk._audit._types import (
@@ -377,13 +377,8 @@ class MemoryQueryLog:
                     continue
                 self._outbox[key] = added = _OutboxEntry(self._next_id, item, now, available_at=now)
                 self._next_id += 1
-                if item.kind in SELF_PROVING_KINDS:
-                    continue
-                due = None if item.due_on is None else item.due_on.isoformat()
-                entries.append(entry(
-                    added.outbox_id, item.kind, item.idempotency_key, item.payload,
-                    item.subject_pseudonym, due, at,
-                ))  # fmt: skip
+                if item.kind not in SELF_PROVING_KINDS:
+                    entries.append(item_entry(added.outbox_id, item, at))
             if entries:
                 self._chain_locked([enqueue_record(entries)], now)
 

@@ -62,7 +62,7 @@ from credit_sdk._audit._outbox_chain import (
     OutboxRow,
     adopt_records,
     enqueue_records,
-    entry,
+    item_entry,
     state_record,
 )
 from credit_sdk._audit._types import (
@@ -840,31 +840,18 @@ class PostgresQueryLog(_common.WriterBackedLog):
         return the records that state the items added (one for the whole transaction); a key
         queued already adds nothing."""
         entries = []
-        for op in ops:
-            if op.kind != "outbox":
-                continue
-            items: dict[tuple[str, str], OutboxItem] = {}
-            for item in op.payload:
-                items.setdefault((item.kind, item.idempotency_key), item)
-            wanted = list(items.values())
-            for start in range(0, len(wanted), _OUTBOX_CHUNK):
-                chunk = wanted[start : start + _OUTBOX_CHUNK]
-                params = [
-                    v
-                    for i in chunk
-                    for v in (i.kind, i.idempotency_key, i.payload, i.subject,
-                              i.subject_pseudonym, i.due_on, now, now)
-                ]  # fmt: skip
-                values = ",".join([_OUTBOX_ROW] * len(chunk))
-                sql = self._q(_INSERT_OUTBOX).replace("{values}", values)
-                for outbox_id, kind, key in conn.execute(sql.encode(), params).fetchall():
-                    if kind in SELF_PROVING_KINDS:
-                        continue
-                    i = items[(kind, key)]
-                    entries.append(entry(
-                        int(outbox_id), kind, key, i.payload, i.subject_pseudonym,
-                        None if i.due_on is None else i.due_on.isoformat(), now,
-                    ))  # fmt: skip
+        for items, chunk in _common.outbox_batches(ops, _OUTBOX_CHUNK):
+            params = [
+                v
+                for i in chunk
+                for v in (i.kind, i.idempotency_key, i.payload, i.subject,
+                          i.subject_pseudonym, i.due_on, now, now)
+            ]  # fmt: skip
+            values = ",".join([_OUTBOX_ROW] * len(chunk))
+            sql = self._q(_INSERT_OUTBOX).replace("{values}", values)
+            for outbox_id, kind, key in conn.execute(sql.encode(), params).fetchall():
+                if kind not in SELF_PROVING_KINDS:
+                    entries.append(item_entry(int(outbox_id), items[(kind, key)], now))
         return enqueue_records(entries)
 
     def _chain_locked(

@@ -58,7 +58,7 @@ from credit_sdk._audit._outbox_chain import (
     OutboxRow,
     adopt_records,
     enqueue_records,
-    entry,
+    item_entry,
     state_record,
 )
 from credit_sdk._audit._types import (
@@ -270,25 +270,12 @@ def _enqueue(conn: sqlite3.Connection, ops: list[Op], now: str) -> list[PendingR
     added (an idempotency key already queued adds nothing): one for the whole transaction, so
     concurrent enqueues that share a commit share a record too."""
     entries = []
-    for op in ops:
-        if op.kind != "outbox":
-            continue
-        items: dict[tuple[str, str], OutboxItem] = {}
-        for item in op.payload:
-            items.setdefault((item.kind, item.idempotency_key), item)
-        wanted = list(items.values())
-        for start in range(0, len(wanted), _OUTBOX_CHUNK):
-            chunk = wanted[start : start + _OUTBOX_CHUNK]
-            sql = _INSERT_OUTBOX.format(values=",".join(["(?,?,?,?,?,?,?,?)"] * len(chunk)))
-            params = list(chain.from_iterable(_outbox_tuple(i, now) for i in chunk))
-            for outbox_id, kind, key in conn.execute(sql, params).fetchall():
-                if kind in SELF_PROVING_KINDS:
-                    continue
-                i = items[(kind, key)]
-                entries.append(entry(
-                    outbox_id, kind, key, i.payload, i.subject_pseudonym,
-                    None if i.due_on is None else i.due_on.isoformat(), now,
-                ))  # fmt: skip
+    for items, chunk in _common.outbox_batches(ops, _OUTBOX_CHUNK):
+        sql = _INSERT_OUTBOX.format(values=",".join(["(?,?,?,?,?,?,?,?)"] * len(chunk)))
+        params = list(chain.from_iterable(_outbox_tuple(i, now) for i in chunk))
+        for outbox_id, kind, key in conn.execute(sql, params).fetchall():
+            if kind not in SELF_PROVING_KINDS:
+                entries.append(item_entry(outbox_id, items[(kind, key)], now))
     return enqueue_records(entries)
 
 
