@@ -411,42 +411,39 @@ def _probe_interval_seconds(seconds: float, name: str = "outbox_probe_interval")
     return float(seconds)
 
 
-def _probe_interval_env(environ: Mapping[str, str], name: str, default: float) -> float:
-    """``outbox_probe_interval`` from the environment (the value is never echoed)."""
+def _env_number(environ: Mapping[str, str], name: str, unit: str) -> float | None:
+    """A number from the environment, or None when the variable is unset or blank. The text is
+    never echoed back (a secret set in the wrong variable must not reach a log)."""
     text = environ.get(name)
     if text is None or not text.strip():
-        return default
+        return None
     try:
-        value = float(text) if len(text) <= 32 else math.nan
+        return float(text) if len(text) <= 32 else math.nan
     except ValueError:
-        raise ConfigurationError(f"{name} must be a number of seconds") from None
-    return _probe_interval_seconds(value, name)
+        raise ConfigurationError(f"{name} must be a number of {unit}") from None
+
+
+def _probe_interval_env(environ: Mapping[str, str], name: str, default: float) -> float:
+    """``outbox_probe_interval`` from the environment."""
+    value = _env_number(environ, name, "seconds")
+    return default if value is None else _probe_interval_seconds(value, name)
 
 
 def _days_env(environ: Mapping[str, str], name: str, default: float) -> float:
-    """A number of days from the environment (more than 0, at most a year; never echoed)."""
-    text = environ.get(name)
-    if text is None or not text.strip():
+    """A number of days from the environment (more than 0, at most a year)."""
+    value = _env_number(environ, name, "days")
+    if value is None:
         return default
-    try:
-        value = float(text) if len(text) <= 32 else math.nan
-    except ValueError:
-        raise ConfigurationError(f"{name} must be a number of days") from None
     if not math.isfinite(value) or not 0 < value <= 366:
         raise ConfigurationError(f"{name} must be a number of days, more than 0 and at most 366")
     return value
 
 
 def _float_env(environ: Mapping[str, str], name: str, default: float) -> float:
-    """A duration in seconds from the environment, bounded: finite, 0 to one year. The value is
-    never echoed back (a secret set in the wrong variable must not reach a log)."""
-    text = environ.get(name)
-    if text is None or not text.strip():
+    """A duration in seconds from the environment, bounded: finite, 0 to one year."""
+    value = _env_number(environ, name, "seconds")
+    if value is None:
         return default
-    try:
-        value = float(text) if len(text) <= 32 else math.nan
-    except ValueError:
-        raise ConfigurationError(f"{name} must be a number of seconds") from None
     if not math.isfinite(value) or not 0 <= value <= _MAX_SECONDS:
         raise ConfigurationError(f"{name} must be a finite number of seconds from 0 to one year")
     return value
